@@ -1,0 +1,185 @@
+//! `netlens dump` and `netlens watch`.
+
+use std::io::{BufWriter, Write};
+
+use anyhow::{Context, Result};
+use netstate::inventory::{self, Inventory, Scope, Update};
+use netstate::json::{AddrLinkJson, FdbJson, LinkJson, NeighJson, NsJson, RouteJson};
+use netstate::live::WatchOptions;
+use netstate::model::Change;
+use netstate::{netns, text, NetnsInfo, NsState};
+
+/// The namespace named on the command line, or the one netlens runs in.
+pub fn pick_netns(name: Option<&str>) -> Result<NetnsInfo> {
+    Ok(match name {
+        Some(n) => netns::find(n)?,
+        None => netns::own()?,
+    })
+}
+
+pub async fn dump(netns_arg: Option<&str>, all: bool, json: bool) -> Result<()> {
+    let out = std::io::stdout().lock();
+    let mut out = BufWriter::with_capacity(1 << 16, out);
+    if all {
+        let d = tokio::task::spawn_blocking(netns::discover).await?;
+        for p in &d.problems {
+            eprintln!("netlens: {p}");
+        }
+        let mut states = Vec::new();
+        let mut failed = 0;
+        for info in d.namespaces {
+            match netstate::live::snapshot(&info).await {
+                Ok(st) => states.push((info, st)),
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("netlens: {e}");
+                }
+            }
+        }
+        if json {
+            let v: Vec<NsJson> = states.iter().map(|(i, ns)| NsJson { name: &i.name, ns }).collect();
+            serde_json::to_writer(&mut out, &v)?;
+            writeln!(out)?;
+        } else {
+            for (info, st) in &states {
+                write_text(&mut out, &info.label(), st)?;
+            }
+        }
+        out.flush()?;
+        if failed > 0 && states.is_empty() {
+            anyhow::bail!("no namespace could be read");
+        }
+        return Ok(());
+    }
+    let info = pick_netns(netns_arg)?;
+    let st = netstate::live::snapshot(&info).await.with_context(|| format!("reading namespace {}", info.name))?;
+    if json {
+        serde_json::to_writer(&mut out, &NsJson { name: &info.name, ns: &st })?;
+        writeln!(out)?;
+    } else {
+        write_text(&mut out, &info.label(), &st)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn write_text(out: &mut impl Write, label: &str, st: &NsState) -> std::io::Result<()> {
+    writeln!(out, "=== netns {label}")?;
+    writeln!(out, "--- links")?;
+    for l in st.links.values() {
+        writeln!(out, "{}", text::link(l, st))?;
+    }
+    writeln!(out, "--- addresses")?;
+    for a in st.addrs.values() {
+        writeln!(out, "{}", text::addr(a, st))?;
+    }
+    writeln!(out, "--- routes (all tables)")?;
+    for r in st.routes.values() {
+        writeln!(out, "{}", text::route(r, st))?;
+    }
+    writeln!(out, "--- neighbours")?;
+    for n in st.neighs.values() {
+        writeln!(out, "{}", text::neigh(n, st))?;
+    }
+    writeln!(out, "--- fdb")?;
+    for f in st.fdb.values() {
+        writeln!(out, "{}", text::fdb(f, st))?;
+    }
+    Ok(())
+}
+
+/// One change as a JSON line.
+fn change_json(ns_name: &str, c: &Change, st: &NsState) -> serde_json::Result<String> {
+    let data = match c {
+        Change::NewLink(link) => serde_json::to_value(LinkJson { link, ns: st })?,
+        Change::DelLink(i) => match st.links.get(i) {
+            Some(link) => serde_json::to_value(LinkJson { link, ns: st })?,
+            None => serde_json::json!({ "ifindex": i }),
+        },
+        Change::NewAddr(a) | Change::DelAddr(a) => match st.links.get(&a.ifindex) {
+            Some(link) => serde_json::to_value(AddrLinkJson { link, ns: st, addrs: vec![a] })?,
+            None => serde_json::json!({ "ifindex": a.ifindex, "addr_info": [netstate::json::AddrJson(a)] }),
+        },
+        Change::NewRoute(route) | Change::DelRoute(route) => serde_json::to_value(RouteJson { route, ns: st })?,
+        Change::NewNeigh(neigh) | Change::DelNeigh(neigh) => serde_json::to_value(NeighJson { neigh, ns: st })?,
+        Change::NewFdb(fdb) | Change::DelFdb(fdb) => serde_json::to_value(FdbJson { fdb, ns: st })?,
+    };
+    serde_json::to_string(&serde_json::json!({
+        "netns": ns_name,
+        "event": if c.is_delete() { "del" } else { "new" },
+        "object": c.object(),
+        "data": data,
+    }))
+}
+
+pub async fn watch(netns_arg: Option<&str>, all: bool, json: bool, rcvbuf: usize) -> Result<()> {
+    let scope = if all { Scope::All } else { Scope::One(pick_netns(netns_arg)?) };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let sup = tokio::spawn(inventory::supervise(scope, tx, WatchOptions { rcvbuf }));
+    let mut inv = Inventory::default();
+    let mut known = std::collections::HashSet::new();
+    let stdout = std::io::stdout();
+    while let Some(u) = rx.recv().await {
+        let mut out = stdout.lock();
+        if let Update::Net(ev) = &u {
+            use netstate::NetEventKind as K;
+            let name = inv.get(ev.ns).map(|e| e.info.name.clone()).unwrap_or_default();
+            match &ev.kind {
+                K::Overrun { overruns } => {
+                    let msg = format!("netlink receive buffer overrun #{overruns}: events lost, re-dumping");
+                    if json {
+                        writeln!(out, "{}", serde_json::json!({"netns": name, "event": "overrun", "overruns": overruns, "message": msg}))?;
+                    } else {
+                        writeln!(out, "[OVERRUN]{name}: {msg}")?;
+                    }
+                }
+                K::Failed(e) => eprintln!("netlens: {e}"),
+                _ => {}
+            }
+        }
+        if let Update::Namespaces(d) = &u {
+            for p in &d.problems {
+                eprintln!("netlens: {p}");
+            }
+            let now: std::collections::HashSet<_> = d.namespaces.iter().map(|n| n.id).collect();
+            for n in &d.namespaces {
+                if known.insert(n.id) && all {
+                    print_ns_event(&mut out, json, &n.name, "new")?;
+                }
+            }
+            for e in &inv.namespaces {
+                if !now.contains(&e.info.id) {
+                    known.remove(&e.info.id);
+                    print_ns_event(&mut out, json, &e.info.name, "del")?;
+                }
+            }
+        }
+        let before = inv.clone();
+        if let Some((id, changes)) = inv.apply(u) {
+            let Some(entry) = inv.get(id) else { continue };
+            let old = before.get(id).map(|e| &e.state);
+            for c in &changes {
+                // Names resolve against the state that still holds the object.
+                let st = if c.is_delete() { old.unwrap_or(&entry.state) } else { &entry.state };
+                if json {
+                    writeln!(out, "{}", change_json(&entry.info.name, c, st)?)?;
+                } else if all {
+                    writeln!(out, "[{}]{}", entry.info.name, text::change(c, st))?;
+                } else {
+                    writeln!(out, "{}", text::change(c, st))?;
+                }
+            }
+        }
+        out.flush()?;
+    }
+    sup.abort();
+    Ok(())
+}
+
+fn print_ns_event(out: &mut impl Write, json: bool, name: &str, ev: &str) -> std::io::Result<()> {
+    if json {
+        writeln!(out, "{}", serde_json::json!({"netns": name, "event": ev, "object": "netns"}))
+    } else {
+        writeln!(out, "[NETNS]{}{name}", if ev == "del" { "Deleted " } else { "" })
+    }
+}

@@ -1,0 +1,35 @@
+//! netstate: the kernel's network state (links, addresses, routes, neighbours, bridge FDB)
+//! in every network namespace, read and followed through netlink.
+//!
+//! netlink-packet-route types stop at this crate's border: callers see [`model`] types.
+
+pub mod inventory;
+pub mod json;
+pub mod live;
+pub mod model;
+pub mod names;
+pub mod netns;
+mod parse;
+pub mod text;
+
+pub use live::{NetEvent, NetEventKind};
+pub use model::{Change, NsState};
+pub use netns::{NetnsInfo, NsId};
+
+/// Errors of this crate; each names the namespace it concerns.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("namespace {name}: {reason}")]
+    Netns { name: String, reason: String },
+    #[error("namespace {name}: netlink: {reason}")]
+    Netlink { name: String, reason: String },
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl NsState {
+    /// Replaces every route (after a route re-dump).
+    pub fn set_routes(&mut self, routes: Vec<model::Route>) {
+        self.routes = routes.into_iter().map(|r| (r.key(), r)).collect();
+    }
+}

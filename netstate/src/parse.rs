@@ -1,0 +1,420 @@
+//! Conversion of netlink-packet-route messages into the model: the crate's types stop here.
+
+use std::net::IpAddr;
+
+use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::link::{
+    InfoBridge, InfoBridgePort, InfoData, InfoKind, InfoMacVlan, InfoMacVtap, InfoPortData,
+    InfoPortKind, InfoVlan, InfoVxlan, LinkAttribute, LinkInfo, LinkMessage,
+};
+use netlink_packet_route::neighbour::{NeighbourAddress, NeighbourAttribute, NeighbourMessage};
+use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteMetric};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+
+use crate::model::{
+    Addr, BridgeInfo, BridgePortInfo, Change, Fdb, KindInfo, Link, Neigh, NextHop, Route, Stats,
+    VxlanInfo,
+};
+
+/// `AF_BRIDGE`: neighbour messages of this family are FDB entries.
+const AF_BRIDGE: u8 = 7;
+
+/// Turns a route-netlink message into a model change; `None` for messages we do not track.
+pub fn change(msg: RouteNetlinkMessage) -> Option<Change> {
+    Some(match msg {
+        RouteNetlinkMessage::NewLink(m) => Change::NewLink(link(m)),
+        RouteNetlinkMessage::DelLink(m) => Change::DelLink(m.header.index),
+        RouteNetlinkMessage::NewAddress(m) => Change::NewAddr(addr(m)),
+        RouteNetlinkMessage::DelAddress(m) => Change::DelAddr(addr(m)),
+        RouteNetlinkMessage::NewRoute(m) => Change::NewRoute(route(m)?),
+        RouteNetlinkMessage::DelRoute(m) => Change::DelRoute(route(m)?),
+        RouteNetlinkMessage::NewNeighbour(m) => match neigh_or_fdb(m)? {
+            Either::Neigh(n) => Change::NewNeigh(n),
+            Either::Fdb(f) => Change::NewFdb(f),
+        },
+        RouteNetlinkMessage::DelNeighbour(m) => match neigh_or_fdb(m)? {
+            Either::Neigh(n) => Change::DelNeigh(n),
+            Either::Fdb(f) => Change::DelFdb(f),
+        },
+        _ => return None,
+    })
+}
+
+fn family(f: AddressFamily) -> u8 {
+    u8::from(f)
+}
+
+/// Parses a link message.
+pub fn link(m: LinkMessage) -> Link {
+    let mut l = Link {
+        ifindex: m.header.index,
+        link_type: u16::from(m.header.link_layer_type),
+        flags: m.header.flags.bits(),
+        ..Link::default()
+    };
+    for attr in m.attributes {
+        match attr {
+            LinkAttribute::IfName(n) => l.name = n,
+            LinkAttribute::Mtu(v) => l.mtu = Some(v),
+            LinkAttribute::MinMtu(v) => l.min_mtu = Some(v),
+            LinkAttribute::MaxMtu(v) => l.max_mtu = Some(v),
+            LinkAttribute::Address(a) => l.address = Some(a),
+            LinkAttribute::Broadcast(a) => l.broadcast = Some(a),
+            LinkAttribute::OperState(s) => l.operstate = Some(u8::from(s)),
+            LinkAttribute::Mode(s) => l.linkmode = Some(u8::from(s)),
+            LinkAttribute::Qdisc(q) => l.qdisc = Some(q),
+            LinkAttribute::Group(g) => l.group = Some(g),
+            LinkAttribute::TxQueueLen(q) => l.txqlen = Some(q),
+            LinkAttribute::Promiscuity(p) => l.promiscuity = Some(p),
+            LinkAttribute::AllMulticast(p) => l.allmulti = Some(p),
+            LinkAttribute::Controller(c) => l.master = Some(c),
+            LinkAttribute::Link(p) => l.parent = Some(p),
+            LinkAttribute::LinkNetNsId(n) => l.link_netnsid = Some(n),
+            LinkAttribute::IfAlias(a) => l.alias = Some(a),
+            LinkAttribute::Stats64(s) => {
+                l.stats = Some(Stats {
+                    rx_bytes: s.rx_bytes,
+                    rx_packets: s.rx_packets,
+                    rx_errors: s.rx_errors,
+                    rx_dropped: s.rx_dropped,
+                    rx_over_errors: s.rx_over_errors,
+                    multicast: s.multicast,
+                    tx_bytes: s.tx_bytes,
+                    tx_packets: s.tx_packets,
+                    tx_errors: s.tx_errors,
+                    tx_dropped: s.tx_dropped,
+                    tx_carrier_errors: s.tx_carrier_errors,
+                    collisions: s.collisions,
+                });
+            }
+            LinkAttribute::LinkInfo(infos) => link_info(&mut l, infos),
+            _ => {}
+        }
+    }
+    l
+}
+
+fn kind_name(k: &InfoKind) -> String {
+    match k {
+        InfoKind::Other(s) => s.clone(),
+        // The crate's Display gives the kernel's kind string ("macvlan", "vxlan", ...).
+        other => other.to_string(),
+    }
+}
+
+fn link_info(l: &mut Link, infos: Vec<LinkInfo>) {
+    for info in infos {
+        match info {
+            LinkInfo::Kind(k) => l.kind = Some(kind_name(&k)),
+            LinkInfo::PortKind(k) => {
+                l.port_kind = Some(match k {
+                    InfoPortKind::Bridge => "bridge".into(),
+                    InfoPortKind::Bond => "bond".into(),
+                    InfoPortKind::Vrf => "vrf".into(),
+                    InfoPortKind::Team => "team".into(),
+                    InfoPortKind::Other(s) => s,
+                    other => format!("{other:?}").to_lowercase(),
+                });
+            }
+            LinkInfo::Data(d) => l.info = info_data(d),
+            LinkInfo::PortData(InfoPortData::BridgePort(p)) => l.port_info = Some(bridge_port(p)),
+            _ => {}
+        }
+    }
+}
+
+fn info_data(d: InfoData) -> KindInfo {
+    match d {
+        InfoData::MacVlan(v) => macvlan(v.into_iter().map(MacInfo::Vlan)),
+        InfoData::MacVtap(v) => macvlan(v.into_iter().map(MacInfo::Vtap)),
+        InfoData::Vlan(v) => {
+            let (mut id, mut protocol, mut flags) = (0, 0x8100, 0);
+            for a in v {
+                match a {
+                    InfoVlan::Id(i) => id = i,
+                    InfoVlan::Protocol(p) => protocol = u16::from(p),
+                    InfoVlan::Flags((f, _)) => flags = f.bits(),
+                    _ => {}
+                }
+            }
+            KindInfo::Vlan { id, protocol, flags }
+        }
+        InfoData::Vxlan(v) => KindInfo::Vxlan(Box::new(vxlan(v))),
+        InfoData::Bridge(v) => {
+            let mut b = BridgeInfo::default();
+            for a in v {
+                match a {
+                    InfoBridge::ForwardDelay(x) => b.forward_delay = Some(x),
+                    InfoBridge::HelloTime(x) => b.hello_time = Some(x),
+                    InfoBridge::MaxAge(x) => b.max_age = Some(x),
+                    InfoBridge::AgeingTime(x) => b.ageing_time = Some(x),
+                    InfoBridge::StpState(x) => b.stp_state = Some(u32::from(x)),
+                    InfoBridge::Priority(x) => b.priority = Some(x),
+                    InfoBridge::VlanFiltering(x) => b.vlan_filtering = Some(u8::from(x)),
+                    _ => {}
+                }
+            }
+            KindInfo::Bridge(b)
+        }
+        _ => KindInfo::None,
+    }
+}
+
+enum MacInfo {
+    Vlan(InfoMacVlan),
+    Vtap(InfoMacVtap),
+}
+
+fn macvlan(attrs: impl Iterator<Item = MacInfo>) -> KindInfo {
+    let (mut mode, mut flags, mut bcq, mut used) = (0, 0, None, None);
+    for a in attrs {
+        match a {
+            MacInfo::Vlan(InfoMacVlan::Mode(m)) => mode = u32::from(m),
+            MacInfo::Vtap(InfoMacVtap::Mode(m)) => mode = u32::from(m),
+            MacInfo::Vlan(InfoMacVlan::Flags(f)) => flags = f.bits(),
+            MacInfo::Vtap(InfoMacVtap::Flags(f)) => flags = f.bits(),
+            MacInfo::Vlan(InfoMacVlan::BcQueueLen(q)) | MacInfo::Vtap(InfoMacVtap::BcQueueLen(q)) => {
+                bcq = Some(q);
+            }
+            MacInfo::Vlan(InfoMacVlan::BcQueueLenUsed(q))
+            | MacInfo::Vtap(InfoMacVtap::BcQueueLenUsed(q)) => used = Some(q),
+            _ => {}
+        }
+    }
+    KindInfo::Macvlan { mode, flags, bcqueuelen: bcq, usedbcqueuelen: used }
+}
+
+fn vxlan(attrs: Vec<InfoVxlan>) -> VxlanInfo {
+    let mut v = VxlanInfo::default();
+    for a in attrs {
+        match a {
+            InfoVxlan::Id(x) => v.id = Some(x),
+            InfoVxlan::Group(g) => v.group = Some(IpAddr::V4(g)),
+            InfoVxlan::Group6(g) => v.group = Some(IpAddr::V6(g)),
+            InfoVxlan::Local(x) => v.local = Some(IpAddr::V4(x)),
+            InfoVxlan::Local6(x) => v.local = Some(IpAddr::V6(x)),
+            InfoVxlan::Link(x) => v.link = Some(x),
+            InfoVxlan::Port(p) => v.port = Some(p),
+            InfoVxlan::PortRange(r) => v.port_range = Some(r),
+            InfoVxlan::Learning(b) => v.learning = Some(b),
+            InfoVxlan::Proxy(b) => v.proxy = b,
+            InfoVxlan::Rsc(b) => v.rsc = b,
+            InfoVxlan::L2Miss(b) => v.l2miss = b,
+            InfoVxlan::L3Miss(b) => v.l3miss = b,
+            InfoVxlan::CollectMetadata(b) => v.collect_metadata = b,
+            InfoVxlan::Ttl(t) => v.ttl = Some(t),
+            InfoVxlan::TtlInherit(t) => v.ttl_inherit = t != 0,
+            InfoVxlan::Tos(t) => v.tos = Some(t),
+            InfoVxlan::Ageing(t) => v.ageing = Some(t),
+            InfoVxlan::Limit(t) => v.limit = Some(t),
+            InfoVxlan::UDPCsum(b) => v.udp_csum = Some(b),
+            InfoVxlan::UDPZeroCsumTX(b) => v.udp_zero_csum6_tx = Some(b),
+            InfoVxlan::UDPZeroCsumRX(b) => v.udp_zero_csum6_rx = Some(b),
+            _ => {}
+        }
+    }
+    v
+}
+
+fn bridge_port(attrs: Vec<InfoBridgePort>) -> BridgePortInfo {
+    let mut p = BridgePortInfo::default();
+    for a in attrs {
+        match a {
+            InfoBridgePort::State(s) => p.state = Some(u8::from(s)),
+            InfoBridgePort::Priority(x) => p.priority = Some(x),
+            InfoBridgePort::Cost(x) => p.cost = Some(x),
+            InfoBridgePort::HairpinMode(x) => p.hairpin = Some(x),
+            InfoBridgePort::Guard(x) => p.guard = Some(x),
+            InfoBridgePort::Protect(x) => p.root_block = Some(x),
+            InfoBridgePort::FastLeave(x) => p.fastleave = Some(x),
+            InfoBridgePort::Learning(x) => p.learning = Some(x),
+            InfoBridgePort::UnicastFlood(x) => p.flood = Some(x),
+            InfoBridgePort::Isolated(x) => p.isolated = Some(x),
+            _ => {}
+        }
+    }
+    p
+}
+
+/// Parses an address message.
+pub fn addr(m: AddressMessage) -> Addr {
+    let mut a = Addr {
+        ifindex: m.header.index,
+        family: family(m.header.family),
+        prefixlen: m.header.prefix_len,
+        scope: u8::from(m.header.scope),
+        flags: u32::from(m.header.flags.bits()),
+        local: None,
+        address: None,
+        broadcast: None,
+        label: None,
+        valid_lft: None,
+        preferred_lft: None,
+    };
+    for attr in m.attributes {
+        match attr {
+            AddressAttribute::Local(x) => a.local = Some(x),
+            AddressAttribute::Address(x) => a.address = Some(x),
+            AddressAttribute::Broadcast(x) => a.broadcast = Some(IpAddr::V4(x)),
+            AddressAttribute::Label(x) => a.label = Some(x),
+            AddressAttribute::Flags(f) => a.flags = f.bits(),
+            AddressAttribute::CacheInfo(c) => {
+                a.valid_lft = Some(c.ifa_valid);
+                a.preferred_lft = Some(c.ifa_preferred);
+            }
+            _ => {}
+        }
+    }
+    a
+}
+
+fn route_addr(a: &RouteAddress) -> Option<IpAddr> {
+    match a {
+        RouteAddress::Inet(x) => Some(IpAddr::V4(*x)),
+        RouteAddress::Inet6(x) => Some(IpAddr::V6(*x)),
+        _ => None,
+    }
+}
+
+/// Parses a route message; `None` for families other than IPv4/IPv6 (MPLS, multicast).
+pub fn route(m: RouteMessage) -> Option<Route> {
+    let fam = family(m.header.address_family);
+    if fam != 2 && fam != 10 {
+        return None;
+    }
+    let mut r = Route {
+        family: fam,
+        table: u32::from(m.header.table),
+        dst: None,
+        dst_len: m.header.destination_prefix_length,
+        src: None,
+        src_len: m.header.source_prefix_length,
+        tos: m.header.tos,
+        protocol: u8::from(m.header.protocol),
+        scope: u8::from(m.header.scope),
+        kind: u8::from(m.header.kind),
+        flags: m.header.flags.bits(),
+        gateway: None,
+        oif: None,
+        prefsrc: None,
+        metric: None,
+        pref: None,
+        mtu: None,
+        nexthops: Vec::new(),
+    };
+    for attr in m.attributes {
+        match attr {
+            RouteAttribute::Table(t) => r.table = t,
+            RouteAttribute::Destination(a) => r.dst = route_addr(&a),
+            RouteAttribute::Source(a) => r.src = route_addr(&a),
+            RouteAttribute::Gateway(a) => r.gateway = route_addr(&a),
+            RouteAttribute::PrefSource(a) => r.prefsrc = route_addr(&a),
+            RouteAttribute::Oif(i) => r.oif = Some(i),
+            RouteAttribute::Priority(p) => r.metric = Some(p),
+            RouteAttribute::Preference(p) => r.pref = Some(u8::from(p)),
+            RouteAttribute::Metrics(ms) => {
+                for metric in ms {
+                    if let RouteMetric::Mtu(v) = metric {
+                        r.mtu = Some(v);
+                    }
+                }
+            }
+            RouteAttribute::MultiPath(hops) => {
+                r.nexthops = hops
+                    .into_iter()
+                    .map(|h| NextHop {
+                        gateway: h.attributes.iter().find_map(|a| match a {
+                            RouteAttribute::Gateway(g) => route_addr(g),
+                            _ => None,
+                        }),
+                        oif: h.interface_index,
+                        weight: h.hops,
+                        flags: h.flags.bits(),
+                    })
+                    .collect();
+            }
+            _ => {}
+        }
+    }
+    Some(r)
+}
+
+enum Either {
+    Neigh(Neigh),
+    Fdb(Fdb),
+}
+
+fn neigh_addr(a: NeighbourAddress) -> Option<IpAddr> {
+    match a {
+        NeighbourAddress::Inet(x) => Some(IpAddr::V4(x)),
+        NeighbourAddress::Inet6(x) => Some(IpAddr::V6(x)),
+        NeighbourAddress::Other(b) => match b.len() {
+            4 => <[u8; 4]>::try_from(b.as_slice()).ok().map(IpAddr::from),
+            16 => <[u8; 16]>::try_from(b.as_slice()).ok().map(IpAddr::from),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn neigh_or_fdb(m: NeighbourMessage) -> Option<Either> {
+    let fam = family(m.header.family);
+    let state = u16::from(m.header.state);
+    let flags = m.header.flags.bits();
+    if fam == AF_BRIDGE {
+        let mut f = Fdb {
+            ifindex: m.header.ifindex,
+            mac: Vec::new(),
+            state,
+            flags,
+            ext_flags: 0,
+            master: None,
+            vlan: None,
+            dst: None,
+            port: None,
+            vni: None,
+            src_vni: None,
+            ifindex_via: None,
+            link_netnsid: None,
+        };
+        for attr in m.attributes {
+            match attr {
+                NeighbourAttribute::LinkLayerAddress(a) => f.mac = a,
+                NeighbourAttribute::Destination(a) => f.dst = neigh_addr(a),
+                NeighbourAttribute::Controller(c) => f.master = Some(c),
+                NeighbourAttribute::Vlan(v) => f.vlan = Some(v),
+                NeighbourAttribute::Port(p) => f.port = Some(p),
+                NeighbourAttribute::Vni(v) => f.vni = Some(v),
+                NeighbourAttribute::SourceVni(v) => f.src_vni = Some(v),
+                NeighbourAttribute::IfIndex(i) => f.ifindex_via = Some(i),
+                NeighbourAttribute::LinkNetNsId(i) => f.link_netnsid = Some(i),
+                NeighbourAttribute::ExtFlags(e) => f.ext_flags = e.bits(),
+                _ => {}
+            }
+        }
+        return Some(Either::Fdb(f));
+    }
+    if fam != 2 && fam != 10 {
+        return None;
+    }
+    let mut n = Neigh {
+        family: fam,
+        ifindex: m.header.ifindex,
+        dst: None,
+        lladdr: None,
+        state,
+        flags,
+        ext_flags: 0,
+        protocol: None,
+    };
+    for attr in m.attributes {
+        match attr {
+            NeighbourAttribute::Destination(a) => n.dst = neigh_addr(a),
+            NeighbourAttribute::LinkLayerAddress(a) => n.lladdr = Some(a),
+            NeighbourAttribute::ExtFlags(e) => n.ext_flags = e.bits(),
+            NeighbourAttribute::Protocol(p) => n.protocol = Some(u8::from(p)),
+            _ => {}
+        }
+    }
+    Some(Either::Neigh(n))
+}

@@ -1,0 +1,214 @@
+//! One-line text in `ip`/`bridge` style, for `netlens dump`, `netlens watch` and the TUI.
+
+use std::fmt::Write;
+
+use crate::json::route_dst;
+use crate::model::{Addr, Change, Fdb, KindInfo, Link, Neigh, NsState, Route};
+use crate::names;
+
+fn ifname(ns: &NsState, i: u32) -> String {
+    ns.link_name(i).map_or_else(|| format!("if{i}"), str::to_owned)
+}
+
+/// `ip -d link`-like one line.
+pub fn link(l: &Link, ns: &NsState) -> String {
+    let mut s = format!("{}: {}", l.ifindex, l.name);
+    if let Some(p) = l.parent {
+        if l.link_netnsid.is_some() {
+            let _ = write!(s, "@if{p}");
+        } else {
+            let _ = write!(s, "@{}", ifname(ns, p));
+        }
+    }
+    let _ = write!(s, ": <{}>", names::link_flags(l.flags).join(","));
+    if let Some(m) = l.mtu {
+        let _ = write!(s, " mtu {m}");
+    }
+    if let Some(c) = l.master {
+        let _ = write!(s, " master {}", ifname(ns, c));
+    }
+    if let Some(o) = l.operstate {
+        let _ = write!(s, " state {}", names::operstate(o));
+    }
+    if let Some(a) = &l.address {
+        let _ = write!(s, " link/{} {}", names::link_type(l.link_type), names::mac(a));
+    }
+    if let Some(n) = l.link_netnsid {
+        let _ = write!(s, " link-netnsid {n}");
+    }
+    let details = kind_details(l, ns);
+    if !details.is_empty() {
+        let _ = write!(s, " {details}");
+    }
+    s
+}
+
+/// The kind and its parameters as `ip -d link` words: `macvlan mode bridge`, `vxlan id 42 ...`.
+pub fn kind_details(l: &Link, ns: &NsState) -> String {
+    let Some(kind) = &l.kind else { return String::new() };
+    let mut s = kind.clone();
+    match &l.info {
+        KindInfo::Macvlan { mode, .. } => {
+            let _ = write!(s, " mode {}", names::macvlan_mode(*mode));
+        }
+        KindInfo::Vlan { id, protocol, .. } => {
+            let p = if *protocol == 0x88a8 { "802.1ad" } else { "802.1Q" };
+            let _ = write!(s, " protocol {p} id {id}");
+        }
+        KindInfo::Vxlan(v) => {
+            if let Some(id) = v.id {
+                let _ = write!(s, " id {id}");
+            }
+            if let Some(g) = v.group {
+                let _ = write!(s, " {} {g}", if g.is_multicast() { "group" } else { "remote" });
+            }
+            if let Some(l) = v.local {
+                let _ = write!(s, " local {l}");
+            }
+            if let Some(d) = v.link {
+                let _ = write!(s, " dev {}", ifname(ns, d));
+            }
+            if let Some(p) = v.port {
+                let _ = write!(s, " dstport {p}");
+            }
+            if v.learning == Some(false) {
+                s.push_str(" nolearning");
+            }
+            if let Some(t) = v.ttl.filter(|t| *t != 0) {
+                let _ = write!(s, " ttl {t}");
+            }
+        }
+        KindInfo::Bridge(b) => {
+            if let Some(st) = b.stp_state {
+                let _ = write!(s, " stp_state {st}");
+            }
+        }
+        KindInfo::None => {}
+    }
+    s
+}
+
+/// `ip addr`-like one line.
+pub fn addr(a: &Addr, ns: &NsState) -> String {
+    let mut s = format!(
+        "{}: {}    {} {}/{}",
+        a.ifindex,
+        ifname(ns, a.ifindex),
+        names::family(a.family),
+        a.local.or(a.address).map(|x| x.to_string()).unwrap_or_default(),
+        a.prefixlen
+    );
+    if let Some(b) = a.broadcast {
+        let _ = write!(s, " brd {b}");
+    }
+    let _ = write!(s, " scope {}", names::scope(a.scope));
+    if let Some(l) = &a.label {
+        let _ = write!(s, " {l}");
+    }
+    s
+}
+
+/// `ip route`-like one line.
+pub fn route(r: &Route, ns: &NsState) -> String {
+    let mut s = String::new();
+    if r.kind != 1 {
+        let _ = write!(s, "{} ", names::route_type(r.kind));
+    }
+    s.push_str(&route_dst(r));
+    if let Some(g) = r.gateway {
+        let _ = write!(s, " via {g}");
+    }
+    if let Some(o) = r.oif {
+        let _ = write!(s, " dev {}", ifname(ns, o));
+    }
+    if r.table != 254 {
+        let _ = write!(s, " table {}", names::table(r.table));
+    }
+    if r.protocol != 3 {
+        let _ = write!(s, " proto {}", names::protocol(r.protocol));
+    }
+    if r.scope != 0 {
+        let _ = write!(s, " scope {}", names::scope(r.scope));
+    }
+    if let Some(p) = r.prefsrc {
+        let _ = write!(s, " src {p}");
+    }
+    if let Some(m) = r.metric {
+        let _ = write!(s, " metric {m}");
+    }
+    for f in names::route_flags(r.flags) {
+        let _ = write!(s, " {f}");
+    }
+    for h in &r.nexthops {
+        s.push_str(" nexthop");
+        if let Some(g) = h.gateway {
+            let _ = write!(s, " via {g}");
+        }
+        let _ = write!(s, " dev {} weight {}", ifname(ns, h.oif), u32::from(h.weight) + 1);
+    }
+    s
+}
+
+/// `ip neigh`-like one line.
+pub fn neigh(n: &Neigh, ns: &NsState) -> String {
+    let mut s = format!(
+        "{} dev {}",
+        n.dst.map(|d| d.to_string()).unwrap_or_default(),
+        ifname(ns, n.ifindex)
+    );
+    if let Some(ll) = &n.lladdr {
+        let _ = write!(s, " lladdr {}", names::mac(ll));
+    }
+    if n.flags & 0x80 != 0 {
+        s.push_str(" router");
+    }
+    let _ = write!(s, " {}", names::nud_states(n.state).join(" "));
+    s
+}
+
+/// `bridge fdb`-like one line.
+pub fn fdb(f: &Fdb, ns: &NsState) -> String {
+    let mut s = format!("{} dev {}", names::mac(&f.mac), ifname(ns, f.ifindex));
+    if let Some(v) = f.vlan {
+        let _ = write!(s, " vlan {v}");
+    }
+    if let Some(d) = f.dst {
+        let _ = write!(s, " dst {d}");
+    }
+    if let Some(v) = f.vni {
+        let _ = write!(s, " vni {v}");
+    }
+    for fl in names::fdb_flags(f.flags, f.ext_flags) {
+        let _ = write!(s, " {fl}");
+    }
+    if let Some(c) = f.master {
+        let _ = write!(s, " master {}", ifname(ns, c));
+    }
+    let st = names::fdb_state(f.state);
+    if !st.is_empty() {
+        let _ = write!(s, " {st}");
+    }
+    s
+}
+
+/// A change as `ip monitor all` prints it: `[ROUTE]Deleted 10.0.0.0/24 dev x ...`.
+/// `ns` is the state before a delete and after an upsert, so names resolve.
+pub fn change(c: &Change, ns: &NsState) -> String {
+    let del = if c.is_delete() { "Deleted " } else { "" };
+    let body = match c {
+        Change::NewLink(l) => link(l, ns),
+        Change::DelLink(i) => ns.links.get(i).map_or_else(|| format!("{i}: if{i}"), |l| link(l, ns)),
+        Change::NewAddr(a) | Change::DelAddr(a) => addr(a, ns),
+        Change::NewRoute(r) | Change::DelRoute(r) => route(r, ns),
+        Change::NewNeigh(n) | Change::DelNeigh(n) => neigh(n, ns),
+        Change::NewFdb(f) | Change::DelFdb(f) => fdb(f, ns),
+    };
+    let tag = match c.object() {
+        "link" => "LINK",
+        "addr" => "ADDR",
+        "route" => "ROUTE",
+        "neigh" => "NEIGH",
+        _ => "FDB",
+    };
+    format!("[{tag}]{del}{body}")
+}
