@@ -21,6 +21,8 @@ pub use netns::{NetnsInfo, NsId};
 pub enum Error {
     #[error("namespace {name}: {reason}")]
     Netns { name: String, reason: String },
+    #[error("namespace {name}: netlink: the receive buffer overran during a dump")]
+    DumpOverrun { name: String },
     #[error("namespace {name}: netlink: {reason}")]
     Netlink { name: String, reason: String },
 }

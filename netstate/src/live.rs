@@ -86,6 +86,9 @@ impl NsConn {
         while let Some(m) = stream.next().await {
             match m.payload {
                 NetlinkPayload::InnerMessage(inner) => out.push(inner),
+                NetlinkPayload::Error(e) if e.to_io().raw_os_error() == Some(105) => {
+                    return Err(Error::DumpOverrun { name: self.name.clone() });
+                }
                 NetlinkPayload::Error(e) if e.code.is_some() => {
                     return Err(Error::Netlink {
                         name: self.name.clone(),
@@ -101,6 +104,17 @@ impl NsConn {
     /// Dumps every table, like `ip link`, `ip addr`, `ip route show table all`,
     /// `ip neigh` and `bridge fdb show` together.
     pub async fn dump(&mut self) -> Result<NsState> {
+        // A dump racing a burst of events can itself hit ENOBUFS: start it again.
+        let mut tries = 0;
+        loop {
+            match self.dump_once().await {
+                Err(Error::DumpOverrun { .. }) if tries < 100 => tries += 1,
+                r => return r,
+            }
+        }
+    }
+
+    async fn dump_once(&mut self) -> Result<NsState> {
         let mut msgs = Vec::new();
         self.dump_one(RouteNetlinkMessage::GetLink(LinkMessage::default()), "link", &mut msgs).await?;
         self.dump_one(RouteNetlinkMessage::GetAddress(AddressMessage::default()), "address", &mut msgs).await?;
@@ -131,7 +145,14 @@ impl NsConn {
     /// Dumps the routes of every table.
     pub async fn dump_routes(&mut self) -> Result<Vec<Route>> {
         let mut msgs = Vec::new();
-        self.dump_routes_into(&mut msgs).await?;
+        let mut tries = 0;
+        loop {
+            msgs.clear();
+            match self.dump_routes_into(&mut msgs).await {
+                Err(Error::DumpOverrun { .. }) if tries < 100 => tries += 1,
+                r => break r?,
+            }
+        }
         Ok(msgs.into_iter().filter_map(|m| match m {
             RouteNetlinkMessage::NewRoute(r) => parse::route(r),
             _ => None,

@@ -154,9 +154,11 @@ pub fn discover() -> Discovery {
         }
     }
     if denied > 0 {
-        d.problems.push(format!(
-            "{denied} processes' namespaces are hidden: reading another user's /proc/PID/ns/net needs CAP_SYS_PTRACE (run netlens as root)"
-        ));
+        d.problems.push(if nix::unistd::geteuid().is_root() {
+            format!("{denied} processes' namespaces are hidden: /proc/PID/ns/net is denied even to root (they belong to another user namespace)")
+        } else {
+            format!("{denied} processes' namespaces are hidden: reading another user's /proc/PID/ns/net needs CAP_SYS_PTRACE (run netlens as root)")
+        });
     }
     d
 }

@@ -416,5 +416,11 @@ fn neigh_or_fdb(m: NeighbourMessage) -> Option<Either> {
             _ => {}
         }
     }
+    // The kernel keeps NOARP/NONE entries for multicast and broadcast mappings without
+    // announcing them; `ip neigh` hides them too. Keeping them would make the live model
+    // differ from a dump for reasons no event can fix.
+    if !crate::json::ip_neigh_shows(&n) {
+        return None;
+    }
     Some(Either::Neigh(n))
 }

@@ -1,1 +1,7 @@
-//! widgets
+//! ratatui widgets for netlens: pure rendering of the data they are given, no I/O.
+
+pub mod detail;
+pub mod rows;
+pub mod table;
+
+pub use rows::{Row, Tab};

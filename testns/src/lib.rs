@@ -1,0 +1,123 @@
+//! Test support: namespaces named `nlt-…` that a test creates and a `Drop` guard removes,
+//! and helpers that run iproute2 as the oracle. Only for tests: it panics on failure.
+#![allow(clippy::missing_panics_doc, clippy::unwrap_used, clippy::must_use_candidate)]
+
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// Fails the test unless it runs as root, which kernel tests need; the message says how to
+/// run them. Set `NETLENS_SKIP_KERNEL_TESTS=1` to skip them loudly instead.
+pub fn require_root() -> bool {
+    if std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+    {
+        return true;
+    }
+    if std::env::var_os("NETLENS_SKIP_KERNEL_TESTS").is_some() {
+        eprintln!("!!! SKIPPED: kernel test needs root (NETLENS_SKIP_KERNEL_TESTS is set) !!!");
+        return false;
+    }
+    panic!("kernel tests need root: run the README's test command as root, or set NETLENS_SKIP_KERNEL_TESTS=1 to skip them");
+}
+
+/// Runs a command, panicking with its stderr if it fails.
+pub fn run(args: &[&str]) -> String {
+    let out = Command::new(args[0]).args(&args[1..]).output().unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs a command and returns its output whatever the status.
+pub fn output(args: &[&str]) -> Output {
+    Command::new(args[0]).args(&args[1..]).output().unwrap_or_else(|e| panic!("{args:?}: {e}"))
+}
+
+/// A network namespace that lives as long as this value.
+pub struct Netns {
+    pub name: String,
+}
+
+impl Netns {
+    /// Creates `nlt-<pid>-<n>-<tag>` with loopback up.
+    pub fn new(tag: &str) -> Netns {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let name = format!("nlt-{}-{n}-{tag}", std::process::id());
+        run(&["ip", "netns", "add", &name]);
+        let ns = Netns { name };
+        ns.ip(&["link", "set", "lo", "up"]);
+        ns
+    }
+
+    /// `ip -n NAME ARGS…`
+    pub fn ip(&self, args: &[&str]) -> String {
+        let mut v = vec!["ip", "-n", &self.name];
+        v.extend_from_slice(args);
+        run(&v)
+    }
+
+    /// `ip -n NAME -j ARGS…`, parsed.
+    pub fn ip_json(&self, args: &[&str]) -> serde_json::Value {
+        let mut v = vec!["ip", "-n", &self.name, "-j"];
+        v.extend_from_slice(args);
+        let s = run(&v);
+        if s.trim().is_empty() {
+            return serde_json::Value::Array(Vec::new());
+        }
+        serde_json::from_str(&s).unwrap_or_else(|e| panic!("{v:?}: bad JSON {e}: {s}"))
+    }
+
+    /// `bridge -n NAME ARGS…`
+    pub fn bridge(&self, args: &[&str]) -> String {
+        let mut v = vec!["bridge", "-n", &self.name];
+        v.extend_from_slice(args);
+        run(&v)
+    }
+
+    /// `bridge -n NAME -j ARGS…`, parsed.
+    pub fn bridge_json(&self, args: &[&str]) -> serde_json::Value {
+        let mut v = vec!["bridge", "-n", &self.name, "-j"];
+        v.extend_from_slice(args);
+        let s = run(&v);
+        if s.trim().is_empty() {
+            return serde_json::Value::Array(Vec::new());
+        }
+        serde_json::from_str(&s).unwrap_or_else(|e| panic!("{v:?}: bad JSON {e}: {s}"))
+    }
+
+    /// `ip netns exec NAME ARGS…`
+    pub fn exec(&self, args: &[&str]) -> Output {
+        let mut v = vec!["ip", "netns", "exec", &self.name];
+        v.extend_from_slice(args);
+        output(&v)
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.name]).output();
+    }
+}
+
+/// Two namespaces joined by a veth pair (`va` in `a`, `vb` in `b`, 10.1.0.1/24 and
+/// 10.1.0.2/24), both ends up.
+pub struct Pair {
+    pub a: Netns,
+    pub b: Netns,
+}
+
+impl Pair {
+    pub fn new(tag: &str) -> Pair {
+        let a = Netns::new(&format!("{tag}a"));
+        let b = Netns::new(&format!("{tag}b"));
+        a.ip(&["link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", &b.name]);
+        a.ip(&["link", "set", "va", "up"]);
+        b.ip(&["link", "set", "vb", "up"]);
+        a.ip(&["addr", "add", "10.1.0.1/24", "dev", "va"]);
+        b.ip(&["addr", "add", "10.1.0.2/24", "dev", "vb"]);
+        Pair { a, b }
+    }
+}

@@ -1,0 +1,216 @@
+//! One generic table serves links, addresses, routes, neighbours and FDB: each row type
+//! says how it renders its columns.
+
+use netstate::json::route_dst;
+use netstate::model::{Addr, Fdb, Link, Neigh, Route};
+use netstate::{names, text, NsState};
+
+/// The tabs of the inventory view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tab {
+    Links,
+    Addresses,
+    Routes,
+    Neighbours,
+    Fdb,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 5] = [Tab::Links, Tab::Addresses, Tab::Routes, Tab::Neighbours, Tab::Fdb];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Links => "Links",
+            Tab::Addresses => "Addresses",
+            Tab::Routes => "Routes",
+            Tab::Neighbours => "Neighbours",
+            Tab::Fdb => "FDB",
+        }
+    }
+
+    pub fn headers(self) -> &'static [&'static str] {
+        match self {
+            Tab::Links => Link::HEADERS,
+            Tab::Addresses => Addr::HEADERS,
+            Tab::Routes => Route::HEADERS,
+            Tab::Neighbours => Neigh::HEADERS,
+            Tab::Fdb => Fdb::HEADERS,
+        }
+    }
+
+    /// Relative column widths.
+    pub fn widths(self) -> &'static [u16] {
+        match self {
+            Tab::Links => &[5, 14, 9, 8, 6, 17, 12, 10, 30],
+            Tab::Addresses => &[14, 6, 30, 8, 10],
+            Tab::Routes => &[22, 18, 12, 7, 9, 7, 8, 16, 10],
+            Tab::Neighbours => &[28, 14, 17, 20],
+            Tab::Fdb => &[17, 14, 6, 18, 8, 10, 12, 10],
+        }
+    }
+
+    /// Rows of this tab for one namespace, in the model's order.
+    pub fn rows(self, ns: &NsState) -> Vec<Row> {
+        match self {
+            Tab::Links => ns.links.values().map(|x| x.row(ns)).collect(),
+            Tab::Addresses => ns.addrs.values().map(|x| x.row(ns)).collect(),
+            Tab::Routes => ns.routes.values().map(|x| x.row(ns)).collect(),
+            Tab::Neighbours => ns.neighs.values().map(|x| x.row(ns)).collect(),
+            Tab::Fdb => ns.fdb.values().map(|x| x.row(ns)).collect(),
+        }
+    }
+}
+
+/// A table row: its identity (stable across updates) and its cells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub key: String,
+    pub cells: Vec<String>,
+}
+
+impl Row {
+    /// Whether any cell contains `needle` (already lower-cased).
+    pub fn matches(&self, needle: &str) -> bool {
+        needle.is_empty() || self.cells.iter().any(|c| c.to_lowercase().contains(needle))
+    }
+}
+
+/// How a model object renders as a table row.
+pub trait TableRow {
+    const HEADERS: &'static [&'static str];
+    fn key(&self) -> String;
+    fn cells(&self, ns: &NsState) -> Vec<String>;
+    fn row(&self, ns: &NsState) -> Row {
+        Row { key: self.key(), cells: self.cells(ns) }
+    }
+}
+
+fn name(ns: &NsState, i: u32) -> String {
+    ns.link_name(i).map_or_else(|| format!("if{i}"), str::to_owned)
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+impl TableRow for Link {
+    const HEADERS: &'static [&'static str] = &["#", "NAME", "KIND", "STATE", "MTU", "MAC", "PARENT", "MASTER", "DETAILS"];
+    fn key(&self) -> String {
+        link_key(self.ifindex)
+    }
+    fn cells(&self, ns: &NsState) -> Vec<String> {
+        let parent = match (self.parent, self.link_netnsid) {
+            (Some(p), Some(n)) => format!("if{p}@nsid{n}"),
+            (Some(p), None) => name(ns, p),
+            _ => String::new(),
+        };
+        let details = text::kind_details(self, ns);
+        vec![
+            self.ifindex.to_string(),
+            self.name.clone(),
+            self.kind.clone().unwrap_or_default(),
+            self.operstate.map(names::operstate).unwrap_or_default(),
+            opt(self.mtu),
+            self.address.as_deref().map(names::mac).unwrap_or_default(),
+            parent,
+            self.master.map(|m| name(ns, m)).unwrap_or_default(),
+            details.split_once(' ').map(|(_, d)| d.to_owned()).unwrap_or_default(),
+        ]
+    }
+}
+
+/// The row key of link `ifindex`.
+pub fn link_key(ifindex: u32) -> String {
+    format!("link:{ifindex}")
+}
+
+impl TableRow for Addr {
+    const HEADERS: &'static [&'static str] = &["DEV", "FAMILY", "ADDRESS", "SCOPE", "LABEL"];
+    fn key(&self) -> String {
+        format!("addr:{:?}", self.key())
+    }
+    fn cells(&self, ns: &NsState) -> Vec<String> {
+        vec![
+            name(ns, self.ifindex),
+            names::family(self.family).to_owned(),
+            format!("{}/{}", opt(self.local.or(self.address)), self.prefixlen),
+            names::scope(self.scope),
+            self.label.clone().unwrap_or_default(),
+        ]
+    }
+}
+
+impl TableRow for Route {
+    const HEADERS: &'static [&'static str] = &["DST", "GATEWAY", "DEV", "TABLE", "PROTO", "SCOPE", "METRIC", "PREFSRC", "TYPE"];
+    fn key(&self) -> String {
+        format!("route:{:?}", self.key())
+    }
+    fn cells(&self, ns: &NsState) -> Vec<String> {
+        vec![
+            route_dst(self),
+            opt(self.gateway),
+            self.oif.map(|o| name(ns, o)).unwrap_or_default(),
+            names::table(self.table),
+            names::protocol(self.protocol),
+            names::scope(self.scope),
+            opt(self.metric),
+            opt(self.prefsrc),
+            names::route_type(self.kind),
+        ]
+    }
+}
+
+impl TableRow for Neigh {
+    const HEADERS: &'static [&'static str] = &["DST", "DEV", "LLADDR", "STATE"];
+    fn key(&self) -> String {
+        format!("neigh:{:?}", self.key())
+    }
+    fn cells(&self, ns: &NsState) -> Vec<String> {
+        vec![
+            opt(self.dst),
+            name(ns, self.ifindex),
+            self.lladdr.as_deref().map(names::mac).unwrap_or_default(),
+            names::nud_states(self.state).join(","),
+        ]
+    }
+}
+
+impl TableRow for Fdb {
+    const HEADERS: &'static [&'static str] = &["MAC", "DEV", "VLAN", "DST", "VNI", "MASTER", "FLAGS", "STATE"];
+    fn key(&self) -> String {
+        format!("fdb:{:?}", self.key())
+    }
+    fn cells(&self, ns: &NsState) -> Vec<String> {
+        vec![
+            names::mac(&self.mac),
+            name(ns, self.ifindex),
+            opt(self.vlan),
+            opt(self.dst),
+            opt(self.vni),
+            self.master.map(|m| name(ns, m)).unwrap_or_default(),
+            names::fdb_flags(self.flags, self.ext_flags).join(","),
+            names::fdb_state(self.state),
+        ]
+    }
+}
+
+/// Row key of the object a change touches, to highlight it.
+pub fn change_key(c: &netstate::Change) -> String {
+    use netstate::Change as C;
+    match c {
+        C::NewLink(l) => l.key(),
+        C::DelLink(i) => link_key(*i),
+        C::NewAddr(a) | C::DelAddr(a) => TableRow::key(a),
+        C::NewRoute(r) | C::DelRoute(r) => TableRow::key(r),
+        C::NewNeigh(n) | C::DelNeigh(n) => TableRow::key(n),
+        C::NewFdb(f) | C::DelFdb(f) => TableRow::key(f),
+    }
+}
+
+/// Compares two cells: numerically when both are numbers, else as text.
+pub fn cmp_cells(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => a.cmp(b),
+    }
+}
