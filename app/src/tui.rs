@@ -77,3 +77,6 @@ pub async fn run(netns: Option<&str>) -> Result<()> {
     sup.abort();
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -108,7 +108,10 @@ impl NsConn {
         let mut tries = 0;
         loop {
             match self.dump_once().await {
-                Err(Error::DumpOverrun { .. }) if tries < 100 => tries += 1,
+                Err(Error::DumpOverrun { .. }) if tries < 1000 => {
+                    tries += 1;
+                    backoff(tries).await;
+                }
                 r => return r,
             }
         }
@@ -149,7 +152,10 @@ impl NsConn {
         loop {
             msgs.clear();
             match self.dump_routes_into(&mut msgs).await {
-                Err(Error::DumpOverrun { .. }) if tries < 100 => tries += 1,
+                Err(Error::DumpOverrun { .. }) if tries < 1000 => {
+                    tries += 1;
+                    backoff(tries).await;
+                }
                 r => break r?,
             }
         }
@@ -158,6 +164,11 @@ impl NsConn {
             _ => None,
         }).collect())
     }
+}
+
+/// Waits a little longer after each failed dump, so a storm of events can pass.
+async fn backoff(tries: u32) {
+    tokio::time::sleep(std::time::Duration::from_millis(u64::from(tries.min(50)) * 10)).await;
 }
 
 /// Dumps one namespace once.

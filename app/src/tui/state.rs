@@ -212,6 +212,8 @@ impl App {
 
     /// Handles a terminal event. Returns whether the screen needs redrawing.
     pub fn on_event(&mut self, ev: &Event) -> bool {
+        // Moves act on the rows as they are now, even if nothing was drawn since the change.
+        self.refresh_rows();
         match ev {
             Event::Key(k) if k.kind != crossterm::event::KeyEventKind::Release => self.on_key(*k),
             Event::Mouse(m) => match m.kind {
