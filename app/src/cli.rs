@@ -61,7 +61,7 @@ pub struct WatchArgs {
     /// One JSON object per line: {"netns", "event": "new"|"del", "object", "data"}.
     #[arg(long, short = 'j')]
     pub json: bool,
-    /// Netlink receive buffer in bytes (capped by net.core.rmem_max). Small values force
+    /// Netlink receive buffer in bytes (capped by `net.core.rmem_max`). Small values force
     /// overruns, which netlens recovers from by re-dumping.
     #[arg(long, value_name = "BYTES", default_value_t = netstate::live::DEFAULT_RCVBUF, hide = true)]
     pub rcvbuf: usize,

@@ -37,7 +37,10 @@ pub async fn dump(netns_arg: Option<&str>, all: bool, json: bool) -> Result<()> 
             }
         }
         if json {
-            let v: Vec<NsJson> = states.iter().map(|(i, ns)| NsJson { name: &i.name, ns }).collect();
+            let v: Vec<NsJson> = states
+                .iter()
+                .map(|(i, ns)| NsJson { name: &i.name, ns })
+                .collect();
             serde_json::to_writer(&mut out, &v)?;
             writeln!(out)?;
         } else {
@@ -52,9 +55,17 @@ pub async fn dump(netns_arg: Option<&str>, all: bool, json: bool) -> Result<()> 
         return Ok(());
     }
     let info = pick_netns(netns_arg)?;
-    let st = netstate::live::snapshot(&info).await.with_context(|| format!("reading namespace {}", info.name))?;
+    let st = netstate::live::snapshot(&info)
+        .await
+        .with_context(|| format!("reading namespace {}", info.name))?;
     if json {
-        serde_json::to_writer(&mut out, &NsJson { name: &info.name, ns: &st })?;
+        serde_json::to_writer(
+            &mut out,
+            &NsJson {
+                name: &info.name,
+                ns: &st,
+            },
+        )?;
         writeln!(out)?;
     } else {
         write_text(&mut out, &info.label(), &st)?;
@@ -97,11 +108,21 @@ fn change_json(ns_name: &str, c: &Change, st: &NsState) -> serde_json::Result<St
             None => serde_json::json!({ "ifindex": i }),
         },
         Change::NewAddr(a) | Change::DelAddr(a) => match st.links.get(&a.ifindex) {
-            Some(link) => serde_json::to_value(AddrLinkJson { link, ns: st, addrs: vec![a] })?,
-            None => serde_json::json!({ "ifindex": a.ifindex, "addr_info": [netstate::json::AddrJson(a)] }),
+            Some(link) => serde_json::to_value(AddrLinkJson {
+                link,
+                ns: st,
+                addrs: vec![a],
+            })?,
+            None => {
+                serde_json::json!({ "ifindex": a.ifindex, "addr_info": [netstate::json::AddrJson(a)] })
+            }
         },
-        Change::NewRoute(route) | Change::DelRoute(route) => serde_json::to_value(RouteJson { route, ns: st })?,
-        Change::NewNeigh(neigh) | Change::DelNeigh(neigh) => serde_json::to_value(NeighJson { neigh, ns: st })?,
+        Change::NewRoute(route) | Change::DelRoute(route) => {
+            serde_json::to_value(RouteJson { route, ns: st })?
+        }
+        Change::NewNeigh(neigh) | Change::DelNeigh(neigh) => {
+            serde_json::to_value(NeighJson { neigh, ns: st })?
+        }
         Change::NewFdb(fdb) | Change::DelFdb(fdb) => serde_json::to_value(FdbJson { fdb, ns: st })?,
     };
     serde_json::to_string(&serde_json::json!({
@@ -113,7 +134,11 @@ fn change_json(ns_name: &str, c: &Change, st: &NsState) -> serde_json::Result<St
 }
 
 pub async fn watch(netns_arg: Option<&str>, all: bool, json: bool, rcvbuf: usize) -> Result<()> {
-    let scope = if all { Scope::All } else { Scope::One(pick_netns(netns_arg)?) };
+    let scope = if all {
+        Scope::All
+    } else {
+        Scope::One(pick_netns(netns_arg)?)
+    };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let sup = tokio::spawn(inventory::supervise(scope, tx, WatchOptions { rcvbuf }));
     let mut inv = Inventory::default();
@@ -123,12 +148,21 @@ pub async fn watch(netns_arg: Option<&str>, all: bool, json: bool, rcvbuf: usize
         let mut out = stdout.lock();
         if let Update::Net(ev) = &u {
             use netstate::NetEventKind as K;
-            let name = inv.get(ev.ns).map(|e| e.info.name.clone()).unwrap_or_default();
+            let name = inv
+                .get(ev.ns)
+                .map(|e| e.info.name.clone())
+                .unwrap_or_default();
             match &ev.kind {
                 K::Overrun { overruns } => {
-                    let msg = format!("netlink receive buffer overrun #{overruns}: events lost, re-dumping");
+                    let msg = format!(
+                        "netlink receive buffer overrun #{overruns}: events lost, re-dumping"
+                    );
                     if json {
-                        writeln!(out, "{}", serde_json::json!({"netns": name, "event": "overrun", "overruns": overruns, "message": msg}))?;
+                        writeln!(
+                            out,
+                            "{}",
+                            serde_json::json!({"netns": name, "event": "overrun", "overruns": overruns, "message": msg})
+                        )?;
                     } else {
                         writeln!(out, "[OVERRUN]{name}: {msg}")?;
                     }
@@ -160,7 +194,11 @@ pub async fn watch(netns_arg: Option<&str>, all: bool, json: bool, rcvbuf: usize
             let old = before.get(id).map(|e| &e.state);
             for c in &changes {
                 // Names resolve against the state that still holds the object.
-                let st = if c.is_delete() { old.unwrap_or(&entry.state) } else { &entry.state };
+                let st = if c.is_delete() {
+                    old.unwrap_or(&entry.state)
+                } else {
+                    &entry.state
+                };
                 if json {
                     writeln!(out, "{}", change_json(&entry.info.name, c, st)?)?;
                 } else if all {
@@ -178,8 +216,16 @@ pub async fn watch(netns_arg: Option<&str>, all: bool, json: bool, rcvbuf: usize
 
 fn print_ns_event(out: &mut impl Write, json: bool, name: &str, ev: &str) -> std::io::Result<()> {
     if json {
-        writeln!(out, "{}", serde_json::json!({"netns": name, "event": ev, "object": "netns"}))
+        writeln!(
+            out,
+            "{}",
+            serde_json::json!({"netns": name, "event": ev, "object": "netns"})
+        )
     } else {
-        writeln!(out, "[NETNS]{}{name}", if ev == "del" { "Deleted " } else { "" })
+        writeln!(
+            out,
+            "[NETNS]{}{name}",
+            if ev == "del" { "Deleted " } else { "" }
+        )
     }
 }

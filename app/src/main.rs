@@ -19,7 +19,9 @@ fn init_logging(path: Option<&std::path::Path>) -> Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::sync::Mutex::new(file))
         .with_ansi(false)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .init();
     Ok(())
 }
@@ -29,7 +31,9 @@ fn main() -> std::process::ExitCode {
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) {
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            {
                 return std::process::ExitCode::SUCCESS;
             }
             eprintln!("netlens: {e:#}");
@@ -40,13 +44,21 @@ fn main() -> std::process::ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     init_logging(cli.log.as_deref())?;
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     let netns = cli.netns.as_deref();
     match cli.command {
         Some(Command::Dump(a)) => rt.block_on(cmd::dump(netns, a.all, a.json)),
         Some(Command::Watch(a)) => rt.block_on(cmd::watch(netns, a.all, a.json, a.rcvbuf)),
         Some(Command::Completions { shell }) => {
-            clap_complete::generate(shell, &mut Cli::command(), "netlens", &mut std::io::stdout());
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "netlens",
+                &mut std::io::stdout(),
+            );
             Ok(())
         }
         None => rt.block_on(tui::run(netns)),

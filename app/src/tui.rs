@@ -28,28 +28,38 @@ impl Drop for TerminalGuard {
 /// Runs the UI until the user quits.
 pub async fn run(netns: Option<&str>) -> Result<()> {
     let want = match netns {
-        Some(n) => Some(netstate::netns::find(n).with_context(|| format!("--netns {n}"))?.id),
+        Some(n) => Some(
+            netstate::netns::find(n)
+                .with_context(|| format!("--netns {n}"))?
+                .id,
+        ),
         None => netstate::netns::own().ok().map(|n| n.id),
     };
-    let mut terminal = ratatui::try_init().context("cannot initialise the terminal (is this a TTY?)")?;
+    let mut terminal =
+        ratatui::try_init().context("cannot initialise the terminal (is this a TTY?)")?;
     let _guard = TerminalGuard;
     execute!(std::io::stdout(), EnableMouseCapture).context("enabling mouse capture")?;
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let sup = tokio::spawn(inventory::supervise(Scope::All, tx, WatchOptions::default()));
+    let sup = tokio::spawn(inventory::supervise(
+        Scope::All,
+        tx,
+        WatchOptions::default(),
+    ));
     let mut app = App::new(want);
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut term_signals = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut term_signals =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut dirty = true;
-    let mut last_draw = Instant::now() - Duration::from_secs(1);
+    let mut last_draw: Option<Instant> = None;
     while !app.quit {
-        if dirty && last_draw.elapsed() >= Duration::from_millis(30) {
+        if dirty && last_draw.is_none_or(|t| t.elapsed() >= Duration::from_millis(30)) {
             let now = Instant::now();
             terminal.draw(|f| view::render(f, &mut app, now))?;
-            last_draw = now;
+            last_draw = Some(now);
             dirty = false;
         }
         tokio::select! {

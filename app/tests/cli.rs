@@ -43,10 +43,15 @@ fn watch_json_streams_changes_made_with_ip() {
     ];
     let deadline = Instant::now() + Duration::from_secs(3);
     while !want.is_empty() && Instant::now() < deadline {
-        let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) else { continue };
-        let v: serde_json::Value = serde_json::from_str(&line).expect("every watch --json line is JSON");
+        let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) else {
+            continue;
+        };
+        let v: serde_json::Value =
+            serde_json::from_str(&line).expect("every watch --json line is JSON");
         assert_eq!(v["netns"], p.a.name.as_str());
-        want.retain(|(ev, obj, key, val)| !(v["event"] == *ev && v["object"] == *obj && v["data"][key] == *val));
+        want.retain(|(ev, obj, key, val)| {
+            !(v["event"] == *ev && v["object"] == *obj && v["data"][key] == *val)
+        });
     }
     let _ = child.kill();
     let _ = child.wait();
@@ -54,7 +59,14 @@ fn watch_json_streams_changes_made_with_ip() {
 }
 
 fn as_nobody(args: &[&str]) -> std::process::Output {
-    let mut v = vec!["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", BIN];
+    let mut v = vec![
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--inh-caps=-all",
+        BIN,
+    ];
     v.extend_from_slice(args);
     testns::output(&v)
 }
@@ -67,22 +79,39 @@ fn unprivileged_run_reads_its_own_namespace_and_names_the_missing_capability() {
     let ns = Netns::new("priv");
     // Its own namespace needs no capability.
     let own = as_nobody(&["dump", "--json"]);
-    assert!(own.status.success(), "unprivileged dump failed: {}", String::from_utf8_lossy(&own.stderr));
+    assert!(
+        own.status.success(),
+        "unprivileged dump failed: {}",
+        String::from_utf8_lossy(&own.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&own.stdout).expect("JSON");
-    assert!(v["links"].as_array().is_some_and(|l| !l.is_empty()), "no links read without privileges");
+    assert!(
+        v["links"].as_array().is_some_and(|l| !l.is_empty()),
+        "no links read without privileges"
+    );
 
     // Another namespace: a plain message naming the capability, not a crash.
     let other = as_nobody(&["dump", "--netns", &ns.name]);
     assert!(!other.status.success());
     let err = String::from_utf8_lossy(&other.stderr);
-    assert!(err.contains("CAP_SYS_ADMIN") && err.contains(&ns.name), "unhelpful error: {err}");
+    assert!(
+        err.contains("CAP_SYS_ADMIN") && err.contains(&ns.name),
+        "unhelpful error: {err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 
     // --all shows what it can and says what it cannot.
     let all = as_nobody(&["dump", "--all", "--json"]);
-    assert!(all.status.success(), "{}", String::from_utf8_lossy(&all.stderr));
+    assert!(
+        all.status.success(),
+        "{}",
+        String::from_utf8_lossy(&all.stderr)
+    );
     let err = String::from_utf8_lossy(&all.stderr);
-    assert!(err.contains("CAP_SYS_ADMIN"), "--all does not say why namespaces are missing: {err}");
+    assert!(
+        err.contains("CAP_SYS_ADMIN"),
+        "--all does not say why namespaces are missing: {err}"
+    );
     let list: serde_json::Value = serde_json::from_slice(&all.stdout).expect("JSON list");
     assert!(list.as_array().is_some_and(|l| !l.is_empty()));
 }
@@ -92,7 +121,10 @@ fn unknown_namespace_is_named_in_the_error() {
     let out = testns::output(&[BIN, "dump", "--netns", "nlt-does-not-exist"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("nlt-does-not-exist") && err.contains("ip netns list"), "{err}");
+    assert!(
+        err.contains("nlt-does-not-exist") && err.contains("ip netns list"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -8,7 +8,13 @@ use serde_json::Value;
 use testns::{Netns, Pair};
 
 fn netlens_dump(ns: &Netns) -> Value {
-    let out = testns::run(&[env!("CARGO_BIN_EXE_netlens"), "dump", "--json", "--netns", &ns.name]);
+    let out = testns::run(&[
+        env!("CARGO_BIN_EXE_netlens"),
+        "dump",
+        "--json",
+        "--netns",
+        &ns.name,
+    ]);
     serde_json::from_str(&out).expect("netlens dump --json prints one JSON object")
 }
 
@@ -25,7 +31,12 @@ fn tuples(list: &Value, fields: &[&str]) -> BTreeSet<Vec<String>> {
     list.as_array()
         .expect("a JSON list")
         .iter()
-        .map(|e| fields.iter().map(|f| e.get(*f).map_or_else(|| "-".into(), s)).collect())
+        .map(|e| {
+            fields
+                .iter()
+                .map(|f| e.get(*f).map_or_else(|| "-".into(), s))
+                .collect()
+        })
         .collect()
 }
 
@@ -52,10 +63,27 @@ fn compare_obj(path: &str, ours: &Value, theirs: &Value, skip: &[&str], out: &mu
 
 fn build(p: &Pair) {
     let a = &p.a;
-    a.ip(&["link", "add", "mv0", "link", "va", "type", "macvlan", "mode", "bridge"]);
+    a.ip(&[
+        "link", "add", "mv0", "link", "va", "type", "macvlan", "mode", "bridge",
+    ]);
     a.ip(&["link", "set", "mv0", "up"]);
     a.ip(&["addr", "add", "fd00::1/64", "dev", "va", "nodad"]);
-    a.ip(&["link", "add", "vx0", "type", "vxlan", "id", "42", "dstport", "4789", "local", "10.1.0.1", "dev", "va", "nolearning"]);
+    a.ip(&[
+        "link",
+        "add",
+        "vx0",
+        "type",
+        "vxlan",
+        "id",
+        "42",
+        "dstport",
+        "4789",
+        "local",
+        "10.1.0.1",
+        "dev",
+        "va",
+        "nolearning",
+    ]);
     a.ip(&["link", "set", "vx0", "up"]);
     a.ip(&["addr", "add", "10.2.0.1/24", "dev", "vx0"]);
     a.ip(&["link", "add", "br0", "type", "bridge"]);
@@ -64,14 +92,84 @@ fn build(p: &Pair) {
     a.ip(&["link", "set", "br0", "up"]);
     a.ip(&["link", "set", "vp0", "up"]);
     a.ip(&["link", "set", "vp1", "up"]);
-    a.ip(&["route", "add", "10.9.0.0/16", "via", "10.1.0.2", "table", "100"]);
-    a.ip(&["route", "add", "10.8.0.0/16", "via", "10.1.0.2", "metric", "50"]);
-    a.ip(&["route", "add", "fd09::/64", "via", "fd00::2", "dev", "va", "table", "100"]);
-    a.ip(&["neigh", "replace", "10.1.0.3", "lladdr", "02:00:00:00:00:03", "dev", "va", "nud", "permanent"]);
-    a.ip(&["neigh", "replace", "10.2.0.2", "lladdr", "02:00:00:00:00:22", "dev", "vx0", "nud", "permanent"]);
-    a.bridge(&["fdb", "append", "00:00:00:00:00:00", "dev", "vx0", "dst", "10.1.0.2"]);
-    a.bridge(&["fdb", "append", "02:00:00:00:00:22", "dev", "vx0", "dst", "10.1.0.2"]);
-    a.bridge(&["fdb", "add", "02:00:00:00:00:44", "dev", "vp0", "master", "static"]);
+    a.ip(&[
+        "route",
+        "add",
+        "10.9.0.0/16",
+        "via",
+        "10.1.0.2",
+        "table",
+        "100",
+    ]);
+    a.ip(&[
+        "route",
+        "add",
+        "10.8.0.0/16",
+        "via",
+        "10.1.0.2",
+        "metric",
+        "50",
+    ]);
+    a.ip(&[
+        "route",
+        "add",
+        "fd09::/64",
+        "via",
+        "fd00::2",
+        "dev",
+        "va",
+        "table",
+        "100",
+    ]);
+    a.ip(&[
+        "neigh",
+        "replace",
+        "10.1.0.3",
+        "lladdr",
+        "02:00:00:00:00:03",
+        "dev",
+        "va",
+        "nud",
+        "permanent",
+    ]);
+    a.ip(&[
+        "neigh",
+        "replace",
+        "10.2.0.2",
+        "lladdr",
+        "02:00:00:00:00:22",
+        "dev",
+        "vx0",
+        "nud",
+        "permanent",
+    ]);
+    a.bridge(&[
+        "fdb",
+        "append",
+        "00:00:00:00:00:00",
+        "dev",
+        "vx0",
+        "dst",
+        "10.1.0.2",
+    ]);
+    a.bridge(&[
+        "fdb",
+        "append",
+        "02:00:00:00:00:22",
+        "dev",
+        "vx0",
+        "dst",
+        "10.1.0.2",
+    ]);
+    a.bridge(&[
+        "fdb",
+        "add",
+        "02:00:00:00:00:44",
+        "dev",
+        "vp0",
+        "master",
+        "static",
+    ]);
     // A learned neighbour: ARP resolution by a ping across the veth.
     let ping = a.exec(&["ping", "-c1", "-W2", "10.1.0.2"]);
     assert!(ping.status.success(), "ping across the test veth failed");
@@ -96,53 +194,116 @@ fn compare(ns: &Netns) -> Vec<String> {
         compare_obj(&format!("link {name}"), o, t, &["stats64"], &mut bad);
     }
     // The fields the issue names must be present where iproute2 has them.
-    for key in ["ifname", "ifindex", "mtu", "address", "operstate", "flags", "master", "link", "link_index", "link_netnsid", "linkinfo"] {
+    for key in [
+        "ifname",
+        "ifindex",
+        "mtu",
+        "address",
+        "operstate",
+        "flags",
+        "master",
+        "link",
+        "link_index",
+        "link_netnsid",
+        "linkinfo",
+    ] {
         for t in their_links {
-            if t.get(key).is_some() && !our_links.iter().any(|o| o["ifname"] == t["ifname"] && o.get(key).is_some()) {
+            if t.get(key).is_some()
+                && !our_links
+                    .iter()
+                    .any(|o| o["ifname"] == t["ifname"] && o.get(key).is_some())
+            {
                 bad.push(format!("link {}: netlens lacks {key}", s(&t["ifname"])));
             }
         }
     }
     if let Some(vx) = our_links.iter().find(|o| o["ifname"] == "vx0") {
         for key in ["id", "local", "link", "port", "learning", "ttl"] {
-            assert!(vx["linkinfo"]["info_data"].get(key).is_some(), "vxlan info_data lacks {key}");
+            assert!(
+                vx["linkinfo"]["info_data"].get(key).is_some(),
+                "vxlan info_data lacks {key}"
+            );
         }
-        let mv = our_links.iter().find(|o| o["ifname"] == "mv0").expect("mv0");
+        let mv = our_links
+            .iter()
+            .find(|o| o["ifname"] == "mv0")
+            .expect("mv0");
         assert_eq!(mv["linkinfo"]["info_data"]["mode"], "bridge");
     }
 
     // Addresses: per link, the set of (family, local, prefixlen, scope, label, broadcast).
     let theirs = ns.ip_json(&["addr"]);
-    let fields = ["family", "local", "prefixlen", "scope", "label", "broadcast"];
+    let fields = [
+        "family",
+        "local",
+        "prefixlen",
+        "scope",
+        "label",
+        "broadcast",
+    ];
     for t in theirs.as_array().expect("ip addr list") {
         let name = s(&t["ifname"]);
-        let o = ours["addrs"].as_array().expect("addrs").iter().find(|o| o["ifname"] == t["ifname"]);
+        let o = ours["addrs"]
+            .as_array()
+            .expect("addrs")
+            .iter()
+            .find(|o| o["ifname"] == t["ifname"]);
         let Some(o) = o else {
             bad.push(format!("addrs {name}: missing"));
             continue;
         };
-        compare_obj(&format!("addr-link {name}"), &strip(o, "addr_info"), &strip(t, "addr_info"), &[], &mut bad);
-        let (a, b) = (tuples(&o["addr_info"], &fields), tuples(&t["addr_info"], &fields));
+        compare_obj(
+            &format!("addr-link {name}"),
+            &strip(o, "addr_info"),
+            &strip(t, "addr_info"),
+            &[],
+            &mut bad,
+        );
+        let (a, b) = (
+            tuples(&o["addr_info"], &fields),
+            tuples(&t["addr_info"], &fields),
+        );
         if a != b {
             bad.push(format!("addrs {name}: netlens {a:?} vs iproute2 {b:?}"));
         }
     }
 
-    let check = |what: &str, a: BTreeSet<Vec<String>>, b: BTreeSet<Vec<String>>, bad: &mut Vec<String>| {
-        if a != b {
-            bad.push(format!(
-                "{what}: only netlens {:?}; only iproute2 {:?}",
-                a.difference(&b).collect::<Vec<_>>(),
-                b.difference(&a).collect::<Vec<_>>()
-            ));
-        }
-    };
-    let rf = ["type", "dst", "gateway", "dev", "table", "protocol", "scope", "metric", "prefsrc", "flags", "pref"];
-    check("routes", tuples(&ours["routes"], &rf), tuples(&ns.ip_json(&["route", "show", "table", "all"]), &rf), &mut bad);
+    let check =
+        |what: &str, a: BTreeSet<Vec<String>>, b: BTreeSet<Vec<String>>, bad: &mut Vec<String>| {
+            if a != b {
+                bad.push(format!(
+                    "{what}: only netlens {:?}; only iproute2 {:?}",
+                    a.difference(&b).collect::<Vec<_>>(),
+                    b.difference(&a).collect::<Vec<_>>()
+                ));
+            }
+        };
+    let rf = [
+        "type", "dst", "gateway", "dev", "table", "protocol", "scope", "metric", "prefsrc",
+        "flags", "pref",
+    ];
+    check(
+        "routes",
+        tuples(&ours["routes"], &rf),
+        tuples(&ns.ip_json(&["route", "show", "table", "all"]), &rf),
+        &mut bad,
+    );
     let nf = ["dst", "dev", "lladdr", "state", "router"];
-    check("neigh", tuples(&ours["neigh"], &nf), tuples(&ns.ip_json(&["neigh"]), &nf), &mut bad);
-    let ff = ["mac", "ifname", "dst", "master", "state", "flags", "vlan", "vni"];
-    check("fdb", tuples(&ours["fdb"], &ff), tuples(&ns.bridge_json(&["fdb", "show"]), &ff), &mut bad);
+    check(
+        "neigh",
+        tuples(&ours["neigh"], &nf),
+        tuples(&ns.ip_json(&["neigh"]), &nf),
+        &mut bad,
+    );
+    let ff = [
+        "mac", "ifname", "dst", "master", "state", "flags", "vlan", "vni",
+    ];
+    check(
+        "fdb",
+        tuples(&ours["fdb"], &ff),
+        tuples(&ns.bridge_json(&["fdb", "show"]), &ff),
+        &mut bad,
+    );
     bad
 }
 
@@ -171,7 +332,11 @@ fn dump_json_matches_iproute2_field_by_field() {
         }
         std::thread::sleep(Duration::from_millis(300));
     }
-    assert!(last.is_empty(), "netlens and iproute2 disagree:\n{}", last.join("\n"));
+    assert!(
+        last.is_empty(),
+        "netlens and iproute2 disagree:\n{}",
+        last.join("\n")
+    );
     // The peer namespace too (veth end whose peer is elsewhere).
     let b = compare(&p.b);
     assert!(b.is_empty(), "namespace b:\n{}", b.join("\n"));

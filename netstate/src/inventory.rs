@@ -71,7 +71,12 @@ impl Inventory {
                             e.info = info;
                             next.push(e);
                         }
-                        None => next.push(NsEntry { info, state: NsState::default(), status: NsStatus::Loading, overruns: 0 }),
+                        None => next.push(NsEntry {
+                            info,
+                            state: NsState::default(),
+                            status: NsStatus::Loading,
+                            overruns: 0,
+                        }),
                     }
                 }
                 self.namespaces = next;
@@ -81,7 +86,11 @@ impl Inventory {
                 let e = self.get_mut(ev.ns)?;
                 match ev.kind {
                     NetEventKind::Snapshot { state, overruns } => {
-                        let diff = if e.status == NsStatus::Loading { Vec::new() } else { e.state.diff(&state) };
+                        let diff = if e.status == NsStatus::Loading {
+                            Vec::new()
+                        } else {
+                            e.state.diff(&state)
+                        };
                         e.state = *state;
                         e.status = NsStatus::Live;
                         e.overruns = overruns;
@@ -134,10 +143,18 @@ impl NsState {
             };
         }
         diff_map!(links, Change::NewLink, |k: &u32, _| Change::DelLink(*k));
-        diff_map!(addrs, Change::NewAddr, |_, v: &crate::model::Addr| Change::DelAddr(v.clone()));
-        diff_map!(routes, Change::NewRoute, |_, v: &crate::model::Route| Change::DelRoute(v.clone()));
-        diff_map!(neighs, Change::NewNeigh, |_, v: &crate::model::Neigh| Change::DelNeigh(v.clone()));
-        diff_map!(fdb, Change::NewFdb, |_, v: &crate::model::Fdb| Change::DelFdb(v.clone()));
+        diff_map!(addrs, Change::NewAddr, |_, v: &crate::model::Addr| {
+            Change::DelAddr(v.clone())
+        });
+        diff_map!(routes, Change::NewRoute, |_, v: &crate::model::Route| {
+            Change::DelRoute(v.clone())
+        });
+        diff_map!(neighs, Change::NewNeigh, |_, v: &crate::model::Neigh| {
+            Change::DelNeigh(v.clone())
+        });
+        diff_map!(fdb, Change::NewFdb, |_, v: &crate::model::Fdb| {
+            Change::DelFdb(v.clone())
+        });
         out
     }
 }
@@ -160,8 +177,13 @@ pub async fn supervise(scope: Scope, tx: UnboundedSender<Update>, opts: WatchOpt
     let mut running: HashMap<NsId, tokio::task::JoinHandle<()>> = HashMap::new();
     loop {
         let d = match &scope {
-            Scope::One(info) => Discovery { namespaces: vec![info.clone()], problems: Vec::new() },
-            Scope::All => tokio::task::spawn_blocking(netns::discover).await.unwrap_or_default(),
+            Scope::One(info) => Discovery {
+                namespaces: vec![info.clone()],
+                problems: Vec::new(),
+            },
+            Scope::All => tokio::task::spawn_blocking(netns::discover)
+                .await
+                .unwrap_or_default(),
         };
         running.retain(|id, task| {
             let keep = d.namespaces.iter().any(|n| n.id == *id);
@@ -170,7 +192,12 @@ pub async fn supervise(scope: Scope, tx: UnboundedSender<Update>, opts: WatchOpt
             }
             keep
         });
-        let fresh: Vec<NetnsInfo> = d.namespaces.iter().filter(|n| !running.contains_key(&n.id)).cloned().collect();
+        let fresh: Vec<NetnsInfo> = d
+            .namespaces
+            .iter()
+            .filter(|n| !running.contains_key(&n.id))
+            .cloned()
+            .collect();
         if tx.send(Update::Namespaces(d)).is_err() {
             break;
         }

@@ -17,7 +17,8 @@ pub struct LinkJson<'a> {
 }
 
 fn ifname(ns: &NsState, ifindex: u32) -> String {
-    ns.link_name(ifindex).map_or_else(|| format!("if{ifindex}"), str::to_owned)
+    ns.link_name(ifindex)
+        .map_or_else(|| format!("if{ifindex}"), str::to_owned)
 }
 
 /// Writes the fields `ip -j link` shows before `addr_info`/`linkinfo`.
@@ -56,7 +57,14 @@ fn link_tail<M: SerializeMap>(m: &mut M, l: &Link, details: bool) -> Result<(), 
         }
     }
     if let Some(g) = l.group {
-        m.serialize_entry("group", &if g == 0 { "default".to_owned() } else { g.to_string() })?;
+        m.serialize_entry(
+            "group",
+            &if g == 0 {
+                "default".to_owned()
+            } else {
+                g.to_string()
+            },
+        )?;
     }
     if let Some(v) = l.txqlen {
         m.serialize_entry("txqlen", &v)?;
@@ -219,7 +227,12 @@ impl Serialize for InfoDataJson<'_> {
         let mut m = s.serialize_map(None)?;
         match self.info {
             KindInfo::None => {}
-            KindInfo::Macvlan { mode, flags, bcqueuelen, usedbcqueuelen } => {
+            KindInfo::Macvlan {
+                mode,
+                flags,
+                bcqueuelen,
+                usedbcqueuelen,
+            } => {
                 m.serialize_entry("mode", &names::macvlan_mode(*mode))?;
                 if flags & 1 != 0 {
                     m.serialize_entry("flags", &"nopromisc")?;
@@ -231,7 +244,11 @@ impl Serialize for InfoDataJson<'_> {
                     m.serialize_entry("usedbcqueuelen", v)?;
                 }
             }
-            KindInfo::Vlan { id, protocol, flags } => {
+            KindInfo::Vlan {
+                id,
+                protocol,
+                flags,
+            } => {
                 let proto = match protocol {
                     0x8100 => "802.1Q".to_owned(),
                     0x88a8 => "802.1ad".to_owned(),
@@ -240,7 +257,13 @@ impl Serialize for InfoDataJson<'_> {
                 m.serialize_entry("protocol", &proto)?;
                 m.serialize_entry("id", id)?;
                 let mut fl = Vec::new();
-                for (b, n) in [(1, "REORDER_HDR"), (2, "GVRP"), (4, "LOOSE_BINDING"), (8, "MVRP"), (16, "BRIDGE_BINDING")] {
+                for (b, n) in [
+                    (1, "REORDER_HDR"),
+                    (2, "GVRP"),
+                    (4, "LOOSE_BINDING"),
+                    (8, "MVRP"),
+                    (16, "BRIDGE_BINDING"),
+                ] {
                     if flags & b != 0 {
                         fl.push(n);
                     }
@@ -273,7 +296,12 @@ impl Serialize for InfoDataJson<'_> {
                 if let Some(b) = v.learning {
                     m.serialize_entry("learning", &b)?;
                 }
-                for (k, b) in [("proxy", v.proxy), ("rsc", v.rsc), ("l2miss", v.l2miss), ("l3miss", v.l3miss)] {
+                for (k, b) in [
+                    ("proxy", v.proxy),
+                    ("rsc", v.rsc),
+                    ("l2miss", v.l2miss),
+                    ("l3miss", v.l3miss),
+                ] {
                     if b {
                         m.serialize_entry(k, &true)?;
                     }
@@ -484,7 +512,10 @@ impl Serialize for RouteJson<'_> {
                     }
                     o.insert("dev".into(), ifname(self.ns, h.oif).into());
                     o.insert("weight".into(), (u32::from(h.weight) + 1).into());
-                    o.insert("flags".into(), names::route_flags(u32::from(h.flags)).into());
+                    o.insert(
+                        "flags".into(),
+                        names::route_flags(u32::from(h.flags)).into(),
+                    );
                     o.into()
                 })
                 .collect();
@@ -608,7 +639,10 @@ impl Serialize for NsJson<'_> {
         let ns = self.ns;
         let mut m = s.serialize_map(Some(6))?;
         m.serialize_entry("netns", self.name)?;
-        m.serialize_entry("links", &seq(ns.links.values().map(|link| LinkJson { link, ns })))?;
+        m.serialize_entry(
+            "links",
+            &seq(ns.links.values().map(|link| LinkJson { link, ns })),
+        )?;
         m.serialize_entry(
             "addrs",
             &seq(ns.links.values().map(|link| AddrLinkJson {
@@ -617,10 +651,17 @@ impl Serialize for NsJson<'_> {
                 addrs: addrs_of(ns, link.ifindex),
             })),
         )?;
-        m.serialize_entry("routes", &seq(ns.routes.values().map(|route| RouteJson { route, ns })))?;
+        m.serialize_entry(
+            "routes",
+            &seq(ns.routes.values().map(|route| RouteJson { route, ns })),
+        )?;
         m.serialize_entry(
             "neigh",
-            &seq(ns.neighs.values().filter(|n| ip_neigh_shows(n)).map(|neigh| NeighJson { neigh, ns })),
+            &seq(ns
+                .neighs
+                .values()
+                .filter(|n| ip_neigh_shows(n))
+                .map(|neigh| NeighJson { neigh, ns })),
         )?;
         m.serialize_entry("fdb", &seq(ns.fdb.values().map(|fdb| FdbJson { fdb, ns })))?;
         m.end()
@@ -629,9 +670,18 @@ impl Serialize for NsJson<'_> {
 
 /// Addresses of one link, IPv4 first as `ip addr` lists them.
 pub fn addrs_of(ns: &NsState, ifindex: u32) -> Vec<&Addr> {
-    let lo = crate::model::AddrKey { ifindex, family: 0, local: None, prefixlen: 0 };
-    let mut v: Vec<&Addr> =
-        ns.addrs.range(lo..).take_while(|(k, _)| k.ifindex == ifindex).map(|(_, a)| a).collect();
+    let lo = crate::model::AddrKey {
+        ifindex,
+        family: 0,
+        local: None,
+        prefixlen: 0,
+    };
+    let mut v: Vec<&Addr> = ns
+        .addrs
+        .range(lo..)
+        .take_while(|(k, _)| k.ifindex == ifindex)
+        .map(|(_, a)| a)
+        .collect();
     v.sort_by_key(|a| a.family);
     v
 }

@@ -62,7 +62,10 @@ pub async fn open(ns: &NetnsInfo, subscribe: bool, rcvbuf: usize) -> Result<NsCo
                     &[]
                 };
                 let (mut conn, handle, messages) = rtnetlink::new_multicast_connection(groups)
-                    .map_err(|e| Error::Netlink { name: name.clone(), reason: format!("cannot open a netlink socket: {e}") })?;
+                    .map_err(|e| Error::Netlink {
+                        name: name.clone(),
+                        reason: format!("cannot open a netlink socket: {e}"),
+                    })?;
                 // Ignore failure: a smaller buffer still works, overruns are then recovered.
                 let _ = conn.socket_mut().socket_ref().set_rx_buf_sz(rcvbuf);
                 Ok((conn, handle, messages))
@@ -70,13 +73,26 @@ pub async fn open(ns: &NetnsInfo, subscribe: bool, rcvbuf: usize) -> Result<NsCo
         }
     })
     .await
-    .map_err(|e| Error::Netns { name: err_name.clone(), reason: format!("namespace thread failed: {e}") })??;
+    .map_err(|e| Error::Netns {
+        name: err_name.clone(),
+        reason: format!("namespace thread failed: {e}"),
+    })??;
     let task = tokio::spawn(conn);
-    Ok(NsConn { handle, messages, _conn: AbortOnDrop(task), name: err_name })
+    Ok(NsConn {
+        handle,
+        messages,
+        _conn: AbortOnDrop(task),
+        name: err_name,
+    })
 }
 
 impl NsConn {
-    async fn dump_one(&mut self, msg: RouteNetlinkMessage, what: &str, out: &mut Vec<RouteNetlinkMessage>) -> Result<()> {
+    async fn dump_one(
+        &mut self,
+        msg: RouteNetlinkMessage,
+        what: &str,
+        out: &mut Vec<RouteNetlinkMessage>,
+    ) -> Result<()> {
         let mut req = NetlinkMessage::from(msg);
         req.header.flags = NLM_F_REQUEST | NLM_F_DUMP;
         let mut stream = self.handle.request(req).map_err(|e| Error::Netlink {
@@ -87,7 +103,9 @@ impl NsConn {
             match m.payload {
                 NetlinkPayload::InnerMessage(inner) => out.push(inner),
                 NetlinkPayload::Error(e) if e.to_io().raw_os_error() == Some(105) => {
-                    return Err(Error::DumpOverrun { name: self.name.clone() });
+                    return Err(Error::DumpOverrun {
+                        name: self.name.clone(),
+                    });
                 }
                 NetlinkPayload::Error(e) if e.code.is_some() => {
                     return Err(Error::Netlink {
@@ -119,13 +137,29 @@ impl NsConn {
 
     async fn dump_once(&mut self) -> Result<NsState> {
         let mut msgs = Vec::new();
-        self.dump_one(RouteNetlinkMessage::GetLink(LinkMessage::default()), "link", &mut msgs).await?;
-        self.dump_one(RouteNetlinkMessage::GetAddress(AddressMessage::default()), "address", &mut msgs).await?;
+        self.dump_one(
+            RouteNetlinkMessage::GetLink(LinkMessage::default()),
+            "link",
+            &mut msgs,
+        )
+        .await?;
+        self.dump_one(
+            RouteNetlinkMessage::GetAddress(AddressMessage::default()),
+            "address",
+            &mut msgs,
+        )
+        .await?;
         self.dump_routes_into(&mut msgs).await?;
-        self.dump_one(RouteNetlinkMessage::GetNeighbour(NeighbourMessage::default()), "neighbour", &mut msgs).await?;
+        self.dump_one(
+            RouteNetlinkMessage::GetNeighbour(NeighbourMessage::default()),
+            "neighbour",
+            &mut msgs,
+        )
+        .await?;
         let mut fdb = NeighbourMessage::default();
         fdb.header.family = AddressFamily::Bridge;
-        self.dump_one(RouteNetlinkMessage::GetNeighbour(fdb), "fdb", &mut msgs).await?;
+        self.dump_one(RouteNetlinkMessage::GetNeighbour(fdb), "fdb", &mut msgs)
+            .await?;
         let mut st = NsState::default();
         for m in msgs {
             if let Some(c) = parse::change(m) {
@@ -140,7 +174,8 @@ impl NsConn {
         for fam in [AddressFamily::Inet, AddressFamily::Inet6] {
             let mut r = RouteMessage::default();
             r.header.address_family = fam;
-            self.dump_one(RouteNetlinkMessage::GetRoute(r), "route", msgs).await?;
+            self.dump_one(RouteNetlinkMessage::GetRoute(r), "route", msgs)
+                .await?;
         }
         Ok(())
     }
@@ -159,16 +194,22 @@ impl NsConn {
                 r => break r?,
             }
         }
-        Ok(msgs.into_iter().filter_map(|m| match m {
-            RouteNetlinkMessage::NewRoute(r) => parse::route(r),
-            _ => None,
-        }).collect())
+        Ok(msgs
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewRoute(r) => parse::route(r),
+                _ => None,
+            })
+            .collect())
     }
 }
 
 /// Waits a little longer after each failed dump, so a storm of events can pass.
 async fn backoff(tries: u32) {
-    tokio::time::sleep(std::time::Duration::from_millis(u64::from(tries.min(50)) * 10)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(
+        u64::from(tries.min(50)) * 10,
+    ))
+    .await;
 }
 
 /// Dumps one namespace once.
@@ -207,7 +248,9 @@ pub struct WatchOptions {
 
 impl Default for WatchOptions {
     fn default() -> Self {
-        WatchOptions { rcvbuf: DEFAULT_RCVBUF }
+        WatchOptions {
+            rcvbuf: DEFAULT_RCVBUF,
+        }
     }
 }
 
@@ -216,25 +259,41 @@ impl Default for WatchOptions {
 pub async fn watch(ns: NetnsInfo, tx: UnboundedSender<NetEvent>, opts: WatchOptions) {
     let id = ns.id;
     if let Err(e) = watch_inner(&ns, &tx, opts).await {
-        let _ = tx.send(NetEvent { ns: id, kind: NetEventKind::Failed(e.to_string()) });
+        let _ = tx.send(NetEvent {
+            ns: id,
+            kind: NetEventKind::Failed(e.to_string()),
+        });
     }
 }
 
-async fn watch_inner(ns: &NetnsInfo, tx: &UnboundedSender<NetEvent>, opts: WatchOptions) -> Result<()> {
+async fn watch_inner(
+    ns: &NetnsInfo,
+    tx: &UnboundedSender<NetEvent>,
+    opts: WatchOptions,
+) -> Result<()> {
     let send = |kind| tx.send(NetEvent { ns: ns.id, kind }).is_ok();
     // Subscribe first, dump second: events that race the dump wait in the queue and are
     // applied after it, so the model converges on the kernel's state.
     let mut conn = open(ns, true, opts.rcvbuf).await?;
     let mut overruns = 0u64;
     let mut state = conn.dump().await?;
-    let mut up: std::collections::HashMap<u32, bool> =
-        state.links.values().map(|l| (l.ifindex, l.flags & names::IFF_UP != 0)).collect();
-    if !send(NetEventKind::Snapshot { state: Box::new(std::mem::take(&mut state)), overruns }) {
+    let mut up: std::collections::HashMap<u32, bool> = state
+        .links
+        .values()
+        .map(|l| (l.ifindex, l.flags & names::IFF_UP != 0))
+        .collect();
+    if !send(NetEventKind::Snapshot {
+        state: Box::new(std::mem::take(&mut state)),
+        overruns,
+    }) {
         return Ok(());
     }
     loop {
         let Some(first) = conn.messages.next().await else {
-            return Err(Error::Netlink { name: ns.name.clone(), reason: "the netlink socket closed".into() });
+            return Err(Error::Netlink {
+                name: ns.name.clone(),
+                reason: "the netlink socket closed".into(),
+            });
         };
         let mut batch = vec![first];
         while let Ok(m) = conn.messages.try_recv() {
@@ -275,8 +334,15 @@ async fn watch_inner(ns: &NetnsInfo, tx: &UnboundedSender<NetEvent>, opts: Watch
             }
             // Lost events cannot be replayed: the only truthful state is a fresh dump.
             let fresh = conn.dump().await?;
-            up = fresh.links.values().map(|l| (l.ifindex, l.flags & names::IFF_UP != 0)).collect();
-            if !send(NetEventKind::Snapshot { state: Box::new(fresh), overruns }) {
+            up = fresh
+                .links
+                .values()
+                .map(|l| (l.ifindex, l.flags & names::IFF_UP != 0))
+                .collect();
+            if !send(NetEventKind::Snapshot {
+                state: Box::new(fresh),
+                overruns,
+            }) {
                 return Ok(());
             }
             continue;

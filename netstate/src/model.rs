@@ -29,14 +29,27 @@ pub enum KindInfo {
     #[default]
     None,
     /// macvlan/macvtap: mode as the kernel's `MACVLAN_MODE_*` bit, flags.
-    Macvlan { mode: u32, flags: u16, bcqueuelen: Option<u32>, usedbcqueuelen: Option<u32> },
+    Macvlan {
+        mode: u32,
+        flags: u16,
+        bcqueuelen: Option<u32>,
+        usedbcqueuelen: Option<u32>,
+    },
     /// 802.1Q/802.1ad sub-interface.
-    Vlan { id: u16, protocol: u16, flags: u32 },
+    Vlan {
+        id: u16,
+        protocol: u16,
+        flags: u32,
+    },
     Vxlan(Box<VxlanInfo>),
     Bridge(BridgeInfo),
 }
 
 /// VXLAN device parameters.
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "mirrors the kernel's IFLA_VXLAN_* flags"
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct VxlanInfo {
     pub id: Option<u32>,
@@ -244,7 +257,11 @@ pub struct NeighKey {
 
 impl Neigh {
     pub fn key(&self) -> NeighKey {
-        NeighKey { ifindex: self.ifindex, family: self.family, dst: self.dst }
+        NeighKey {
+            ifindex: self.ifindex,
+            family: self.family,
+            dst: self.dst,
+        }
     }
 }
 
@@ -298,6 +315,10 @@ impl Fdb {
 }
 
 /// One change to a namespace's state, as a netlink event carries it.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "changes are moved once into the model, not stored in bulk"
+)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     NewLink(Link),
@@ -400,12 +421,16 @@ impl NsState {
     /// Links whose parent (`IFLA_LINK`, same namespace) is `ifindex`: macvlan and vlan children.
     pub fn children(&self, ifindex: u32) -> impl Iterator<Item = &Link> {
         self.links.values().filter(move |l| {
-            l.parent == Some(ifindex) && l.link_netnsid.is_none() && l.kind.as_deref() != Some("veth")
+            l.parent == Some(ifindex)
+                && l.link_netnsid.is_none()
+                && l.kind.as_deref() != Some("veth")
         })
     }
 
     /// Ports enslaved to `ifindex`.
     pub fn ports(&self, ifindex: u32) -> impl Iterator<Item = &Link> {
-        self.links.values().filter(move |l| l.master == Some(ifindex))
+        self.links
+            .values()
+            .filter(move |l| l.master == Some(ifindex))
     }
 }

@@ -39,7 +39,12 @@ pub fn link_flags(flags: u32) -> Vec<&'static str> {
     if flags & 1 != 0 && flags & (1 << 6) == 0 {
         out.push("NO-CARRIER");
     }
-    out.extend(NAMES.iter().filter(|(b, _)| flags & b != 0).map(|(_, n)| *n));
+    out.extend(
+        NAMES
+            .iter()
+            .filter(|(b, _)| flags & b != 0)
+            .map(|(_, n)| *n),
+    );
     if flags & (1 << 18) != 0 {
         out.push("ECHO");
     }
@@ -197,7 +202,11 @@ pub fn route_flags(f: u32) -> Vec<&'static str> {
         (16, "linkdown"),
         (32, "unresolved"),
     ];
-    NAMES.iter().filter(|(b, _)| f & b != 0).map(|(_, n)| *n).collect()
+    NAMES
+        .iter()
+        .filter(|(b, _)| f & b != 0)
+        .map(|(_, n)| *n)
+        .collect()
 }
 
 pub fn route_pref(p: u8) -> String {
@@ -224,7 +233,11 @@ pub fn nud_states(s: u16) -> Vec<&'static str> {
     if s == 0 {
         return vec!["NONE"];
     }
-    NAMES.iter().filter(|(b, _)| s & b != 0).map(|(_, n)| *n).collect()
+    NAMES
+        .iter()
+        .filter(|(b, _)| s & b != 0)
+        .map(|(_, n)| *n)
+        .collect()
 }
 
 /// The FDB state as `bridge -j fdb` prints it.

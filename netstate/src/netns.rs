@@ -60,7 +60,10 @@ pub struct Discovery {
 
 fn ns_id(path: &Path) -> std::io::Result<NsId> {
     let m = fs::metadata(path)?;
-    Ok(NsId { dev: m.dev(), ino: m.ino() })
+    Ok(NsId {
+        dev: m.dev(),
+        ino: m.ino(),
+    })
 }
 
 /// The namespace the calling thread is in.
@@ -72,15 +75,19 @@ pub fn current() -> Result<NsId> {
 }
 
 fn host() -> NetnsInfo {
-    let (path, id) = match ns_id(Path::new("/proc/1/ns/net")) {
-        Ok(id) => (PathBuf::from("/proc/1/ns/net"), id),
-        Err(_) => {
-            let p = PathBuf::from("/proc/self/ns/net");
-            let id = ns_id(&p).unwrap_or(NsId { dev: 0, ino: 0 });
-            (p, id)
-        }
+    let (path, id) = if let Ok(id) = ns_id(Path::new("/proc/1/ns/net")) {
+        (PathBuf::from("/proc/1/ns/net"), id)
+    } else {
+        let p = PathBuf::from("/proc/self/ns/net");
+        let id = ns_id(&p).unwrap_or(NsId { dev: 0, ino: 0 });
+        (p, id)
     };
-    NetnsInfo { id, name: "host".into(), kind: NsKind::Host, path }
+    NetnsInfo {
+        id,
+        name: "host".into(),
+        kind: NsKind::Host,
+        path,
+    }
 }
 
 /// Scans for every namespace: the host's, the named ones, then those only processes hold,
@@ -101,10 +108,18 @@ pub fn discover() -> Discovery {
                     let name = e.file_name().to_string_lossy().into_owned();
                     match ns_id(&path) {
                         // An unmounted leftover file has the tmpfs's device, not nsfs: skip it.
-                        Ok(id) if id.ino > 0 => Some(NetnsInfo { id, name, kind: NsKind::Named, path }),
+                        Ok(id) if id.ino > 0 => Some(NetnsInfo {
+                            id,
+                            name,
+                            kind: NsKind::Named,
+                            path,
+                        }),
                         Ok(_) => None,
                         Err(e) => {
-                            d.problems.push(format!("namespace {name}: cannot read {}: {e}", path.display()));
+                            d.problems.push(format!(
+                                "namespace {name}: cannot read {}: {e}",
+                                path.display()
+                            ));
                             None
                         }
                     }
@@ -165,33 +180,54 @@ pub fn discover() -> Discovery {
 
 /// Finds a namespace by what the user typed: `host`, a `/run/netns` name, `pid:PID`, or a path.
 pub fn find(name: &str) -> Result<NetnsInfo> {
-    let not_found = |reason: String| Error::Netns { name: name.to_owned(), reason };
+    let not_found = |reason: String| Error::Netns {
+        name: name.to_owned(),
+        reason,
+    };
     if name == "host" {
         return Ok(host());
     }
     let (path, kind, label) = if let Some(pid) = name.strip_prefix("pid:") {
-        let pid: u32 = pid.parse().map_err(|_| not_found("after pid: comes a process id".into()))?;
-        let comm = fs::read_to_string(format!("/proc/{pid}/comm")).map(|s| s.trim().to_owned()).unwrap_or_default();
-        (PathBuf::from(format!("/proc/{pid}/ns/net")), NsKind::Process { pid, comm }, name.to_owned())
+        let pid: u32 = pid
+            .parse()
+            .map_err(|_| not_found("after pid: comes a process id".into()))?;
+        let comm = fs::read_to_string(format!("/proc/{pid}/comm"))
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default();
+        (
+            PathBuf::from(format!("/proc/{pid}/ns/net")),
+            NsKind::Process { pid, comm },
+            name.to_owned(),
+        )
     } else if name.starts_with('/') {
         (PathBuf::from(name), NsKind::Named, name.to_owned())
     } else {
         if name.contains('/') || name == "." || name == ".." {
             return Err(not_found("a namespace name has no '/'".into()));
         }
-        (Path::new(NETNS_RUN_DIR).join(name), NsKind::Named, name.to_owned())
+        (
+            Path::new(NETNS_RUN_DIR).join(name),
+            NsKind::Named,
+            name.to_owned(),
+        )
     };
     let id = ns_id(&path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => not_found(format!(
             "no such namespace ({} does not exist; `ip netns list` shows the named ones)",
             path.display()
         )),
-        std::io::ErrorKind::PermissionDenied => {
-            not_found(format!("cannot read {}: permission denied (needs CAP_SYS_PTRACE)", path.display()))
-        }
+        std::io::ErrorKind::PermissionDenied => not_found(format!(
+            "cannot read {}: permission denied (needs CAP_SYS_PTRACE)",
+            path.display()
+        )),
         _ => not_found(format!("cannot read {}: {e}", path.display())),
     })?;
-    Ok(NetnsInfo { id, name: label, kind, path })
+    Ok(NetnsInfo {
+        id,
+        name: label,
+        kind,
+        path,
+    })
 }
 
 /// Moves the calling thread into `ns` (no-op if it is already there). Only call this on a
@@ -228,9 +264,15 @@ pub fn run_in<T: Send + 'static>(
             enter(&ns)?;
             f()
         })
-        .map_err(|e| Error::Netns { name: name.clone(), reason: format!("cannot start a thread: {e}") })?
+        .map_err(|e| Error::Netns {
+            name: name.clone(),
+            reason: format!("cannot start a thread: {e}"),
+        })?
         .join()
-        .map_err(|_| Error::Netns { name, reason: "the namespace thread panicked".into() })?
+        .map_err(|_| Error::Netns {
+            name,
+            reason: "the namespace thread panicked".into(),
+        })?
 }
 
 /// The namespace netlens itself runs in, named as discovery names it (`host` when it is PID 1's).
@@ -259,7 +301,10 @@ pub fn own() -> Result<NetnsInfo> {
     Ok(NetnsInfo {
         id,
         name: format!("pid:{pid}"),
-        kind: NsKind::Process { pid, comm: "netlens".into() },
+        kind: NsKind::Process {
+            pid,
+            comm: "netlens".into(),
+        },
         path: PathBuf::from(format!("/proc/{pid}/ns/net")),
     })
 }

@@ -137,7 +137,11 @@ fn info_data(d: InfoData) -> KindInfo {
                     _ => {}
                 }
             }
-            KindInfo::Vlan { id, protocol, flags }
+            KindInfo::Vlan {
+                id,
+                protocol,
+                flags,
+            }
         }
         InfoData::Vxlan(v) => KindInfo::Vxlan(Box::new(vxlan(v))),
         InfoData::Bridge(v) => {
@@ -165,6 +169,10 @@ enum MacInfo {
     Vtap(InfoMacVtap),
 }
 
+#[allow(
+    clippy::match_same_arms,
+    reason = "macvlan and macvtap attributes are distinct types"
+)]
 fn macvlan(attrs: impl Iterator<Item = MacInfo>) -> KindInfo {
     let (mut mode, mut flags, mut bcq, mut used) = (0, 0, None, None);
     for a in attrs {
@@ -173,7 +181,8 @@ fn macvlan(attrs: impl Iterator<Item = MacInfo>) -> KindInfo {
             MacInfo::Vtap(InfoMacVtap::Mode(m)) => mode = u32::from(m),
             MacInfo::Vlan(InfoMacVlan::Flags(f)) => flags = f.bits(),
             MacInfo::Vtap(InfoMacVtap::Flags(f)) => flags = f.bits(),
-            MacInfo::Vlan(InfoMacVlan::BcQueueLen(q)) | MacInfo::Vtap(InfoMacVtap::BcQueueLen(q)) => {
+            MacInfo::Vlan(InfoMacVlan::BcQueueLen(q))
+            | MacInfo::Vtap(InfoMacVtap::BcQueueLen(q)) => {
                 bcq = Some(q);
             }
             MacInfo::Vlan(InfoMacVlan::BcQueueLenUsed(q))
@@ -181,7 +190,12 @@ fn macvlan(attrs: impl Iterator<Item = MacInfo>) -> KindInfo {
             _ => {}
         }
     }
-    KindInfo::Macvlan { mode, flags, bcqueuelen: bcq, usedbcqueuelen: used }
+    KindInfo::Macvlan {
+        mode,
+        flags,
+        bcqueuelen: bcq,
+        usedbcqueuelen: used,
+    }
 }
 
 fn vxlan(attrs: Vec<InfoVxlan>) -> VxlanInfo {

@@ -7,7 +7,8 @@ use crate::model::{Addr, Change, Fdb, KindInfo, Link, Neigh, NsState, Route};
 use crate::names;
 
 fn ifname(ns: &NsState, i: u32) -> String {
-    ns.link_name(i).map_or_else(|| format!("if{i}"), str::to_owned)
+    ns.link_name(i)
+        .map_or_else(|| format!("if{i}"), str::to_owned)
 }
 
 /// `ip -d link`-like one line.
@@ -31,7 +32,12 @@ pub fn link(l: &Link, ns: &NsState) -> String {
         let _ = write!(s, " state {}", names::operstate(o));
     }
     if let Some(a) = &l.address {
-        let _ = write!(s, " link/{} {}", names::link_type(l.link_type), names::mac(a));
+        let _ = write!(
+            s,
+            " link/{} {}",
+            names::link_type(l.link_type),
+            names::mac(a)
+        );
     }
     if let Some(n) = l.link_netnsid {
         let _ = write!(s, " link-netnsid {n}");
@@ -45,14 +51,20 @@ pub fn link(l: &Link, ns: &NsState) -> String {
 
 /// The kind and its parameters as `ip -d link` words: `macvlan mode bridge`, `vxlan id 42 ...`.
 pub fn kind_details(l: &Link, ns: &NsState) -> String {
-    let Some(kind) = &l.kind else { return String::new() };
+    let Some(kind) = &l.kind else {
+        return String::new();
+    };
     let mut s = kind.clone();
     match &l.info {
         KindInfo::Macvlan { mode, .. } => {
             let _ = write!(s, " mode {}", names::macvlan_mode(*mode));
         }
         KindInfo::Vlan { id, protocol, .. } => {
-            let p = if *protocol == 0x88a8 { "802.1ad" } else { "802.1Q" };
+            let p = if *protocol == 0x88a8 {
+                "802.1ad"
+            } else {
+                "802.1Q"
+            };
             let _ = write!(s, " protocol {p} id {id}");
         }
         KindInfo::Vxlan(v) => {
@@ -60,7 +72,11 @@ pub fn kind_details(l: &Link, ns: &NsState) -> String {
                 let _ = write!(s, " id {id}");
             }
             if let Some(g) = v.group {
-                let _ = write!(s, " {} {g}", if g.is_multicast() { "group" } else { "remote" });
+                let _ = write!(
+                    s,
+                    " {} {g}",
+                    if g.is_multicast() { "group" } else { "remote" }
+                );
             }
             if let Some(l) = v.local {
                 let _ = write!(s, " local {l}");
@@ -95,7 +111,10 @@ pub fn addr(a: &Addr, ns: &NsState) -> String {
         a.ifindex,
         ifname(ns, a.ifindex),
         names::family(a.family),
-        a.local.or(a.address).map(|x| x.to_string()).unwrap_or_default(),
+        a.local
+            .or(a.address)
+            .map(|x| x.to_string())
+            .unwrap_or_default(),
         a.prefixlen
     );
     if let Some(b) = a.broadcast {
@@ -144,7 +163,12 @@ pub fn route(r: &Route, ns: &NsState) -> String {
         if let Some(g) = h.gateway {
             let _ = write!(s, " via {g}");
         }
-        let _ = write!(s, " dev {} weight {}", ifname(ns, h.oif), u32::from(h.weight) + 1);
+        let _ = write!(
+            s,
+            " dev {} weight {}",
+            ifname(ns, h.oif),
+            u32::from(h.weight) + 1
+        );
     }
     s
 }
@@ -197,7 +221,10 @@ pub fn change(c: &Change, ns: &NsState) -> String {
     let del = if c.is_delete() { "Deleted " } else { "" };
     let body = match c {
         Change::NewLink(l) => link(l, ns),
-        Change::DelLink(i) => ns.links.get(i).map_or_else(|| format!("{i}: if{i}"), |l| link(l, ns)),
+        Change::DelLink(i) => ns
+            .links
+            .get(i)
+            .map_or_else(|| format!("{i}: if{i}"), |l| link(l, ns)),
         Change::NewAddr(a) | Change::DelAddr(a) => addr(a, ns),
         Change::NewRoute(r) | Change::DelRoute(r) => route(r, ns),
         Change::NewNeigh(n) | Change::DelNeigh(n) => neigh(n, ns),

@@ -1,6 +1,11 @@
 //! Live updates against the real kernel: changes made with `ip`/`bridge` reach the model
 //! within a second; a route storm ends with the model equal to a fresh dump; namespaces
 //! that appear or disappear do so in the inventory.
+#![allow(
+    clippy::match_wild_err_arm,
+    clippy::format_push_string,
+    reason = "test code"
+)]
 
 use std::time::{Duration, Instant};
 
@@ -26,11 +31,20 @@ impl Watched {
     fn start(scope: Scope, opts: WatchOptions) -> Watched {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let task = tokio::spawn(supervise(scope, tx, opts));
-        Watched { inv: Inventory::default(), rx, task }
+        Watched {
+            inv: Inventory::default(),
+            rx,
+            task,
+        }
     }
 
     /// Applies updates until `cond` holds; panics with `what` after `limit`.
-    async fn until(&mut self, what: &str, limit: Duration, cond: impl Fn(&Inventory) -> bool) -> Duration {
+    async fn until(
+        &mut self,
+        what: &str,
+        limit: Duration,
+        cond: impl Fn(&Inventory) -> bool,
+    ) -> Duration {
         let start = Instant::now();
         loop {
             if cond(&self.inv) {
@@ -48,22 +62,39 @@ impl Watched {
     }
 
     /// Like `until`, but on timeout prints how far the model is from `want` first.
-    async fn until_or(&mut self, what: &str, limit: Duration, cond: impl Fn(&Inventory) -> bool) -> Duration {
+    async fn until_or(
+        &mut self,
+        what: &str,
+        limit: Duration,
+        cond: impl Fn(&Inventory) -> bool,
+    ) -> Duration {
         let start = Instant::now();
         while !cond(&self.inv) && start.elapsed() < limit {
-            if let Ok(Some(u)) = tokio::time::timeout(Duration::from_millis(200), self.rx.recv()).await {
+            if let Ok(Some(u)) =
+                tokio::time::timeout(Duration::from_millis(200), self.rx.recv()).await
+            {
                 self.inv.apply(u);
             }
         }
         if !cond(&self.inv) {
             let e = &self.inv.namespaces[0];
-            panic!("{what}: not seen within {limit:?}; status {:?}, {} routes in the model", e.status, e.state.routes.len());
+            panic!(
+                "{what}: not seen within {limit:?}; status {:?}, {} routes in the model",
+                e.status,
+                e.state.routes.len()
+            );
         }
         start.elapsed()
     }
 
     fn state(&self, name: &str) -> &NsState {
-        &self.inv.namespaces.iter().find(|n| n.info.name == name).expect("namespace in inventory").state
+        &self
+            .inv
+            .namespaces
+            .iter()
+            .find(|n| n.info.name == name)
+            .expect("namespace in inventory")
+            .state
     }
 }
 
@@ -90,40 +121,144 @@ async fn ip_changes_reach_the_model_within_a_second() {
     let info = netns::find(&ns).expect("find test namespace");
     let mut w = Watched::start(Scope::One(info), WatchOptions::default());
     let sec = Duration::from_secs(1);
-    let live = |inv: &Inventory| inv.namespaces.first().is_some_and(|n| n.status == NsStatus::Live);
+    let live = |inv: &Inventory| {
+        inv.namespaces
+            .first()
+            .is_some_and(|n| n.status == NsStatus::Live)
+    };
     w.until("first dump", Duration::from_secs(5), live).await;
     let n = ns.clone();
-    let st = |inv: &Inventory| inv.namespaces.iter().find(|x| x.info.name == n).map(|x| x.state.clone()).unwrap_or_default();
+    let st = |inv: &Inventory| {
+        inv.namespaces
+            .iter()
+            .find(|x| x.info.name == n)
+            .map(|x| x.state.clone())
+            .unwrap_or_default()
+    };
 
     p.a.ip(&["link", "add", "br9", "type", "bridge"]);
     w.until("link add", sec, |i| has_link(&st(i), "br9")).await;
     p.a.ip(&["link", "set", "br9", "up"]);
-    w.until("link up", sec, |i| st(i).link_by_name("br9").is_some_and(|l| l.flags & 1 != 0)).await;
+    w.until("link up", sec, |i| {
+        st(i).link_by_name("br9").is_some_and(|l| l.flags & 1 != 0)
+    })
+    .await;
     p.a.ip(&["link", "set", "br9", "down"]);
-    w.until("link down", sec, |i| st(i).link_by_name("br9").is_some_and(|l| l.flags & 1 == 0)).await;
+    w.until("link down", sec, |i| {
+        st(i).link_by_name("br9").is_some_and(|l| l.flags & 1 == 0)
+    })
+    .await;
     p.a.ip(&["addr", "add", "10.5.0.1/24", "dev", "va"]);
-    let has_addr = |s: &NsState| s.addrs.values().any(|a| a.local.is_some_and(|l| l.to_string() == "10.5.0.1"));
+    let has_addr = |s: &NsState| {
+        s.addrs
+            .values()
+            .any(|a| a.local.is_some_and(|l| l.to_string() == "10.5.0.1"))
+    };
     w.until("addr add", sec, |i| has_addr(&st(i))).await;
-    p.a.ip(&["route", "add", "10.77.0.0/16", "via", "10.5.0.2", "table", "100"]);
-    let has_route = |s: &NsState| s.routes.values().any(|r| r.table == 100 && r.dst.is_some_and(|d| d.to_string() == "10.77.0.0"));
+    p.a.ip(&[
+        "route",
+        "add",
+        "10.77.0.0/16",
+        "via",
+        "10.5.0.2",
+        "table",
+        "100",
+    ]);
+    let has_route = |s: &NsState| {
+        s.routes
+            .values()
+            .any(|r| r.table == 100 && r.dst.is_some_and(|d| d.to_string() == "10.77.0.0"))
+    };
     w.until("route add", sec, |i| has_route(&st(i))).await;
-    p.a.ip(&["route", "del", "10.77.0.0/16", "via", "10.5.0.2", "table", "100"]);
+    p.a.ip(&[
+        "route",
+        "del",
+        "10.77.0.0/16",
+        "via",
+        "10.5.0.2",
+        "table",
+        "100",
+    ]);
     w.until("route del", sec, |i| !has_route(&st(i))).await;
-    p.a.ip(&["route", "add", "10.78.0.0/16", "dev", "va", "src", "10.5.0.1"]);
+    p.a.ip(&[
+        "route",
+        "add",
+        "10.78.0.0/16",
+        "dev",
+        "va",
+        "src",
+        "10.5.0.1",
+    ]);
     p.a.ip(&["addr", "del", "10.5.0.1/24", "dev", "va"]);
     // The kernel flushes routes through a removed address without announcing each one.
-    let has78 = |s: &NsState| s.routes.values().any(|r| r.dst.is_some_and(|d| d.to_string() == "10.78.0.0"));
-    w.until("addr del and its silently flushed route", sec, |i| !has_addr(&st(i)) && !has78(&st(i))).await;
-    p.a.ip(&["neigh", "replace", "10.1.0.9", "lladdr", "02:00:00:00:00:09", "dev", "va", "nud", "permanent"]);
-    let has_neigh = |s: &NsState| s.neighs.values().any(|x| x.dst.is_some_and(|d| d.to_string() == "10.1.0.9"));
+    let has78 = |s: &NsState| {
+        s.routes
+            .values()
+            .any(|r| r.dst.is_some_and(|d| d.to_string() == "10.78.0.0"))
+    };
+    w.until("addr del and its silently flushed route", sec, |i| {
+        !has_addr(&st(i)) && !has78(&st(i))
+    })
+    .await;
+    p.a.ip(&[
+        "neigh",
+        "replace",
+        "10.1.0.9",
+        "lladdr",
+        "02:00:00:00:00:09",
+        "dev",
+        "va",
+        "nud",
+        "permanent",
+    ]);
+    let has_neigh = |s: &NsState| {
+        s.neighs
+            .values()
+            .any(|x| x.dst.is_some_and(|d| d.to_string() == "10.1.0.9"))
+    };
     w.until("neigh replace", sec, |i| has_neigh(&st(i))).await;
     p.a.ip(&["neigh", "del", "10.1.0.9", "dev", "va"]);
     w.until("neigh del", sec, |i| !has_neigh(&st(i))).await;
-    p.a.ip(&["link", "add", "vx9", "type", "vxlan", "id", "9", "dstport", "4789", "local", "10.1.0.1", "dev", "va", "nolearning"]);
-    p.a.bridge(&["fdb", "append", "00:00:00:00:00:00", "dev", "vx9", "dst", "10.1.0.2"]);
-    let has_fdb = |s: &NsState| s.fdb.values().any(|f| f.dst.is_some_and(|d| d.to_string() == "10.1.0.2"));
+    p.a.ip(&[
+        "link",
+        "add",
+        "vx9",
+        "type",
+        "vxlan",
+        "id",
+        "9",
+        "dstport",
+        "4789",
+        "local",
+        "10.1.0.1",
+        "dev",
+        "va",
+        "nolearning",
+    ]);
+    p.a.bridge(&[
+        "fdb",
+        "append",
+        "00:00:00:00:00:00",
+        "dev",
+        "vx9",
+        "dst",
+        "10.1.0.2",
+    ]);
+    let has_fdb = |s: &NsState| {
+        s.fdb
+            .values()
+            .any(|f| f.dst.is_some_and(|d| d.to_string() == "10.1.0.2"))
+    };
     w.until("fdb append", sec, |i| has_fdb(&st(i))).await;
-    p.a.bridge(&["fdb", "del", "00:00:00:00:00:00", "dev", "vx9", "dst", "10.1.0.2"]);
+    p.a.bridge(&[
+        "fdb",
+        "del",
+        "00:00:00:00:00:00",
+        "dev",
+        "vx9",
+        "dst",
+        "10.1.0.2",
+    ]);
     w.until("fdb del", sec, |i| !has_fdb(&st(i))).await;
     p.a.ip(&["link", "del", "br9"]);
     w.until("link del", sec, |i| !has_link(&st(i), "br9")).await;
@@ -133,7 +268,9 @@ async fn ip_changes_reach_the_model_within_a_second() {
     while let Ok(u) = w.rx.try_recv() {
         w.inv.apply(u);
     }
-    let fresh = snapshot(&netns::find(&ns).expect("find")).await.expect("dump");
+    let fresh = snapshot(&netns::find(&ns).expect("find"))
+        .await
+        .expect("dump");
     assert_eq!(without_counters(w.state(&ns)), without_counters(&fresh));
 }
 
@@ -148,10 +285,20 @@ async fn route_storm_ends_equal_to_a_fresh_dump() {
     // A tiny receive buffer makes the kernel drop events (ENOBUFS): the watcher must
     // notice, re-dump and end equal to the kernel all the same.
     let mut w = Watched::start(Scope::One(info.clone()), WatchOptions { rcvbuf: 4096 });
-    w.until("first dump", Duration::from_secs(5), |i| i.namespaces.first().is_some_and(|n| n.status == NsStatus::Live)).await;
+    w.until("first dump", Duration::from_secs(5), |i| {
+        i.namespaces
+            .first()
+            .is_some_and(|n| n.status == NsStatus::Live)
+    })
+    .await;
     let mut batch = String::new();
     for i in 0..20_000u32 {
-        batch.push_str(&format!("route add 10.{}.{}.0/24 via 10.1.0.2 table {}\n", 100 + i / 256, i % 256, 1000 + i % 7));
+        batch.push_str(&format!(
+            "route add 10.{}.{}.0/24 via 10.1.0.2 table {}\n",
+            100 + i / 256,
+            i % 256,
+            1000 + i % 7
+        ));
     }
     let file = std::env::temp_dir().join(format!("{ns}.batch"));
     std::fs::write(&file, batch).expect("write batch file");
@@ -159,20 +306,36 @@ async fn route_storm_ends_equal_to_a_fresh_dump() {
     p.a.ip(&["-batch", &path]);
     let _ = std::fs::remove_file(&file);
     let fresh = snapshot(&info).await.expect("fresh dump");
-    assert!(fresh.routes.len() >= 20_000, "the storm added {} routes", fresh.routes.len());
+    assert!(
+        fresh.routes.len() >= 20_000,
+        "the storm added {} routes",
+        fresh.routes.len()
+    );
     let want = without_counters(&fresh);
     let n = ns.clone();
     let took = w
-        .until_or("model equal to a fresh dump after 20,000 routes", Duration::from_secs(30), |i| {
-            // Counting first keeps the check cheap while the storm is still arriving.
-            i.namespaces.iter().find(|x| x.info.name == n).is_some_and(|x| {
-                x.status == NsStatus::Live && x.state.routes.len() == want.routes.len() && without_counters(&x.state) == want
-            })
-        })
+        .until_or(
+            "model equal to a fresh dump after 20,000 routes",
+            Duration::from_secs(30),
+            |i| {
+                // Counting first keeps the check cheap while the storm is still arriving.
+                i.namespaces
+                    .iter()
+                    .find(|x| x.info.name == n)
+                    .is_some_and(|x| {
+                        x.status == NsStatus::Live
+                            && x.state.routes.len() == want.routes.len()
+                            && without_counters(&x.state) == want
+                    })
+            },
+        )
         .await;
     let overruns = w.inv.namespaces[0].overruns;
     eprintln!("route storm: 20000 routes, {overruns} ENOBUFS overruns recovered by re-dump, equal after {took:?}");
-    assert!(overruns > 0, "a 4 KiB receive buffer should overrun during a 20,000-route storm");
+    assert!(
+        overruns > 0,
+        "a 4 KiB receive buffer should overrun during a 20,000-route storm"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -181,11 +344,22 @@ async fn namespaces_appear_and_disappear() {
         return;
     }
     let mut w = Watched::start(Scope::All, WatchOptions::default());
-    w.until("first scan", Duration::from_secs(5), |i| !i.namespaces.is_empty()).await;
+    w.until("first scan", Duration::from_secs(5), |i| {
+        !i.namespaces.is_empty()
+    })
+    .await;
     let ns = Netns::new("appear");
     let name = ns.name.clone();
     let n = name.clone();
-    w.until("new namespace listed", Duration::from_secs(3), |i| i.namespaces.iter().any(|x| x.info.name == n && x.status == NsStatus::Live)).await;
+    w.until("new namespace listed", Duration::from_secs(3), |i| {
+        i.namespaces
+            .iter()
+            .any(|x| x.info.name == n && x.status == NsStatus::Live)
+    })
+    .await;
     drop(ns);
-    w.until("deleted namespace gone", Duration::from_secs(3), |i| !i.namespaces.iter().any(|x| x.info.name == name)).await;
+    w.until("deleted namespace gone", Duration::from_secs(3), |i| {
+        !i.namespaces.iter().any(|x| x.info.name == name)
+    })
+    .await;
 }

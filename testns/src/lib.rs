@@ -1,6 +1,10 @@
 //! Test support: namespaces named `nlt-…` that a test creates and a `Drop` guard removes,
 //! and helpers that run iproute2 as the oracle. Only for tests: it panics on failure.
-#![allow(clippy::missing_panics_doc, clippy::unwrap_used, clippy::must_use_candidate)]
+#![allow(
+    clippy::missing_panics_doc,
+    clippy::unwrap_used,
+    clippy::must_use_candidate
+)]
 
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -26,14 +30,24 @@ pub fn require_root() -> bool {
 
 /// Runs a command, panicking with its stderr if it fails.
 pub fn run(args: &[&str]) -> String {
-    let out = Command::new(args[0]).args(&args[1..]).output().unwrap_or_else(|e| panic!("{args:?}: {e}"));
-    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Runs a command and returns its output whatever the status.
 pub fn output(args: &[&str]) -> Output {
-    Command::new(args[0]).args(&args[1..]).output().unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"))
 }
 
 /// A network namespace that lives as long as this value.
@@ -98,7 +112,9 @@ impl Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).output();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
     }
 }
 
@@ -113,7 +129,9 @@ impl Pair {
     pub fn new(tag: &str) -> Pair {
         let a = Netns::new(&format!("{tag}a"));
         let b = Netns::new(&format!("{tag}b"));
-        a.ip(&["link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", &b.name]);
+        a.ip(&[
+            "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", &b.name,
+        ]);
         a.ip(&["link", "set", "va", "up"]);
         b.ip(&["link", "set", "vb", "up"]);
         a.ip(&["addr", "add", "10.1.0.1/24", "dev", "va"]);

@@ -19,7 +19,10 @@ fn kv(k: &str, v: impl Into<String>) -> Line<'static> {
 }
 
 fn heading(s: &str) -> Line<'static> {
-    Line::from(Span::styled(s.to_owned(), Style::default().add_modifier(Modifier::BOLD)))
+    Line::from(Span::styled(
+        s.to_owned(),
+        Style::default().add_modifier(Modifier::BOLD),
+    ))
 }
 
 /// Where a veth peer lives, when it was found in another namespace.
@@ -29,15 +32,24 @@ pub struct Peer<'a> {
 }
 
 /// Lines describing a link: identity, kind details, and its relations in the namespace.
-pub fn link_lines(l: &Link, ns: &NsState, peer: Option<Peer>) -> Vec<Line<'static>> {
-    let name = |i: u32| ns.link_name(i).map_or_else(|| format!("if{i}"), str::to_owned);
+pub fn link_lines(l: &Link, ns: &NsState, peer: Option<&Peer>) -> Vec<Line<'static>> {
+    let name = |i: u32| {
+        ns.link_name(i)
+            .map_or_else(|| format!("if{i}"), str::to_owned)
+    };
     let mut out = vec![
         heading(&format!("{}: {}", l.ifindex, l.name)),
         kv("kind", l.kind.clone().unwrap_or_else(|| "(none)".into())),
         kv("flags", names::link_flags(l.flags).join(",")),
-        kv("state", l.operstate.map(names::operstate).unwrap_or_default()),
+        kv(
+            "state",
+            l.operstate.map(names::operstate).unwrap_or_default(),
+        ),
         kv("mtu", l.mtu.map(|m| m.to_string()).unwrap_or_default()),
-        kv("mac", l.address.as_deref().map(names::mac).unwrap_or_default()),
+        kv(
+            "mac",
+            l.address.as_deref().map(names::mac).unwrap_or_default(),
+        ),
     ];
     let details = text::kind_details(l, ns);
     if !details.is_empty() {
@@ -48,17 +60,26 @@ pub fn link_lines(l: &Link, ns: &NsState, peer: Option<Peer>) -> Vec<Line<'stati
             out.push(kv("warning", "dstport 8472 is the kernel's legacy default; peers using 4789 never hear this device"));
         }
         if v.learning == Some(false) {
-            let has_remote = ns.fdb.values().any(|f| f.ifindex == l.ifindex && f.dst.is_some());
+            let has_remote = ns
+                .fdb
+                .values()
+                .any(|f| f.ifindex == l.ifindex && f.dst.is_some());
             if !has_remote && v.group.is_none() {
-                out.push(kv("warning", "nolearning and no FDB entry with a dst: this device sends nowhere"));
+                out.push(kv(
+                    "warning",
+                    "nolearning and no FDB entry with a dst: this device sends nowhere",
+                ));
             }
         }
     }
     out.push(heading("relations"));
     if let Some(p) = l.parent {
         if l.kind.as_deref() == Some("veth") {
-            match (&peer, l.link_netnsid) {
-                (Some(pe), _) => out.push(kv("veth peer", format!("{} in netns {}", pe.name, pe.netns))),
+            match (peer, l.link_netnsid) {
+                (Some(pe), _) => out.push(kv(
+                    "veth peer",
+                    format!("{} in netns {}", pe.name, pe.netns),
+                )),
                 (None, Some(n)) => out.push(kv("veth peer", format!("if{p} in netns id {n}"))),
                 (None, None) => out.push(kv("veth peer", name(p))),
             }
@@ -84,28 +105,57 @@ pub fn link_lines(l: &Link, ns: &NsState, peer: Option<Peer>) -> Vec<Line<'stati
     }
     let addrs: Vec<String> = netstate::json::addrs_of(ns, l.ifindex)
         .iter()
-        .map(|a| format!("{}/{}", a.local.or(a.address).map(|x| x.to_string()).unwrap_or_default(), a.prefixlen))
+        .map(|a| {
+            format!(
+                "{}/{}",
+                a.local
+                    .or(a.address)
+                    .map(|x| x.to_string())
+                    .unwrap_or_default(),
+                a.prefixlen
+            )
+        })
         .collect();
     if !addrs.is_empty() {
         out.push(kv("addresses", addrs.join(", ")));
     }
     if let Some(s) = &l.stats {
         out.push(heading("counters"));
-        out.push(kv("rx", format!("{} bytes {} packets {} errors {} dropped", s.rx_bytes, s.rx_packets, s.rx_errors, s.rx_dropped)));
-        out.push(kv("tx", format!("{} bytes {} packets {} errors {} dropped", s.tx_bytes, s.tx_packets, s.tx_errors, s.tx_dropped)));
+        out.push(kv(
+            "rx",
+            format!(
+                "{} bytes {} packets {} errors {} dropped",
+                s.rx_bytes, s.rx_packets, s.rx_errors, s.rx_dropped
+            ),
+        ));
+        out.push(kv(
+            "tx",
+            format!(
+                "{} bytes {} packets {} errors {} dropped",
+                s.tx_bytes, s.tx_packets, s.tx_errors, s.tx_dropped
+            ),
+        ));
     }
     out
 }
 
 /// Lines for any row: each column with its header.
 pub fn row_lines(headers: &[&str], row: &Row) -> Vec<Line<'static>> {
-    headers.iter().zip(&row.cells).map(|(h, c)| kv(&h.to_lowercase(), c.clone())).collect()
+    headers
+        .iter()
+        .zip(&row.cells)
+        .map(|(h, c)| kv(&h.to_lowercase(), c.clone()))
+        .collect()
 }
 
 /// Renders the pane.
 pub fn render(f: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'static>>) {
     let p = Paragraph::new(lines)
-        .block(Block::default().borders(Borders::ALL).title(title.to_owned()))
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(title.to_owned()),
+        )
         .wrap(Wrap { trim: false });
     f.render_widget(p, area);
 }

@@ -16,7 +16,13 @@ pub enum Tab {
 }
 
 impl Tab {
-    pub const ALL: [Tab; 5] = [Tab::Links, Tab::Addresses, Tab::Routes, Tab::Neighbours, Tab::Fdb];
+    pub const ALL: [Tab; 5] = [
+        Tab::Links,
+        Tab::Addresses,
+        Tab::Routes,
+        Tab::Neighbours,
+        Tab::Fdb,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -81,12 +87,16 @@ pub trait TableRow {
     fn key(&self) -> String;
     fn cells(&self, ns: &NsState) -> Vec<String>;
     fn row(&self, ns: &NsState) -> Row {
-        Row { key: self.key(), cells: self.cells(ns) }
+        Row {
+            key: self.key(),
+            cells: self.cells(ns),
+        }
     }
 }
 
 fn name(ns: &NsState, i: u32) -> String {
-    ns.link_name(i).map_or_else(|| format!("if{i}"), str::to_owned)
+    ns.link_name(i)
+        .map_or_else(|| format!("if{i}"), str::to_owned)
 }
 
 fn opt<T: ToString>(v: Option<T>) -> String {
@@ -94,7 +104,9 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 }
 
 impl TableRow for Link {
-    const HEADERS: &'static [&'static str] = &["#", "NAME", "KIND", "STATE", "MTU", "MAC", "PARENT", "MASTER", "DETAILS"];
+    const HEADERS: &'static [&'static str] = &[
+        "#", "NAME", "KIND", "STATE", "MTU", "MAC", "PARENT", "MASTER", "DETAILS",
+    ];
     fn key(&self) -> String {
         link_key(self.ifindex)
     }
@@ -114,7 +126,10 @@ impl TableRow for Link {
             self.address.as_deref().map(names::mac).unwrap_or_default(),
             parent,
             self.master.map(|m| name(ns, m)).unwrap_or_default(),
-            details.split_once(' ').map(|(_, d)| d.to_owned()).unwrap_or_default(),
+            details
+                .split_once(' ')
+                .map(|(_, d)| d.to_owned())
+                .unwrap_or_default(),
         ]
     }
 }
@@ -141,7 +156,9 @@ impl TableRow for Addr {
 }
 
 impl TableRow for Route {
-    const HEADERS: &'static [&'static str] = &["DST", "GATEWAY", "DEV", "TABLE", "PROTO", "SCOPE", "METRIC", "PREFSRC", "TYPE"];
+    const HEADERS: &'static [&'static str] = &[
+        "DST", "GATEWAY", "DEV", "TABLE", "PROTO", "SCOPE", "METRIC", "PREFSRC", "TYPE",
+    ];
     fn key(&self) -> String {
         format!("route:{:?}", self.key())
     }
@@ -176,7 +193,9 @@ impl TableRow for Neigh {
 }
 
 impl TableRow for Fdb {
-    const HEADERS: &'static [&'static str] = &["MAC", "DEV", "VLAN", "DST", "VNI", "MASTER", "FLAGS", "STATE"];
+    const HEADERS: &'static [&'static str] = &[
+        "MAC", "DEV", "VLAN", "DST", "VNI", "MASTER", "FLAGS", "STATE",
+    ];
     fn key(&self) -> String {
         format!("fdb:{:?}", self.key())
     }

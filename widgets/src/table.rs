@@ -33,11 +33,21 @@ pub fn visible_rows(area: Rect) -> usize {
 
 /// Renders the table into `area`.
 pub fn render(f: &mut Frame, area: Rect, v: &TableView) {
-    let border = if v.focused { Style::default().fg(Color::Cyan) } else { Style::default() };
-    let block = Block::default().borders(Borders::ALL).border_style(border).title(v.title.clone());
+    let border = if v.focused {
+        Style::default().fg(Color::Cyan)
+    } else {
+        Style::default()
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(border)
+        .title(v.title.clone());
     if v.rows.is_empty() {
         let msg = v.empty_message.unwrap_or("(nothing here)");
-        f.render_widget(Paragraph::new(Line::from(msg.to_owned())).block(block), area);
+        f.render_widget(
+            Paragraph::new(Line::from(msg.to_owned())).block(block),
+            area,
+        );
         return;
     }
     let header = TRow::new(v.headers.iter().enumerate().map(|(i, h)| {
@@ -47,7 +57,11 @@ pub fn render(f: &mut Frame, area: Rect, v: &TableView) {
         }
         Cell::from(s)
     }))
-    .style(Style::default().add_modifier(Modifier::BOLD).fg(Color::Yellow));
+    .style(
+        Style::default()
+            .add_modifier(Modifier::BOLD)
+            .fg(Color::Yellow),
+    );
     let height = visible_rows(area);
     let end = (v.offset + height).min(v.rows.len());
     let start = v.offset.min(end);
@@ -62,10 +76,12 @@ pub fn render(f: &mut Frame, area: Rect, v: &TableView) {
         TRow::new(r.cells.iter().map(|c| Cell::from(c.as_str()))).style(style)
     });
     let widths: Vec<Constraint> = v.widths.iter().map(|w| Constraint::Fill(*w)).collect();
-    let t = Table::new(rows, widths).header(header).block(block.title_bottom(format!(
-        " {}/{} ",
-        if v.rows.is_empty() { 0 } else { v.selected + 1 },
-        v.rows.len()
-    )));
+    let t = Table::new(rows, widths)
+        .header(header)
+        .block(block.title_bottom(format!(
+            " {}/{} ",
+            if v.rows.is_empty() { 0 } else { v.selected + 1 },
+            v.rows.len()
+        )));
     f.render_widget(t, area);
 }

@@ -19,6 +19,7 @@ pub enum Focus {
 }
 
 /// What the UI shows and where the cursor is.
+#[allow(clippy::struct_excessive_bools, reason = "independent UI toggles")]
 pub struct App {
     pub inv: Inventory,
     /// The namespace on screen, by identity (indices move as namespaces come and go).
@@ -75,7 +76,8 @@ impl App {
     }
 
     fn ns_index(&self) -> Option<usize> {
-        self.ns.and_then(|id| self.inv.namespaces.iter().position(|n| n.info.id == id))
+        self.ns
+            .and_then(|id| self.inv.namespaces.iter().position(|n| n.info.id == id))
     }
 
     /// Applies an inventory update. Returns whether the screen needs redrawing.
@@ -139,12 +141,24 @@ impl App {
             return;
         };
         let needle = self.filter.to_lowercase();
-        let mut rows: Vec<Row> = self.tab.rows(&entry.state).into_iter().filter(|r| r.matches(&needle)).collect();
+        let mut rows: Vec<Row> = self
+            .tab
+            .rows(&entry.state)
+            .into_iter()
+            .filter(|r| r.matches(&needle))
+            .collect();
         let col = self.sort_col;
         if col > 0 || self.sort_desc {
             rows.sort_by(|a, b| {
-                let o = cmp_cells(a.cells.get(col).map_or("", String::as_str), b.cells.get(col).map_or("", String::as_str));
-                if self.sort_desc { o.reverse() } else { o }
+                let o = cmp_cells(
+                    a.cells.get(col).map_or("", String::as_str),
+                    b.cells.get(col).map_or("", String::as_str),
+                );
+                if self.sort_desc {
+                    o.reverse()
+                } else {
+                    o
+                }
             });
         }
         self.rows = rows;
@@ -199,7 +213,11 @@ impl App {
         if n == 0 {
             return;
         }
-        let i = self.ns_index().unwrap_or(0).saturating_add_signed(delta).min(n - 1);
+        let i = self
+            .ns_index()
+            .unwrap_or(0)
+            .saturating_add_signed(delta)
+            .min(n - 1);
         let id = self.inv.namespaces[i].info.id;
         if Some(id) != self.ns {
             self.ns = Some(id);
@@ -336,7 +354,11 @@ impl App {
                     NsStatus::Resyncing => "events lost: re-dumping".to_owned(),
                     NsStatus::Failed(m) => format!("NOT LIVE: {m}"),
                 };
-                let over = if e.overruns > 0 { format!(" · {} overruns recovered", e.overruns) } else { String::new() };
+                let over = if e.overruns > 0 {
+                    format!(" · {} overruns recovered", e.overruns)
+                } else {
+                    String::new()
+                };
                 format!("{} · {st}{over}", e.info.label())
             }
         }

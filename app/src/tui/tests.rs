@@ -42,14 +42,31 @@ fn sample() -> NsState {
     let mut va = link(2, "va", Some("veth"), KindInfo::None);
     va.parent = Some(7);
     va.link_netnsid = Some(0);
-    let mut mv = link(3, "mv0", Some("macvlan"), KindInfo::Macvlan { mode: 4, flags: 0, bcqueuelen: None, usedbcqueuelen: None });
+    let mut mv = link(
+        3,
+        "mv0",
+        Some("macvlan"),
+        KindInfo::Macvlan {
+            mode: 4,
+            flags: 0,
+            bcqueuelen: None,
+            usedbcqueuelen: None,
+        },
+    );
     mv.parent = Some(2);
     mv.master = Some(5);
     let vx = link(
         4,
         "vx0",
         Some("vxlan"),
-        KindInfo::Vxlan(Box::new(VxlanInfo { id: Some(42), local: Some(ip("10.1.0.1")), link: Some(2), port: Some(4789), learning: Some(false), ..VxlanInfo::default() })),
+        KindInfo::Vxlan(Box::new(VxlanInfo {
+            id: Some(42),
+            local: Some(ip("10.1.0.1")),
+            link: Some(2),
+            port: Some(4789),
+            learning: Some(false),
+            ..VxlanInfo::default()
+        })),
     );
     let br = link(5, "br0", Some("bridge"), KindInfo::None);
     for l in [lo, va, mv, vx, br] {
@@ -89,9 +106,30 @@ fn sample() -> NsState {
         nexthops: Vec::new(),
     };
     st.apply(Change::NewRoute(route("10.1.0.0", 24, None, 254, None)));
-    st.apply(Change::NewRoute(route("10.9.0.0", 16, Some("10.1.0.2"), 100, None)));
-    st.apply(Change::NewRoute(route("10.8.0.0", 16, Some("10.1.0.2"), 254, Some(50))));
-    st.apply(Change::NewNeigh(Neigh { family: 2, ifindex: 2, dst: Some(ip("10.1.0.3")), lladdr: Some(vec![2, 0, 0, 0, 0, 3]), state: 0x80, flags: 0, ext_flags: 0, protocol: None }));
+    st.apply(Change::NewRoute(route(
+        "10.9.0.0",
+        16,
+        Some("10.1.0.2"),
+        100,
+        None,
+    )));
+    st.apply(Change::NewRoute(route(
+        "10.8.0.0",
+        16,
+        Some("10.1.0.2"),
+        254,
+        Some(50),
+    )));
+    st.apply(Change::NewNeigh(Neigh {
+        family: 2,
+        ifindex: 2,
+        dst: Some(ip("10.1.0.3")),
+        lladdr: Some(vec![2, 0, 0, 0, 0, 3]),
+        state: 0x80,
+        flags: 0,
+        ext_flags: 0,
+        protocol: None,
+    }));
     st.apply(Change::NewFdb(Fdb {
         ifindex: 4,
         mac: vec![0; 6],
@@ -111,7 +149,12 @@ fn sample() -> NsState {
 }
 
 fn info(ino: u64, name: &str, kind: NsKind) -> NetnsInfo {
-    NetnsInfo { id: NsId { dev: 4, ino }, name: name.into(), kind, path: format!("/run/netns/{name}").into() }
+    NetnsInfo {
+        id: NsId { dev: 4, ino },
+        name: name.into(),
+        kind,
+        path: format!("/run/netns/{name}").into(),
+    }
 }
 
 fn app() -> App {
@@ -121,14 +164,33 @@ fn app() -> App {
         namespaces: vec![
             info(1, "host", NsKind::Host),
             info(2, "nlt-demo", NsKind::Named),
-            info(3, "pid:4242", NsKind::Process { pid: 4242, comm: "containerd-shim".into() }),
+            info(
+                3,
+                "pid:4242",
+                NsKind::Process {
+                    pid: 4242,
+                    comm: "containerd-shim".into(),
+                },
+            ),
         ],
         problems: Vec::new(),
     };
     app.on_update(Update::Namespaces(d), now);
-    app.on_update(Update::Net(NetEvent { ns: NsId { dev: 4, ino: 2 }, kind: NetEventKind::Snapshot { state: Box::new(sample()), overruns: 0 } }), now);
     app.on_update(
-        Update::Net(NetEvent { ns: NsId { dev: 4, ino: 3 }, kind: NetEventKind::Failed("entering another namespace needs CAP_SYS_ADMIN".into()) }),
+        Update::Net(NetEvent {
+            ns: NsId { dev: 4, ino: 2 },
+            kind: NetEventKind::Snapshot {
+                state: Box::new(sample()),
+                overruns: 0,
+            },
+        }),
+        now,
+    );
+    app.on_update(
+        Update::Net(NetEvent {
+            ns: NsId { dev: 4, ino: 3 },
+            kind: NetEventKind::Failed("entering another namespace needs CAP_SYS_ADMIN".into()),
+        }),
         now,
     );
     app
@@ -137,7 +199,7 @@ fn app() -> App {
 fn draw(app: &mut App) -> String {
     let mut t = Terminal::new(TestBackend::new(110, 34)).expect("test terminal");
     // Far in the future: no row is highlighted, so snapshots do not depend on timing.
-    let later = Instant::now() + std::time::Duration::from_secs(60);
+    let later = Instant::now() + std::time::Duration::from_mins(1);
     t.draw(|f| view::render(f, app, later)).expect("draw");
     t.backend().to_string()
 }
@@ -149,8 +211,14 @@ fn key(app: &mut App, c: KeyCode) {
 #[test]
 fn each_tab() {
     let mut a = app();
-    for (i, name) in ["links", "addresses", "routes", "neighbours", "fdb"].iter().enumerate() {
-        key(&mut a, KeyCode::Char(char::from(b'1' + u8::try_from(i).unwrap_or(0))));
+    for (i, name) in ["links", "addresses", "routes", "neighbours", "fdb"]
+        .iter()
+        .enumerate()
+    {
+        key(
+            &mut a,
+            KeyCode::Char(char::from(b'1' + u8::try_from(i).unwrap_or(0))),
+        );
         insta::assert_snapshot!(format!("tab_{name}"), draw(&mut a));
     }
 }
@@ -162,11 +230,17 @@ fn link_detail_pane_shows_kind_and_relations() {
     key(&mut a, KeyCode::Char('j'));
     key(&mut a, KeyCode::Enter);
     let s = draw(&mut a);
-    assert!(s.contains("mode bridge") && s.contains("parent") && s.contains("master"), "{s}");
+    assert!(
+        s.contains("mode bridge") && s.contains("parent") && s.contains("master"),
+        "{s}"
+    );
     insta::assert_snapshot!("detail_macvlan", s);
     key(&mut a, KeyCode::Char('j'));
     let s = draw(&mut a);
-    assert!(s.contains("dstport 4789") && s.contains("nolearning"), "{s}");
+    assert!(
+        s.contains("dstport 4789") && s.contains("nolearning"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -190,7 +264,10 @@ fn unreadable_namespace_says_why() {
     key(&mut a, KeyCode::Char('J'));
     let s = draw(&mut a);
     assert!(s.contains("CAP_SYS_ADMIN"), "{s}");
-    assert!(matches!(a.current().map(|c| &c.status), Some(NsStatus::Failed(_))));
+    assert!(matches!(
+        a.current().map(|c| &c.status),
+        Some(NsStatus::Failed(_))
+    ));
     insta::assert_snapshot!("failed_namespace", s);
 }
 
@@ -200,9 +277,20 @@ fn changed_rows_are_highlighted_then_fade() {
     let now = Instant::now();
     let mut l = link(9, "new0", Some("bridge"), KindInfo::None);
     l.flags = 0;
-    a.on_update(Update::Net(NetEvent { ns: NsId { dev: 4, ino: 2 }, kind: NetEventKind::Changes(vec![Change::NewLink(l)]) }), now);
+    a.on_update(
+        Update::Net(NetEvent {
+            ns: NsId { dev: 4, ino: 2 },
+            kind: NetEventKind::Changes(vec![Change::NewLink(l)]),
+        }),
+        now,
+    );
     a.refresh_rows();
-    let row = a.rows.iter().find(|r| r.cells[1] == "new0").expect("new row").clone();
+    let row = a
+        .rows
+        .iter()
+        .find(|r| r.cells[1] == "new0")
+        .expect("new row")
+        .clone();
     assert!(a.is_recent(&row, now));
     assert!(!a.is_recent(&row, now + super::state::HIGHLIGHT));
 }

@@ -20,7 +20,10 @@ pub const KEYS: &str = "q quit · ? help · / filter · Tab/1-5 tabs · h/l focu
 const HELP: &[(&str, &str)] = &[
     ("q, Ctrl-C", "quit (the terminal is restored)"),
     ("?", "this help; any key closes it"),
-    ("Tab / Shift-Tab, [ ], 1-5", "switch tab: Links, Addresses, Routes, Neighbours, FDB"),
+    (
+        "Tab / Shift-Tab, [ ], 1-5",
+        "switch tab: Links, Addresses, Routes, Neighbours, FDB",
+    ),
     ("h / l, ← / →", "focus the namespace sidebar / the table"),
     ("J / K", "next / previous namespace (from anywhere)"),
     ("j / k, ↓ / ↑, mouse wheel", "move the selection"),
@@ -38,12 +41,17 @@ pub fn render(f: &mut Frame, app: &mut App, now: Instant) {
     let area = f.area();
     let [main, status] = Layout::vertical([Constraint::Min(3), Constraint::Length(2)]).areas(area);
     let side_w = 24.min(main.width / 3);
-    let [side, right] = Layout::horizontal([Constraint::Length(side_w), Constraint::Min(10)]).areas(main);
+    let [side, right] =
+        Layout::horizontal([Constraint::Length(side_w), Constraint::Min(10)]).areas(main);
     render_sidebar(f, side, app);
     let [tabs, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(right);
     render_tabs(f, tabs, app);
     let (tbl, det) = if app.detail {
-        let [a, b] = Layout::new(Direction::Vertical, [Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
+        let [a, b] = Layout::new(
+            Direction::Vertical,
+            [Constraint::Percentage(55), Constraint::Percentage(45)],
+        )
+        .areas(body);
         (a, Some(b))
     } else {
         (body, None)
@@ -54,7 +62,12 @@ pub fn render(f: &mut Frame, app: &mut App, now: Instant) {
     let title = if app.filter.is_empty() && !app.editing_filter {
         format!(" {} ", app.tab.title())
     } else {
-        format!(" {} · filter: {}{} ", app.tab.title(), app.filter, if app.editing_filter { "▏" } else { "" })
+        format!(
+            " {} · filter: {}{} ",
+            app.tab.title(),
+            app.filter,
+            if app.editing_filter { "▏" } else { "" }
+        )
     };
     let recent = |r: &widgets::Row| app.is_recent(r, now);
     table::render(
@@ -88,7 +101,10 @@ fn empty_message(app: &App) -> Option<String> {
     match &e.status {
         NsStatus::Failed(m) => Some(format!("Cannot read this namespace: {m}")),
         NsStatus::Loading => Some("Loading…".into()),
-        _ if !app.filter.is_empty() => Some(format!("No row matches the filter \"{}\" (Esc clears it)", app.filter)),
+        _ if !app.filter.is_empty() => Some(format!(
+            "No row matches the filter \"{}\" (Esc clears it)",
+            app.filter
+        )),
         _ => None,
     }
 }
@@ -101,31 +117,56 @@ fn render_sidebar(f: &mut Frame, area: Rect, app: &App) {
         .map(|n| {
             let (mark, style) = match &n.status {
                 NsStatus::Live => ("●", Style::default().fg(Color::Green)),
-                NsStatus::Loading | NsStatus::Resyncing => ("◌", Style::default().fg(Color::Yellow)),
+                NsStatus::Loading | NsStatus::Resyncing => {
+                    ("◌", Style::default().fg(Color::Yellow))
+                }
                 NsStatus::Failed(_) => ("✗", Style::default().fg(Color::Red)),
             };
-            ListItem::new(Line::from(vec![Span::styled(format!("{mark} "), style), Span::raw(n.info.label())]))
+            ListItem::new(Line::from(vec![
+                Span::styled(format!("{mark} "), style),
+                Span::raw(n.info.label()),
+            ]))
         })
         .collect();
-    let sel = app.current().and_then(|c| app.inv.namespaces.iter().position(|n| n.info.id == c.info.id));
-    let border = if app.focus == Focus::Sidebar { Style::default().fg(Color::Cyan) } else { Style::default() };
+    let sel = app.current().and_then(|c| {
+        app.inv
+            .namespaces
+            .iter()
+            .position(|n| n.info.id == c.info.id)
+    });
+    let border = if app.focus == Focus::Sidebar {
+        Style::default().fg(Color::Cyan)
+    } else {
+        Style::default()
+    };
     let mut title = format!(" Namespaces ({}) ", app.inv.namespaces.len());
     if !app.inv.problems.is_empty() {
         title.push_str("⚠ ");
     }
     let list = List::new(items)
-        .block(Block::default().borders(Borders::ALL).border_style(border).title(title))
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(border)
+                .title(title),
+        )
         .highlight_style(Style::default().add_modifier(Modifier::REVERSED));
     let mut st = ListState::default().with_selected(sel);
     f.render_stateful_widget(list, area, &mut st);
 }
 
 fn render_tabs(f: &mut Frame, area: Rect, app: &App) {
-    let titles: Vec<String> = Tab::ALL.iter().enumerate().map(|(i, t)| format!("{} {}", i + 1, t.title())).collect();
+    let titles: Vec<String> = Tab::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("{} {}", i + 1, t.title()))
+        .collect();
     let sel = Tab::ALL.iter().position(|t| *t == app.tab).unwrap_or(0);
-    let tabs = Tabs::new(titles)
-        .select(sel)
-        .highlight_style(Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
+    let tabs = Tabs::new(titles).select(sel).highlight_style(
+        Style::default()
+            .fg(Color::Cyan)
+            .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+    );
     f.render_widget(tabs, area);
 }
 
@@ -136,11 +177,21 @@ fn render_detail(f: &mut Frame, area: Rect, app: &App) {
         return;
     };
     let lines = if app.tab == Tab::Links {
-        let link = row.key.strip_prefix("link:").and_then(|i| i.parse::<u32>().ok()).and_then(|i| entry.state.links.get(&i));
+        let link = row
+            .key
+            .strip_prefix("link:")
+            .and_then(|i| i.parse::<u32>().ok())
+            .and_then(|i| entry.state.links.get(&i));
         match link {
             Some(l) => {
                 let peer = find_peer(app, entry.info.id, l);
-                detail::link_lines(l, &entry.state, peer.as_ref().map(|(ns, name)| Peer { netns: ns, name }))
+                detail::link_lines(
+                    l,
+                    &entry.state,
+                    peer.as_ref()
+                        .map(|(ns, name)| Peer { netns: ns, name })
+                        .as_ref(),
+                )
             }
             None => detail::row_lines(app.tab.headers(), row),
         }
@@ -152,14 +203,24 @@ fn render_detail(f: &mut Frame, area: Rect, app: &App) {
 
 /// Finds a veth's peer in another namespace: the veth whose ifindex is our `IFLA_LINK`
 /// and whose `IFLA_LINK` is our ifindex.
-fn find_peer(app: &App, here: netstate::NsId, l: &netstate::model::Link) -> Option<(String, String)> {
+fn find_peer(
+    app: &App,
+    here: netstate::NsId,
+    l: &netstate::model::Link,
+) -> Option<(String, String)> {
     let p = l.parent?;
     l.link_netnsid?;
-    app.inv.namespaces.iter().filter(|n| n.info.id != here).find_map(|n| {
-        let c = n.state.links.get(&p)?;
-        (c.kind.as_deref() == Some("veth") && c.parent == Some(l.ifindex) && c.link_netnsid.is_some())
+    app.inv
+        .namespaces
+        .iter()
+        .filter(|n| n.info.id != here)
+        .find_map(|n| {
+            let c = n.state.links.get(&p)?;
+            (c.kind.as_deref() == Some("veth")
+                && c.parent == Some(l.ifindex)
+                && c.link_netnsid.is_some())
             .then(|| (n.info.label(), c.name.clone()))
-    })
+        })
 }
 
 fn render_status(f: &mut Frame, area: Rect, app: &App) {
@@ -173,7 +234,11 @@ fn render_status(f: &mut Frame, area: Rect, app: &App) {
         Some(NsStatus::Resyncing) => Style::default().fg(Color::Yellow),
         _ => Style::default(),
     };
-    let keys = if app.editing_filter { "type to filter · Enter keep · Esc clear" } else { KEYS };
+    let keys = if app.editing_filter {
+        "type to filter · Enter keep · Esc clear"
+    } else {
+        KEYS
+    };
     let p = Paragraph::new(vec![
         Line::from(Span::styled(first, style)),
         Line::from(Span::styled(keys, Style::default().fg(Color::DarkGray))),
@@ -184,13 +249,30 @@ fn render_status(f: &mut Frame, area: Rect, app: &App) {
 fn render_help(f: &mut Frame, area: Rect) {
     let w = 72.min(area.width);
     let h = (u16::try_from(HELP.len()).unwrap_or(20) + 4).min(area.height);
-    let r = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
     let mut lines: Vec<Line> = HELP
         .iter()
-        .map(|(k, v)| Line::from(vec![Span::styled(format!("{k:>28}  "), Style::default().fg(Color::Yellow)), Span::raw(*v)]))
+        .map(|(k, v)| {
+            Line::from(vec![
+                Span::styled(format!("{k:>28}  "), Style::default().fg(Color::Yellow)),
+                Span::raw(*v),
+            ])
+        })
         .collect();
     lines.push(Line::from(""));
     lines.push(Line::from("Rows flash green when the kernel changes them."));
     f.render_widget(Clear, r);
-    f.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" netlens help ")), r);
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" netlens help "),
+        ),
+        r,
+    );
 }

@@ -1,0 +1,123 @@
+//! End to end in a real terminal (tmux): start on a test namespace, filter, open the detail
+//! pane, see a link added by `ip` appear, quit, and find the terminal restored.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use testns::Pair;
+
+struct Tmux(String);
+
+impl Tmux {
+    fn keys(&self, keys: &[&str]) {
+        let mut v = vec!["tmux", "send-keys", "-t", &self.0];
+        v.extend_from_slice(keys);
+        testns::run(&v);
+    }
+
+    fn pane(&self) -> String {
+        testns::run(&["tmux", "capture-pane", "-p", "-t", &self.0])
+    }
+
+    fn display(&self, fmt: &str) -> String {
+        testns::run(&["tmux", "display-message", "-p", "-t", &self.0, fmt])
+            .trim()
+            .to_owned()
+    }
+
+    fn wait_for(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let p = self.pane();
+            if cond(&p) {
+                return p;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: not on screen within 5s:\n{p}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.0])
+            .output();
+    }
+}
+
+#[test]
+fn tui_in_tmux_filters_shows_detail_follows_ip_and_restores_terminal() {
+    if !testns::require_root() {
+        return;
+    }
+    let p = Pair::new("tui");
+    let session = format!("nlt-tui-{}", std::process::id());
+    let cmd = format!(
+        "{} --netns {}; echo NETLENS-EXITED:$?; sleep 60",
+        env!("CARGO_BIN_EXE_netlens"),
+        p.a.name
+    );
+    testns::run(&[
+        "tmux",
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "150",
+        "-y",
+        "40",
+        &cmd,
+    ]);
+    let t = Tmux(session);
+
+    t.wait_for("the links of the test namespace", |s| {
+        s.contains(" va ") && s.contains("· live")
+    });
+    assert_eq!(
+        t.display("#{alternate_on}"),
+        "1",
+        "the UI runs on the alternate screen"
+    );
+
+    t.keys(&["/", "v", "a", "Enter"]);
+    let s = t.wait_for("the filter", |s| s.contains("filter: va"));
+    assert!(!s.contains(" lo "), "the filter leaves lo out:\n{s}");
+
+    t.keys(&["Enter"]);
+    t.wait_for("the detail pane with the veth peer", |s| {
+        s.contains("Detail") && s.contains("veth peer") && s.contains("vb")
+    });
+
+    // One key at a time: two Escapes in a row read as one Alt-Escape.
+    t.keys(&["Escape"]);
+    t.wait_for("the detail pane closing", |s| !s.contains("veth peer"));
+    t.keys(&["Escape"]);
+    t.wait_for("the filter clearing", |s| !s.contains("filter: va"));
+    p.a.ip(&["link", "add", "tuibr0", "type", "bridge"]);
+    t.wait_for("a link added by ip", |s| s.contains("tuibr0"));
+
+    t.keys(&["q"]);
+    t.wait_for("netlens exiting with status 0", |s| {
+        s.contains("NETLENS-EXITED:0")
+    });
+    assert_eq!(
+        t.display("#{alternate_on}"),
+        "0",
+        "the alternate screen is left"
+    );
+    assert_eq!(
+        t.display("#{cursor_flag}"),
+        "1",
+        "the cursor is visible again"
+    );
+    assert_eq!(
+        t.display("#{mouse_any_flag}"),
+        "0",
+        "mouse capture is off again"
+    );
+}
