@@ -17,6 +17,11 @@ pub struct Cli {
     #[arg(long, short = 'n', global = true, value_name = "NAME")]
     pub netns: Option<String>,
 
+    /// Benchmarks: append "first_frame_ms N" and "first_live_frame_ms N" (time from start to
+    /// the first frame, and to the first frame showing the namespace's data) to this file.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub report_first_frame: Option<std::path::PathBuf>,
+
     /// Write logs to this file (the terminal is never written to while the UI runs).
     #[arg(long, value_name = "FILE", global = true)]
     pub log: Option<std::path::PathBuf>,
@@ -36,6 +41,15 @@ pub enum Command {
     /// Unlike `ip monitor`, a receive-buffer overrun is not just reported: the namespace is
     /// re-dumped and the difference printed as events, so the stream never silently diverges.
     Watch(WatchArgs),
+    /// Benchmark: dump a namespace, then time rendering frames of a tab in memory.
+    #[command(hide = true)]
+    BenchRender {
+        /// Tab to render: links, addresses, routes, neighbours, fdb.
+        #[arg(long, default_value = "routes")]
+        tab: String,
+        #[arg(long, default_value_t = 200)]
+        frames: u32,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]

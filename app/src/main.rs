@@ -9,6 +9,9 @@ use clap::{CommandFactory, Parser};
 
 use cli::{Cli, Command};
 
+/// When the process started, for the first-frame benchmark.
+pub static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 fn init_logging(path: Option<&std::path::Path>) -> Result<()> {
     let Some(path) = path else { return Ok(()) };
     let file = std::fs::OpenOptions::new()
@@ -27,6 +30,7 @@ fn init_logging(path: Option<&std::path::Path>) -> Result<()> {
 }
 
 fn main() -> std::process::ExitCode {
+    START.get_or_init(std::time::Instant::now);
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -52,6 +56,9 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Command::Dump(a)) => rt.block_on(cmd::dump(netns, a.all, a.json)),
         Some(Command::Watch(a)) => rt.block_on(cmd::watch(netns, a.all, a.json, a.rcvbuf)),
+        Some(Command::BenchRender { tab, frames }) => {
+            rt.block_on(tui::bench_render(netns, &tab, frames))
+        }
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
                 shell,
@@ -61,6 +68,6 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        None => rt.block_on(tui::run(netns)),
+        None => rt.block_on(tui::run(netns, cli.report_first_frame.as_deref())),
     }
 }

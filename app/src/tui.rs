@@ -25,8 +25,98 @@ impl Drop for TerminalGuard {
     }
 }
 
+fn report_frame(path: &std::path::Path, app: &App, first: bool, reported_live: &mut bool) {
+    use std::io::Write;
+    let ms = crate::START
+        .get()
+        .map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
+    let live = app
+        .current()
+        .is_some_and(|c| c.status == netstate::inventory::NsStatus::Live);
+    let mut lines = String::new();
+    if first {
+        lines.push_str(&format!("first_frame_ms {ms:.1}\n"));
+    }
+    if live && !*reported_live {
+        *reported_live = true;
+        lines.push_str(&format!("first_live_frame_ms {ms:.1}\n"));
+    }
+    if !lines.is_empty() {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = f.write_all(lines.as_bytes());
+        }
+    }
+}
+
+/// Dumps a namespace and times rendering `frames` frames of `tab` into an in-memory
+/// terminal (200x50): what one redraw costs, without the terminal's own I/O.
+pub async fn bench_render(netns: Option<&str>, tab: &str, frames: u32) -> Result<()> {
+    use netstate::inventory::Update;
+    use netstate::{NetEvent, NetEventKind};
+    let info = crate::cmd::pick_netns(netns)?;
+    let state = netstate::live::snapshot(&info).await?;
+    let mut app = App::new(Some(info.id));
+    let now = Instant::now();
+    let id = info.id;
+    app.on_update(
+        Update::Namespaces(netstate::netns::Discovery {
+            namespaces: vec![info],
+            problems: Vec::new(),
+        }),
+        now,
+    );
+    app.on_update(
+        Update::Net(NetEvent {
+            ns: id,
+            kind: NetEventKind::Snapshot {
+                state: Box::new(state),
+                overruns: 0,
+            },
+        }),
+        now,
+    );
+    let key = widgets::Tab::ALL
+        .iter()
+        .position(|t| t.title().eq_ignore_ascii_case(tab))
+        .with_context(|| {
+            format!("--tab {tab}: one of links, addresses, routes, neighbours, fdb")
+        })?;
+    let c = char::from(b'1' + u8::try_from(key).unwrap_or(0));
+    app.on_event(&crossterm::event::Event::Key(
+        crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(c)),
+    ));
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(200, 50))?;
+    let t0 = Instant::now();
+    app.refresh_rows();
+    let build = t0.elapsed();
+    let mut times = Vec::with_capacity(frames as usize);
+    for i in 0..frames {
+        // Scroll a little each frame so the visible window changes.
+        if i % 2 == 0 {
+            app.on_event(&crossterm::event::Event::Key(
+                crossterm::event::KeyEvent::from(crossterm::event::KeyCode::PageDown),
+            ));
+        }
+        let t = Instant::now();
+        term.draw(|f| view::render(f, &mut app, t))?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times.get(times.len() / 2).copied().unwrap_or(0.0);
+    let max = times.last().copied().unwrap_or(0.0);
+    println!("rows {}", app.rows.len());
+    println!("rows_build_ms {:.2}", build.as_secs_f64() * 1000.0);
+    println!("frame_median_ms {median:.3}");
+    println!("frame_max_ms {max:.3}");
+    Ok(())
+}
+
 /// Runs the UI until the user quits.
-pub async fn run(netns: Option<&str>) -> Result<()> {
+pub async fn run(netns: Option<&str>, report: Option<&std::path::Path>) -> Result<()> {
     let want = match netns {
         Some(n) => Some(
             netstate::netns::find(n)
@@ -54,11 +144,15 @@ pub async fn run(netns: Option<&str>) -> Result<()> {
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut dirty = true;
+    let mut reported_live = false;
     let mut last_draw: Option<Instant> = None;
     while !app.quit {
         if dirty && last_draw.is_none_or(|t| t.elapsed() >= Duration::from_millis(30)) {
             let now = Instant::now();
             terminal.draw(|f| view::render(f, &mut app, now))?;
+            if let Some(path) = report {
+                report_frame(path, &app, last_draw.is_none(), &mut reported_live);
+            }
             last_draw = Some(now);
             dirty = false;
         }

@@ -86,12 +86,23 @@ pub async fn open(ns: &NetnsInfo, subscribe: bool, rcvbuf: usize) -> Result<NsCo
     })
 }
 
+/// Which tables a dump reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    All,
+    LinksAddrs,
+    Routes,
+    NeighFdb,
+}
+
 impl NsConn {
+    /// Sends one dump request and applies each answer to `st` as it arrives (the netlink
+    /// messages are never all held at once).
     async fn dump_one(
         &mut self,
         msg: RouteNetlinkMessage,
         what: &str,
-        out: &mut Vec<RouteNetlinkMessage>,
+        st: &mut NsState,
     ) -> Result<()> {
         let mut req = NetlinkMessage::from(msg);
         req.header.flags = NLM_F_REQUEST | NLM_F_DUMP;
@@ -101,7 +112,11 @@ impl NsConn {
         })?;
         while let Some(m) = stream.next().await {
             match m.payload {
-                NetlinkPayload::InnerMessage(inner) => out.push(inner),
+                NetlinkPayload::InnerMessage(inner) => {
+                    if let Some(c) = parse::change(inner) {
+                        st.apply(c);
+                    }
+                }
                 NetlinkPayload::Error(e) if e.to_io().raw_os_error() == Some(105) => {
                     return Err(Error::DumpOverrun {
                         name: self.name.clone(),
@@ -122,10 +137,14 @@ impl NsConn {
     /// Dumps every table, like `ip link`, `ip addr`, `ip route show table all`,
     /// `ip neigh` and `bridge fdb show` together.
     pub async fn dump(&mut self) -> Result<NsState> {
+        self.dump_part(Part::All).await
+    }
+
+    async fn dump_part(&mut self, part: Part) -> Result<NsState> {
         // A dump racing a burst of events can itself hit ENOBUFS: start it again.
         let mut tries = 0;
         loop {
-            match self.dump_once().await {
+            match self.dump_once(part).await {
                 Err(Error::DumpOverrun { .. }) if tries < 1000 => {
                     tries += 1;
                     backoff(tries).await;
@@ -135,71 +154,53 @@ impl NsConn {
         }
     }
 
-    async fn dump_once(&mut self) -> Result<NsState> {
-        let mut msgs = Vec::new();
-        self.dump_one(
-            RouteNetlinkMessage::GetLink(LinkMessage::default()),
-            "link",
-            &mut msgs,
-        )
-        .await?;
-        self.dump_one(
-            RouteNetlinkMessage::GetAddress(AddressMessage::default()),
-            "address",
-            &mut msgs,
-        )
-        .await?;
-        self.dump_routes_into(&mut msgs).await?;
-        self.dump_one(
-            RouteNetlinkMessage::GetNeighbour(NeighbourMessage::default()),
-            "neighbour",
-            &mut msgs,
-        )
-        .await?;
-        let mut fdb = NeighbourMessage::default();
-        fdb.header.family = AddressFamily::Bridge;
-        self.dump_one(RouteNetlinkMessage::GetNeighbour(fdb), "fdb", &mut msgs)
-            .await?;
+    async fn dump_once(&mut self, part: Part) -> Result<NsState> {
         let mut st = NsState::default();
-        for m in msgs {
-            if let Some(c) = parse::change(m) {
-                st.apply(c);
+        if matches!(part, Part::All | Part::LinksAddrs) {
+            self.dump_one(
+                RouteNetlinkMessage::GetLink(LinkMessage::default()),
+                "link",
+                &mut st,
+            )
+            .await?;
+            self.dump_one(
+                RouteNetlinkMessage::GetAddress(AddressMessage::default()),
+                "address",
+                &mut st,
+            )
+            .await?;
+        }
+        if matches!(part, Part::All | Part::Routes) {
+            // An AF_UNSPEC dump would also walk MPLS and multicast tables: ask per family.
+            for fam in [AddressFamily::Inet, AddressFamily::Inet6] {
+                let mut r = RouteMessage::default();
+                r.header.address_family = fam;
+                self.dump_one(RouteNetlinkMessage::GetRoute(r), "route", &mut st)
+                    .await?;
             }
+        }
+        if matches!(part, Part::All | Part::NeighFdb) {
+            self.dump_one(
+                RouteNetlinkMessage::GetNeighbour(NeighbourMessage::default()),
+                "neighbour",
+                &mut st,
+            )
+            .await?;
+            let mut fdb = NeighbourMessage::default();
+            fdb.header.family = AddressFamily::Bridge;
+            self.dump_one(RouteNetlinkMessage::GetNeighbour(fdb), "fdb", &mut st)
+                .await?;
         }
         Ok(st)
     }
 
-    async fn dump_routes_into(&mut self, msgs: &mut Vec<RouteNetlinkMessage>) -> Result<()> {
-        // An AF_UNSPEC dump would also walk MPLS and multicast tables: ask per family.
-        for fam in [AddressFamily::Inet, AddressFamily::Inet6] {
-            let mut r = RouteMessage::default();
-            r.header.address_family = fam;
-            self.dump_one(RouteNetlinkMessage::GetRoute(r), "route", msgs)
-                .await?;
-        }
-        Ok(())
-    }
-
     /// Dumps the routes of every table.
     pub async fn dump_routes(&mut self) -> Result<Vec<Route>> {
-        let mut msgs = Vec::new();
-        let mut tries = 0;
-        loop {
-            msgs.clear();
-            match self.dump_routes_into(&mut msgs).await {
-                Err(Error::DumpOverrun { .. }) if tries < 1000 => {
-                    tries += 1;
-                    backoff(tries).await;
-                }
-                r => break r?,
-            }
-        }
-        Ok(msgs
-            .into_iter()
-            .filter_map(|m| match m {
-                RouteNetlinkMessage::NewRoute(r) => parse::route(r),
-                _ => None,
-            })
+        Ok(self
+            .dump_part(Part::Routes)
+            .await?
+            .routes
+            .into_values()
             .collect())
     }
 }
@@ -212,9 +213,20 @@ async fn backoff(tries: u32) {
     .await;
 }
 
-/// Dumps one namespace once.
+/// Dumps one namespace once. Links and addresses, routes, and neighbours and FDB are
+/// read on three sockets at the same time: the kernel builds the three dumps in parallel.
 pub async fn snapshot(ns: &NetnsInfo) -> Result<NsState> {
-    open(ns, false, 1 << 20).await?.dump().await
+    let part = |p: Part| async move { open(ns, false, 1 << 20).await?.dump_part(p).await };
+    let (a, r, n) = tokio::join!(
+        part(Part::LinksAddrs),
+        part(Part::Routes),
+        part(Part::NeighFdb)
+    );
+    let (mut st, r, n) = (a?, r?, n?);
+    st.routes = r.routes;
+    st.neighs = n.neighs;
+    st.fdb = n.fdb;
+    Ok(st)
 }
 
 /// What a namespace watcher reports.
