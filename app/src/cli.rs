@@ -17,7 +17,7 @@ pub struct Cli {
     #[arg(long, short = 'n', global = true, value_name = "NAME")]
     pub netns: Option<String>,
 
-    /// Benchmarks: append "first_frame_ms N" and "first_live_frame_ms N" (time from start to
+    /// Benchmarks: append `first_frame_ms N` and `first_live_frame_ms N` (time from start to
     /// the first frame, and to the first frame showing the namespace's data) to this file.
     #[arg(long, value_name = "FILE", hide = true)]
     pub report_first_frame: Option<std::path::PathBuf>,

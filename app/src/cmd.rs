@@ -144,6 +144,7 @@ pub async fn watch(netns_arg: Option<&str>, all: bool, json: bool, rcvbuf: usize
     let mut inv = Inventory::default();
     let mut known = std::collections::HashSet::new();
     let stdout = std::io::stdout();
+    let mut lines = Vec::new();
     while let Some(u) = rx.recv().await {
         let mut out = stdout.lock();
         if let Update::Net(ev) = &u {
@@ -188,25 +189,18 @@ pub async fn watch(netns_arg: Option<&str>, all: bool, json: bool, rcvbuf: usize
                 }
             }
         }
-        let before = inv.clone();
-        if let Some((id, changes)) = inv.apply(u) {
-            let Some(entry) = inv.get(id) else { continue };
-            let old = before.get(id).map(|e| &e.state);
-            for c in &changes {
-                // Names resolve against the state that still holds the object.
-                let st = if c.is_delete() {
-                    old.unwrap_or(&entry.state)
-                } else {
-                    &entry.state
-                };
-                if json {
-                    writeln!(out, "{}", change_json(&entry.info.name, c, st)?)?;
-                } else if all {
-                    writeln!(out, "[{}]{}", entry.info.name, text::change(c, st))?;
-                } else {
-                    writeln!(out, "{}", text::change(c, st))?;
-                }
-            }
+        inv.apply_each(u, |info, c, st| {
+            let line = if json {
+                change_json(&info.name, c, st).unwrap_or_default()
+            } else if all {
+                format!("[{}]{}", info.name, text::change(c, st))
+            } else {
+                text::change(c, st)
+            };
+            lines.push(line);
+        });
+        for l in lines.drain(..) {
+            writeln!(out, "{l}")?;
         }
         out.flush()?;
     }

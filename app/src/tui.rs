@@ -26,7 +26,8 @@ impl Drop for TerminalGuard {
 }
 
 fn report_frame(path: &std::path::Path, app: &App, first: bool, reported_live: &mut bool) {
-    use std::io::Write;
+    use std::fmt::Write as _;
+    use std::io::Write as _;
     let ms = crate::START
         .get()
         .map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
@@ -35,11 +36,11 @@ fn report_frame(path: &std::path::Path, app: &App, first: bool, reported_live: &
         .is_some_and(|c| c.status == netstate::inventory::NsStatus::Live);
     let mut lines = String::new();
     if first {
-        lines.push_str(&format!("first_frame_ms {ms:.1}\n"));
+        let _ = writeln!(lines, "first_frame_ms {ms:.1}");
     }
     if live && !*reported_live {
         *reported_live = true;
-        lines.push_str(&format!("first_live_frame_ms {ms:.1}\n"));
+        let _ = writeln!(lines, "first_live_frame_ms {ms:.1}");
     }
     if !lines.is_empty() {
         if let Ok(mut f) = std::fs::OpenOptions::new()

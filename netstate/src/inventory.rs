@@ -60,67 +60,96 @@ impl Inventory {
     /// Applies an update; returns the changes it made to a namespace's state (for display),
     /// with the namespace they happened in.
     pub fn apply(&mut self, u: Update) -> Option<(NsId, Vec<Change>)> {
-        match u {
+        let mut out = Vec::new();
+        let id = self.apply_each(u, |_, c, _| out.push(c.clone()))?;
+        Some((id, out))
+    }
+
+    /// Applies an update change by change, calling `f(namespace, change, state)` for each:
+    /// with the state before a delete (so the deleted object's names still resolve) and after
+    /// an upsert. Returns the namespace the update touched.
+    pub fn apply_each(
+        &mut self,
+        u: Update,
+        mut f: impl FnMut(&NetnsInfo, &Change, &NsState),
+    ) -> Option<NsId> {
+        let ev = match u {
             Update::Namespaces(d) => {
-                self.problems = d.problems;
-                let mut next = Vec::with_capacity(d.namespaces.len());
-                for info in d.namespaces {
-                    match self.namespaces.iter().position(|n| n.info.id == info.id) {
-                        Some(i) => {
-                            let mut e = self.namespaces.swap_remove(i);
-                            e.info = info;
-                            next.push(e);
-                        }
-                        None => next.push(NsEntry {
-                            info,
-                            state: NsState::default(),
-                            status: NsStatus::Loading,
-                            overruns: 0,
-                        }),
-                    }
-                }
-                self.namespaces = next;
-                None
+                self.set_namespaces(d);
+                return None;
             }
-            Update::Net(ev) => {
-                let e = self.get_mut(ev.ns)?;
-                match ev.kind {
-                    NetEventKind::Snapshot { state, overruns } => {
-                        let diff = if e.status == NsStatus::Loading {
-                            Vec::new()
-                        } else {
-                            e.state.diff(&state)
-                        };
-                        e.state = *state;
-                        e.status = NsStatus::Live;
-                        e.overruns = overruns;
-                        Some((ev.ns, diff))
-                    }
-                    NetEventKind::Changes(cs) => {
-                        for c in &cs {
-                            e.state.apply(c.clone());
-                        }
-                        Some((ev.ns, cs))
-                    }
-                    NetEventKind::Routes(routes) => {
-                        let mut fresh = e.state.clone();
-                        fresh.set_routes(routes);
-                        let diff = e.state.diff(&fresh);
-                        e.state = fresh;
-                        Some((ev.ns, diff))
-                    }
-                    NetEventKind::Overrun { overruns } => {
-                        e.overruns = overruns;
-                        e.status = NsStatus::Resyncing;
-                        None
-                    }
-                    NetEventKind::Failed(msg) => {
-                        e.status = NsStatus::Failed(msg);
-                        None
-                    }
+            Update::Net(ev) => ev,
+        };
+        let e = self.get_mut(ev.ns)?;
+        let mut each = |e: &mut NsEntry, cs: Vec<Change>| {
+            for c in cs {
+                if c.is_delete() {
+                    f(&e.info, &c, &e.state);
+                    e.state.apply(c);
+                } else {
+                    e.state.apply(c.clone());
+                    f(&e.info, &c, &e.state);
                 }
+            }
+        };
+        match ev.kind {
+            NetEventKind::Snapshot { state, overruns } => {
+                if e.status != NsStatus::Loading {
+                    let diff = e.state.diff(&state);
+                    each(e, diff);
+                }
+                e.state = *state;
+                e.status = NsStatus::Live;
+                e.overruns = overruns;
+            }
+            NetEventKind::Changes(cs) => each(e, cs),
+            NetEventKind::Routes(routes) => {
+                let mut fresh = NsState::default();
+                fresh.set_routes(routes);
+                let diff: Vec<Change> = e
+                    .state
+                    .routes
+                    .values()
+                    .filter(|r| !fresh.routes.contains_key(&r.key()))
+                    .map(|r| Change::DelRoute(r.clone()))
+                    .chain(
+                        fresh
+                            .routes
+                            .values()
+                            .filter(|r| e.state.routes.get(&r.key()) != Some(*r))
+                            .map(|r| Change::NewRoute(r.clone())),
+                    )
+                    .collect();
+                each(e, diff);
+            }
+            NetEventKind::Overrun { overruns } => {
+                e.overruns = overruns;
+                e.status = NsStatus::Resyncing;
+            }
+            NetEventKind::Failed(msg) => e.status = NsStatus::Failed(msg),
+        }
+        Some(ev.ns)
+    }
+
+    fn set_namespaces(&mut self, d: Discovery) {
+        self.problems = d.problems;
+        let mut next = Vec::with_capacity(d.namespaces.len());
+        for info in d.namespaces {
+            match self.namespaces.iter().position(|n| n.info.id == info.id) {
+                Some(i) => {
+                    let mut e = self.namespaces.swap_remove(i);
+                    e.info = info;
+                    next.push(e);
+                }
+                None => next.push(NsEntry {
+                    info,
+                    state: NsState::default(),
+                    status: NsStatus::Loading,
+                    overruns: 0,
+                }),
             }
         }
+        self.namespaces = next;
     }
 }
 
