@@ -143,8 +143,8 @@ pub fn link_lines(l: &Link, ns: &NsState, peer: Option<&Peer>) -> Vec<Line<'stat
 pub fn row_lines(headers: &[&str], row: &Row) -> Vec<Line<'static>> {
     headers
         .iter()
-        .zip(&row.cells)
-        .map(|(h, c)| kv(&h.to_lowercase(), c.clone()))
+        .zip(row.cells())
+        .map(|(h, c)| kv(&h.to_lowercase(), c))
         .collect()
 }
 

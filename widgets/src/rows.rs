@@ -67,30 +67,57 @@ impl Tab {
     }
 }
 
-/// A table row: its identity (stable across updates) and its cells.
+/// Separates cells inside a row's one allocation.
+const SEP: char = '\x1f';
+
+/// A table row: its identity (a hash of the kernel's key, stable across updates) and its
+/// cells, kept in one allocation: 100k rows of nine cells cost one string each, not nine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
-    pub key: String,
-    pub cells: Vec<String>,
+    pub key: u64,
+    text: Box<str>,
 }
 
 impl Row {
+    pub fn new(key: u64, cells: &[String]) -> Row {
+        Row {
+            key,
+            text: cells.join("\x1f").into_boxed_str(),
+        }
+    }
+
+    /// The cells, in column order.
+    pub fn cells(&self) -> impl Iterator<Item = &str> {
+        self.text.split(SEP)
+    }
+
+    /// Cell `i`, or "" past the last one.
+    pub fn cell(&self, i: usize) -> &str {
+        self.cells().nth(i).unwrap_or("")
+    }
+
     /// Whether any cell contains `needle` (already lower-cased).
     pub fn matches(&self, needle: &str) -> bool {
-        needle.is_empty() || self.cells.iter().any(|c| c.to_lowercase().contains(needle))
+        needle.is_empty() || self.text.to_lowercase().contains(needle)
     }
+}
+
+/// A row key: a hash of the object's kernel key and its table.
+pub fn hash_key<K: std::hash::Hash>(table: u8, k: &K) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    h.write_u8(table);
+    k.hash(&mut h);
+    h.finish()
 }
 
 /// How a model object renders as a table row.
 pub trait TableRow {
     const HEADERS: &'static [&'static str];
-    fn key(&self) -> String;
+    fn key(&self) -> u64;
     fn cells(&self, ns: &NsState) -> Vec<String>;
     fn row(&self, ns: &NsState) -> Row {
-        Row {
-            key: self.key(),
-            cells: self.cells(ns),
-        }
+        Row::new(self.key(), &self.cells(ns))
     }
 }
 
@@ -107,7 +134,7 @@ impl TableRow for Link {
     const HEADERS: &'static [&'static str] = &[
         "#", "NAME", "KIND", "STATE", "MTU", "MAC", "PARENT", "MASTER", "DETAILS",
     ];
-    fn key(&self) -> String {
+    fn key(&self) -> u64 {
         link_key(self.ifindex)
     }
     fn cells(&self, ns: &NsState) -> Vec<String> {
@@ -135,14 +162,14 @@ impl TableRow for Link {
 }
 
 /// The row key of link `ifindex`.
-pub fn link_key(ifindex: u32) -> String {
-    format!("link:{ifindex}")
+pub fn link_key(ifindex: u32) -> u64 {
+    hash_key(0, &ifindex)
 }
 
 impl TableRow for Addr {
     const HEADERS: &'static [&'static str] = &["DEV", "FAMILY", "ADDRESS", "SCOPE", "LABEL"];
-    fn key(&self) -> String {
-        format!("addr:{:?}", self.key())
+    fn key(&self) -> u64 {
+        hash_key(1, &self.key())
     }
     fn cells(&self, ns: &NsState) -> Vec<String> {
         vec![
@@ -159,8 +186,8 @@ impl TableRow for Route {
     const HEADERS: &'static [&'static str] = &[
         "DST", "GATEWAY", "DEV", "TABLE", "PROTO", "SCOPE", "METRIC", "PREFSRC", "TYPE",
     ];
-    fn key(&self) -> String {
-        format!("route:{:?}", self.key())
+    fn key(&self) -> u64 {
+        hash_key(2, &self.key())
     }
     fn cells(&self, ns: &NsState) -> Vec<String> {
         vec![
@@ -179,8 +206,8 @@ impl TableRow for Route {
 
 impl TableRow for Neigh {
     const HEADERS: &'static [&'static str] = &["DST", "DEV", "LLADDR", "STATE"];
-    fn key(&self) -> String {
-        format!("neigh:{:?}", self.key())
+    fn key(&self) -> u64 {
+        hash_key(3, &self.key())
     }
     fn cells(&self, ns: &NsState) -> Vec<String> {
         vec![
@@ -196,8 +223,8 @@ impl TableRow for Fdb {
     const HEADERS: &'static [&'static str] = &[
         "MAC", "DEV", "VLAN", "DST", "VNI", "MASTER", "FLAGS", "STATE",
     ];
-    fn key(&self) -> String {
-        format!("fdb:{:?}", self.key())
+    fn key(&self) -> u64 {
+        hash_key(4, &self.key())
     }
     fn cells(&self, ns: &NsState) -> Vec<String> {
         vec![
@@ -214,7 +241,7 @@ impl TableRow for Fdb {
 }
 
 /// Row key of the object a change touches, to highlight it.
-pub fn change_key(c: &netstate::Change) -> String {
+pub fn change_key(c: &netstate::Change) -> u64 {
     use netstate::Change as C;
     match c {
         C::NewLink(l) => l.key(),

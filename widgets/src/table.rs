@@ -73,7 +73,7 @@ pub fn render(f: &mut Frame, area: Rect, v: &TableView) {
         if start + i == v.selected {
             style = style.add_modifier(Modifier::REVERSED);
         }
-        TRow::new(r.cells.iter().map(|c| Cell::from(c.as_str()))).style(style)
+        TRow::new(r.cells().map(Cell::from)).style(style)
     });
     let widths: Vec<Constraint> = v.widths.iter().map(|w| Constraint::Fill(*w)).collect();
     let t = Table::new(rows, widths)

@@ -39,7 +39,7 @@ pub struct App {
     pub rows: Vec<Row>,
     rows_dirty: bool,
     /// Row keys changed recently, per namespace.
-    recent: HashMap<NsId, HashMap<String, Instant>>,
+    recent: HashMap<NsId, HashMap<u64, Instant>>,
     /// Visible table height, from the last render.
     pub page: usize,
     /// Namespace to open on once discovered.
@@ -135,7 +135,7 @@ impl App {
             return;
         }
         self.rows_dirty = false;
-        let keep = self.rows.get(self.selected).map(|r| r.key.clone());
+        let keep = self.rows.get(self.selected).map(|r| r.key);
         let Some(entry) = self.current() else {
             self.rows.clear();
             return;
@@ -150,10 +150,7 @@ impl App {
         let col = self.sort_col;
         if col > 0 || self.sort_desc {
             rows.sort_by(|a, b| {
-                let o = cmp_cells(
-                    a.cells.get(col).map_or("", String::as_str),
-                    b.cells.get(col).map_or("", String::as_str),
-                );
+                let o = cmp_cells(a.cell(col), b.cell(col));
                 if self.sort_desc {
                     o.reverse()
                 } else {

@@ -288,7 +288,7 @@ fn changed_rows_are_highlighted_then_fade() {
     let row = a
         .rows
         .iter()
-        .find(|r| r.cells[1] == "new0")
+        .find(|r| r.cell(1) == "new0")
         .expect("new row")
         .clone();
     assert!(a.is_recent(&row, now));

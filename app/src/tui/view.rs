@@ -177,10 +177,11 @@ fn render_detail(f: &mut Frame, area: Rect, app: &App) {
         return;
     };
     let lines = if app.tab == Tab::Links {
+        // The first column of the Links tab is the ifindex.
         let link = row
-            .key
-            .strip_prefix("link:")
-            .and_then(|i| i.parse::<u32>().ok())
+            .cell(0)
+            .parse::<u32>()
+            .ok()
             .and_then(|i| entry.state.links.get(&i));
         match link {
             Some(l) => {
