@@ -41,6 +41,12 @@ pub enum Command {
     /// Unlike `ip monitor`, a receive-buffer overrun is not just reported: the namespace is
     /// re-dumped and the difference printed as events, so the stream never silently diverges.
     Watch(WatchArgs),
+    /// Capture packets like tcpdump, on an interface in any namespace or from a file.
+    ///
+    /// Prints one line per packet in tcpdump's -nn style (VXLAN: the outer summary, then the
+    /// inner frame on its own line). Ctrl-C stops a live capture and prints the counters,
+    /// including packets dropped by the kernel and by netlens.
+    Capture(CaptureArgs),
     /// Benchmark: dump a namespace, then time rendering frames of a tab in memory.
     #[command(hide = true)]
     BenchRender {
@@ -50,6 +56,8 @@ pub enum Command {
         #[arg(long, default_value_t = 200)]
         frames: u32,
     },
+    /// Print the manual page (roff), e.g. `netlens man | man -l -`.
+    Man,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -79,4 +87,47 @@ pub struct WatchArgs {
     /// overruns, which netlens recovers from by re-dumping.
     #[arg(long, value_name = "BYTES", default_value_t = netstate::live::DEFAULT_RCVBUF, hide = true)]
     pub rcvbuf: usize,
+}
+
+#[derive(Debug, Args)]
+#[allow(clippy::struct_excessive_bools, reason = "tcpdump-like switches")]
+pub struct CaptureArgs {
+    /// Interface to capture on (in --netns, default: the namespace netlens runs in).
+    #[arg(
+        short = 'i',
+        long,
+        value_name = "IFACE",
+        required_unless_present = "read"
+    )]
+    pub interface: Option<String>,
+    /// BPF filter, in tcpdump's syntax (e.g. "icmp or arp", "udp port 4789").
+    #[arg(short = 'f', long, value_name = "FILTER", default_value = "")]
+    pub filter: String,
+    /// Stop after COUNT packets.
+    #[arg(short = 'c', long, value_name = "COUNT")]
+    pub count: Option<u64>,
+    /// Print the link-level header (MACs, VLAN tags) as tcpdump -e does.
+    #[arg(short = 'e')]
+    pub link_level: bool,
+    /// Write the raw packets to a pcap file (readable by tcpdump and Wireshark).
+    #[arg(short = 'w', long, value_name = "FILE")]
+    pub write: Option<std::path::PathBuf>,
+    /// Read packets from a pcap or pcapng file instead of an interface.
+    #[arg(short = 'r', long, value_name = "FILE", conflicts_with = "interface")]
+    pub read: Option<std::path::PathBuf>,
+    /// One JSON object per packet, with its decoded layers.
+    #[arg(long, short = 'j')]
+    pub json: bool,
+    /// UDP port decoded as VXLAN, besides 4789 (repeatable; e.g. 4899 or 8472).
+    #[arg(long = "vxlan-port", value_name = "PORT")]
+    pub vxlan_ports: Vec<u16>,
+    /// Bytes kept of each packet.
+    #[arg(short = 's', long, default_value_t = 262_144)]
+    pub snaplen: i32,
+    /// Do not put the interface into promiscuous mode.
+    #[arg(short = 'p', long = "no-promiscuous-mode")]
+    pub no_promisc: bool,
+    /// Print nothing per packet (with -w: only write the file).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
 }

@@ -1,5 +1,6 @@
 //! netlens: a terminal UI for Linux container networking.
 
+mod capture_cmd;
 mod cli;
 mod cmd;
 mod tui;
@@ -56,8 +57,13 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Command::Dump(a)) => rt.block_on(cmd::dump(netns, a.all, a.json)),
         Some(Command::Watch(a)) => rt.block_on(cmd::watch(netns, a.all, a.json, a.rcvbuf)),
+        Some(Command::Capture(a)) => rt.block_on(capture_cmd::run(netns, a)),
         Some(Command::BenchRender { tab, frames }) => {
             rt.block_on(tui::bench_render(netns, &tab, frames))
+        }
+        Some(Command::Man) => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            Ok(())
         }
         Some(Command::Completions { shell }) => {
             clap_complete::generate(

@@ -1,5 +1,6 @@
 //! The terminal UI: one event loop over terminal input, inventory updates and a tick.
 
+pub mod capture_pane;
 pub mod state;
 pub mod view;
 
@@ -174,7 +175,11 @@ pub async fn run(netns: Option<&str>, report: Option<&std::path::Path>) -> Resul
                 }
                 None => break,
             },
-            _ = tick.tick() => dirty |= app.expire(Instant::now()),
+            _ = tick.tick() => {
+                let now = Instant::now();
+                dirty |= app.expire(now);
+                dirty |= app.drain_capture();
+            }
             _ = term_signals.recv() => break,
             _ = hup.recv() => break,
         }

@@ -44,6 +44,10 @@ pub struct App {
     pub page: usize,
     /// Namespace to open on once discovered.
     pub want_ns: Option<NsId>,
+    /// The capture pane, when open.
+    pub capture: Option<super::capture_pane::CapturePane>,
+    /// Packets kept by a capture pane.
+    pub ring: usize,
 }
 
 impl App {
@@ -67,6 +71,8 @@ impl App {
             recent: HashMap::new(),
             page: 20,
             want_ns,
+            capture: None,
+            ring: super::capture_pane::DEFAULT_RING,
         }
     }
 
@@ -274,6 +280,17 @@ impl App {
             self.help = false;
             return true;
         }
+        if let Some(p) = self.capture.as_mut() {
+            if k.code == KeyCode::Char('?') && !p.editing_filter {
+                self.help = true;
+                return true;
+            }
+            let changed = p.on_key(k, capture::source::check_filter);
+            if p.closed {
+                self.capture = None;
+            }
+            return changed;
+        }
         let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
         let half = isize::try_from(self.page / 2).unwrap_or(10).max(1);
         let page = isize::try_from(self.page).unwrap_or(20).max(1);
@@ -327,6 +344,7 @@ impl App {
                     self.detail = !self.detail;
                 }
             }
+            KeyCode::Char('c') if self.tab == Tab::Links => self.open_capture(),
             KeyCode::Char('s') => {
                 self.sort_col = (self.sort_col + 1) % self.tab.headers().len();
                 self.rows_dirty = true;
@@ -338,6 +356,27 @@ impl App {
             _ => return false,
         }
         true
+    }
+
+    /// Opens the capture pane on the selected link.
+    fn open_capture(&mut self) {
+        let Some(row) = self.rows.get(self.selected) else {
+            return;
+        };
+        let iface = row.cell(1).to_owned();
+        let Some(info) = self.current().map(|e| e.info.clone()) else {
+            return;
+        };
+        self.capture = Some(super::capture_pane::CapturePane::start(
+            &iface, &info, self.ring,
+        ));
+    }
+
+    /// Moves captured packets into the pane; returns whether the screen changed.
+    pub fn drain_capture(&mut self) -> bool {
+        self.capture
+            .as_mut()
+            .is_some_and(super::capture_pane::CapturePane::drain)
     }
 
     /// A one-line status for the namespace on screen.

@@ -15,7 +15,7 @@ use widgets::Tab;
 
 use super::state::{App, Focus};
 
-pub const KEYS: &str = "q quit · ? help · / filter · Tab/1-5 tabs · h/l focus · J/K netns · j/k g/G PgUp/PgDn move · Enter detail · s/S sort";
+pub const KEYS: &str = "q quit · ? help · / filter · Tab/1-5 tabs · h/l focus · J/K netns · j/k g/G PgUp/PgDn move · Enter detail · s/S sort · c capture";
 
 const HELP: &[(&str, &str)] = &[
     ("q, Ctrl-C", "quit (the terminal is restored)"),
@@ -33,6 +33,10 @@ const HELP: &[(&str, &str)] = &[
     ("/", "filter rows (Enter keeps it, Esc clears it)"),
     ("s / S", "sort by the next column / reverse the order"),
     ("Enter", "open or close the detail pane of the selected row"),
+    (
+        "c (Links tab)",
+        "capture packets on the selected link (q closes the capture)",
+    ),
     ("Esc", "close the detail pane, then clear the filter"),
 ];
 
@@ -46,6 +50,14 @@ pub fn render(f: &mut Frame, app: &mut App, now: Instant) {
     render_sidebar(f, side, app);
     let [tabs, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(right);
     render_tabs(f, tabs, app);
+    if app.capture.is_some() {
+        render_capture(f, body, app);
+        render_status(f, status, app);
+        if app.help {
+            render_help(f, area);
+        }
+        return;
+    }
     let (tbl, det) = if app.detail {
         let [a, b] = Layout::new(
             Direction::Vertical,
@@ -224,7 +236,93 @@ fn find_peer(
         })
 }
 
+fn render_capture(f: &mut Frame, area: Rect, app: &mut App) {
+    use widgets::packets;
+    let Some(p) = app.capture.as_mut() else {
+        return;
+    };
+    let [prompt, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
+    let prompt_line = if p.editing_filter {
+        let mut spans = vec![
+            Span::styled("filter> ", Style::default().fg(Color::Cyan)),
+            Span::raw(format!("{}▏", p.filter_input)),
+        ];
+        if let Some(e) = &p.filter_error {
+            spans.push(Span::styled(
+                format!("  ✗ {e}"),
+                Style::default().fg(Color::Red),
+            ));
+        }
+        Line::from(spans)
+    } else {
+        Line::from(Span::styled(
+            format!(
+                "filter: {}",
+                if p.filter.is_empty() {
+                    "(none)"
+                } else {
+                    &p.filter
+                }
+            ),
+            Style::default().fg(Color::DarkGray),
+        ))
+    };
+    f.render_widget(Paragraph::new(prompt_line), prompt);
+    let (list_area, det) = if p.detail {
+        let [a, b] =
+            Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(rest);
+        (a, Some(b))
+    } else {
+        (rest, None)
+    };
+    p.page = packets::visible(list_area).max(1);
+    if p.follow {
+        p.offset = p.lines.len().saturating_sub(p.page);
+    }
+    let lines: Vec<String> = p
+        .lines
+        .iter()
+        .skip(p.offset)
+        .take(p.page)
+        .cloned()
+        .collect();
+    let sel = p.selected.map(|s| s.saturating_sub(p.offset));
+    let title = format!(" Capture {} · {} ", p.iface, p.status());
+    packets::render_list(f, list_area, &title, &lines, sel, 0);
+    if let (Some(d), Some(c)) = (det, p.current()) {
+        let [tree, hex] =
+            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(d);
+        let layer = p.layer.min(c.decoded.layers.len().saturating_sub(1));
+        let hl = c
+            .decoded
+            .layers
+            .get(layer)
+            .map_or(0..0, |l| l.range.clone());
+        packets::render_lines(
+            f,
+            tree,
+            " Layers (Tab: next) ",
+            packets::tree_lines(&c.decoded, layer),
+            0,
+        );
+        packets::render_lines(f, hex, " Bytes ", packets::hex_lines(&c.data, &hl), 0);
+    }
+}
+
 fn render_status(f: &mut Frame, area: Rect, app: &App) {
+    if let Some(p) = &app.capture {
+        let keys = if p.editing_filter {
+            "type a BPF filter · Enter apply (errors show inline) · Esc cancel"
+        } else {
+            "q/Esc close · / filter · p pause · f follow · j/k move · Enter layers+hex · Tab next layer · w save pcap · ? help"
+        };
+        let para = Paragraph::new(vec![
+            Line::from(p.status()),
+            Line::from(Span::styled(keys, Style::default().fg(Color::DarkGray))),
+        ]);
+        f.render_widget(para, area);
+        return;
+    }
     let mut first = app.ns_status();
     if let Some(p) = app.inv.problems.first() {
         first.push_str(" · ⚠ ");

@@ -1,0 +1,302 @@
+//! Link layer: Ethernet II / 802.3 with LLC/SNAP, VLAN tags (any number), Linux cooked
+//! captures v1 and v2.
+
+use etherparse::{Ethernet2Slice, SingleVlanSlice};
+
+use super::{be16, be32, kv, names, sat32, HwAddr, LayerInfo, MacAddr, Snap, Walker};
+
+/// Ethernet header length.
+const ETH_LEN: usize = 14;
+/// Largest value of an 802.3 length field; above it the field is an ethertype.
+const MAX_802_3_LEN: u16 = 1500;
+
+impl Walker<'_> {
+    /// An Ethernet frame at `off`.
+    pub(super) fn ethernet(&mut self, off: usize, end: usize, wire: usize) {
+        let Ok(eth) = Ethernet2Slice::from_slice_without_fcs(self.bytes(off, end)) else {
+            self.truncated("ether", off, end, ETH_LEN);
+            return;
+        };
+        let ether_type = eth.ether_type().0;
+        let (src, dst) = (MacAddr(eth.source()), MacAddr(eth.destination()));
+        let is_len = ether_type <= MAX_802_3_LEN;
+        let mut fields = vec![kv("destination", dst), kv("source", src)];
+        if is_len {
+            fields.push(kv("length", ether_type));
+        } else {
+            fields.push(kv("type", ethertype_label(ether_type)));
+        }
+        self.push(
+            if is_len { "802.3" } else { "Ethernet" },
+            off..off + ETH_LEN,
+            fields,
+            LayerInfo::Ethernet {
+                src,
+                dst,
+                ether_type,
+                frame_len: sat32(wire),
+            },
+        );
+        let (off, wire) = (off + ETH_LEN, wire.saturating_sub(ETH_LEN));
+        if is_len {
+            self.llc(ether_type, off, end, wire);
+        } else {
+            self.ethertype(ether_type, off, end, wire);
+        }
+    }
+
+    /// The payload of an ethertype: VLAN tags (as many as there are), ARP, IP, or raw.
+    pub(super) fn ethertype(&mut self, ether_type: u16, off: usize, end: usize, wire: usize) {
+        let (mut et, mut off, mut wire) = (ether_type, off, wire);
+        loop {
+            match et {
+                0x8100 | 0x88a8 | 0x9100 | 0x9200 => {
+                    let Ok(v) = SingleVlanSlice::from_slice(self.bytes(off, end)) else {
+                        self.truncated("vlan", off, end, 4);
+                        return;
+                    };
+                    let (pcp, dei, vid, inner) = (
+                        v.priority_code_point().value(),
+                        v.drop_eligible_indicator(),
+                        v.vlan_identifier().value(),
+                        v.ether_type().0,
+                    );
+                    let name = match et {
+                        0x8100 => "802.1Q",
+                        0x88a8 => "802.1ad",
+                        0x9100 => "802.1Q-9100",
+                        _ => "802.1Q-9200",
+                    };
+                    let mut fields = vec![kv("vlan", vid), kv("priority", pcp), kv("dei", dei)];
+                    if inner <= MAX_802_3_LEN {
+                        fields.push(kv("length", inner));
+                    } else {
+                        fields.push(kv("type", ethertype_label(inner)));
+                    }
+                    self.push(
+                        name,
+                        off..off + 4,
+                        fields,
+                        LayerInfo::Vlan {
+                            tpid: et,
+                            pcp,
+                            dei,
+                            vid,
+                            ether_type: inner,
+                        },
+                    );
+                    off += 4;
+                    wire = wire.saturating_sub(4);
+                    et = inner;
+                    if et <= MAX_802_3_LEN {
+                        self.llc(et, off, end, wire);
+                        return;
+                    }
+                }
+                0x0806 | 0x8035 => return self.arp(et, off, end, wire),
+                0x0800 => return self.ip(off, end, wire, Some(4)),
+                0x86dd => return self.ip(off, end, wire, Some(6)),
+                _ => return self.payload(off, end, wire),
+            }
+        }
+    }
+
+    /// An 802.2 LLC header (and SNAP) after an 802.3 `length` field.
+    pub(super) fn llc(&mut self, length: u16, off: usize, end: usize, wire: usize) {
+        // As tcpdump: the length field bounds the payload when it is below what the wire
+        // carried; the rest is padding.
+        let len = usize::from(length);
+        let (unit_wire, unit_end) = if len < wire {
+            (len, end.min(off.saturating_add(len)))
+        } else {
+            (wire, end)
+        };
+        let b = self.bytes(off, unit_end);
+        let (Some(&dsap), Some(&ssap), Some(&c0)) = (b.first(), b.get(1), b.get(2)) else {
+            self.truncated("llc", off, unit_end, 3);
+            return;
+        };
+        // Unnumbered frames have a one-byte control field, I and S frames two.
+        let (control, mut hlen) = if c0 & 3 == 3 {
+            (u16::from(c0), 3)
+        } else if let Some(&c1) = b.get(3) {
+            (u16::from_le_bytes([c0, c1]), 4)
+        } else {
+            self.truncated("llc", off, unit_end, 4);
+            return;
+        };
+        let mut snap = None;
+        if dsap == 0xaa && ssap == 0xaa && control == 0x03 {
+            let Some(&[o0, o1, o2, p0, p1]) = b.get(3..8) else {
+                self.truncated("snap", off, unit_end, 8);
+                return;
+            };
+            snap = Some(Snap {
+                oui: u32::from_be_bytes([0, o0, o1, o2]),
+                pid: u16::from_be_bytes([p0, p1]),
+            });
+            hlen = 8;
+        }
+        let mut fields = vec![
+            kv(
+                "dsap",
+                format!("{} (0x{:02x})", names::llc_sap(dsap & !1), dsap & !1),
+            ),
+            kv(
+                "ssap",
+                format!("{} (0x{:02x})", names::llc_sap(ssap & !1), ssap & !1),
+            ),
+            kv("control", format!("0x{control:02x}")),
+        ];
+        if let Some(s) = snap {
+            fields.push(kv(
+                "oui",
+                format!("{} (0x{:06x})", names::oui(s.oui), s.oui),
+            ));
+            fields.push(kv(
+                "pid",
+                format!("{} (0x{:04x})", names::snap_pid(s.oui, s.pid), s.pid),
+            ));
+        }
+        self.push(
+            "LLC",
+            off..off + hlen,
+            fields,
+            LayerInfo::Llc {
+                length,
+                available: sat32(wire),
+                dsap,
+                ssap,
+                control,
+                snap,
+            },
+        );
+        let (next, next_wire) = (off + hlen, unit_wire.saturating_sub(hlen));
+        match snap {
+            // RFC 1042: an ethertype in SNAP.
+            Some(Snap { oui: 0, pid }) if pid > MAX_802_3_LEN => {
+                self.ethertype(pid, next, unit_end, next_wire);
+            }
+            _ => self.payload(next, unit_end, next_wire),
+        }
+        self.padding(unit_end, end);
+    }
+
+    /// Linux cooked capture v1: packet type, ARPHRD type, address length, 8 address bytes,
+    /// protocol. (etherparse's `LinuxSllSlice` rejects ARPHRD types it does not know, so
+    /// this is read by hand.)
+    pub(super) fn sll(&mut self, off: usize, end: usize, wire: usize) {
+        const LEN: usize = 16;
+        let b = self.bytes(off, end);
+        let (Some(packet_type), Some(arphrd), Some(halen), Some(protocol)) =
+            (be16(b, 0), be16(b, 2), be16(b, 4), be16(b, 14))
+        else {
+            self.truncated("sll", off, end, LEN);
+            return;
+        };
+        let addr = HwAddr(
+            b.get(6..6 + usize::from(halen).min(8))
+                .unwrap_or_default()
+                .to_vec(),
+        );
+        let fields = sll_fields(packet_type, arphrd, &addr, protocol, None);
+        self.push(
+            "Linux SLL",
+            off..off + LEN,
+            fields,
+            LayerInfo::LinuxSll {
+                version: 1,
+                packet_type,
+                arphrd,
+                addr,
+                protocol,
+                ifindex: None,
+                frame_len: sat32(wire),
+            },
+        );
+        self.sll_payload(protocol, arphrd, off + LEN, end, wire.saturating_sub(LEN));
+    }
+
+    /// Linux cooked capture v2: protocol, reserved, interface index, ARPHRD type, packet
+    /// type, address length, 8 address bytes (etherparse has no SLL2).
+    pub(super) fn sll2(&mut self, off: usize, end: usize, wire: usize) {
+        const LEN: usize = 20;
+        let b = self.bytes(off, end);
+        let (Some(protocol), Some(ifindex), Some(arphrd), Some(&pt), Some(&halen)) =
+            (be16(b, 0), be32(b, 4), be16(b, 8), b.get(10), b.get(11))
+        else {
+            self.truncated("sll2", off, end, LEN);
+            return;
+        };
+        if b.len() < LEN {
+            self.truncated("sll2", off, end, LEN);
+            return;
+        }
+        let packet_type = u16::from(pt);
+        let addr = HwAddr(
+            b.get(12..12 + usize::from(halen).min(8))
+                .unwrap_or_default()
+                .to_vec(),
+        );
+        let fields = sll_fields(packet_type, arphrd, &addr, protocol, Some(ifindex));
+        self.push(
+            "Linux SLL2",
+            off..off + LEN,
+            fields,
+            LayerInfo::LinuxSll {
+                version: 2,
+                packet_type,
+                arphrd,
+                addr,
+                protocol,
+                ifindex: Some(ifindex),
+                frame_len: sat32(wire),
+            },
+        );
+        self.sll_payload(protocol, arphrd, off + LEN, end, wire.saturating_sub(LEN));
+    }
+
+    /// What follows a cooked header: an ethertype, 802.2 LLC (protocol 4), or else raw.
+    fn sll_payload(&mut self, protocol: u16, arphrd: u16, off: usize, end: usize, wire: usize) {
+        /// `ARPHRD_NETLINK`: the protocol is a netlink family, not an ethertype.
+        const ARPHRD_NETLINK: u16 = 824;
+        match protocol {
+            _ if arphrd == ARPHRD_NETLINK => self.payload(off, end, wire),
+            p if p > MAX_802_3_LEN => self.ethertype(p, off, end, wire),
+            0x0004 => self.llc(u16::try_from(wire).unwrap_or(u16::MAX), off, end, wire),
+            _ => self.payload(off, end, wire),
+        }
+    }
+}
+
+fn sll_fields(
+    packet_type: u16,
+    arphrd: u16,
+    addr: &HwAddr,
+    protocol: u16,
+    ifindex: Option<u32>,
+) -> Vec<(String, String)> {
+    let mut f = vec![kv(
+        "packet type",
+        format!("{} ({packet_type})", names::sll_packet_type(packet_type)),
+    )];
+    if let Some(i) = ifindex {
+        f.push(kv("interface index", i));
+    }
+    f.push(kv("ARPHRD type", arphrd));
+    f.push(kv("address", addr));
+    f.push(kv(
+        "protocol",
+        if protocol > MAX_802_3_LEN {
+            ethertype_label(protocol)
+        } else {
+            format!("0x{protocol:04x}")
+        },
+    ));
+    f
+}
+
+/// "IPv4 (0x0800)".
+pub(super) fn ethertype_label(t: u16) -> String {
+    format!("{} (0x{t:04x})", names::ethertype_or_unknown(t))
+}

@@ -1,0 +1,667 @@
+//! Transport layer: TCP, UDP (and VXLAN inside it), ICMP, `ICMPv6`, IGMP.
+
+use std::net::Ipv4Addr;
+
+use etherparse::err::tcp::{HeaderError as TcpHeaderError, HeaderSliceError as TcpSliceError};
+use etherparse::{Icmpv4Slice, Icmpv6Slice, IgmpSlice, TcpSlice, TransportSlice, UdpSlice};
+
+use super::net::quoted_ip;
+use super::{
+    be16, be32, ip4_at, ip6_at, kv, names, sat32, IcmpBody, Icmpv6Body, Invalid, LayerInfo,
+    TcpOption, Walker, MAX_DEPTH,
+};
+
+/// The first bytes of an ICMP/ICMPv6 message.
+struct IcmpHead<'b> {
+    icmp_type: u8,
+    code: u8,
+    checksum: u16,
+    /// Bytes 4..8.
+    rest: [u8; 4],
+    header_len: usize,
+    /// After the header.
+    body: &'b [u8],
+}
+
+impl<'a> Walker<'a> {
+    /// The upper-layer protocol `proto` at `off..end` (captured), `wire` bytes long as the
+    /// IP header announces. `pre` is etherparse's slice of it when `LaxSlicedPacket` made one.
+    pub(super) fn transport(
+        &mut self,
+        proto: u8,
+        off: usize,
+        end: usize,
+        wire: usize,
+        pre: Option<&TransportSlice<'a>>,
+    ) {
+        match proto {
+            6 => self.tcp(off, end, wire, pre),
+            17 => self.udp(off, end, wire, pre),
+            1 => self.icmp(off, end, wire, pre),
+            58 => self.icmpv6(off, end, wire, pre),
+            2 => self.igmp(off, end, wire, pre),
+            _ => self.payload(off, end, wire),
+        }
+    }
+
+    /// Ports of a cut TCP/UDP header, when its first four bytes are there.
+    fn ports(&mut self, name: &'static str, off: usize, end: usize) {
+        let b = self.bytes(off, end);
+        if let (Some(src_port), Some(dst_port)) = (be16(b, 0), be16(b, 2)) {
+            let fields = vec![
+                kv("source port", src_port),
+                kv("destination port", dst_port),
+            ];
+            self.push(
+                name,
+                off..off + 4,
+                fields,
+                LayerInfo::Ports { src_port, dst_port },
+            );
+        }
+    }
+
+    fn tcp(&mut self, off: usize, end: usize, wire: usize, pre: Option<&TransportSlice<'a>>) {
+        let t = match pre {
+            Some(TransportSlice::Tcp(t)) => Ok(t.clone()),
+            _ => TcpSlice::from_slice(self.bytes(off, end)),
+        };
+        let t = match t {
+            Ok(t) => t,
+            Err(TcpSliceError::Len(e)) => {
+                self.ports("TCP", off, end);
+                self.truncated("tcp", off, end, e.required_len);
+                return;
+            }
+            Err(TcpSliceError::Content(TcpHeaderError::DataOffsetTooSmall { data_offset })) => {
+                self.ports("TCP", off, end);
+                let header_len = data_offset * 4;
+                self.invalid(
+                    "tcp",
+                    off,
+                    end,
+                    Invalid::TcpHeaderLength { header_len },
+                    format!("TCP header length {header_len} is below 20"),
+                );
+                return;
+            }
+        };
+        let hlen = t.header_len();
+        let flags = [
+            t.fin(),
+            t.syn(),
+            t.rst(),
+            t.psh(),
+            t.ack(),
+            t.urg(),
+            t.ece(),
+            t.cwr(),
+            t.ns(),
+        ]
+        .iter()
+        .enumerate()
+        .fold(
+            0u16,
+            |acc, (i, &set)| if set { acc | (1 << i) } else { acc },
+        );
+        let options = tcp_options(t.options());
+        let payload_len = wire.saturating_sub(hlen);
+        let mut fields = vec![
+            kv("source port", t.source_port()),
+            kv("destination port", t.destination_port()),
+            kv("sequence number", t.sequence_number()),
+            kv("acknowledgment number", t.acknowledgment_number()),
+            kv("header length", hlen),
+            kv(
+                "flags",
+                format!("0x{flags:03x} [{}]", tcp_flag_names(flags)),
+            ),
+            kv("window", t.window_size()),
+            kv("checksum", format!("0x{:04x}", t.checksum())),
+            kv("urgent pointer", t.urgent_pointer()),
+        ];
+        if !options.is_empty() {
+            fields.push(kv(
+                "options",
+                options
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ));
+        }
+        fields.push(kv("payload length", payload_len));
+        let info = LayerInfo::Tcp {
+            src_port: t.source_port(),
+            dst_port: t.destination_port(),
+            seq: t.sequence_number(),
+            ack: t.acknowledgment_number(),
+            header_len: u8::try_from(hlen).unwrap_or(u8::MAX),
+            flags,
+            window: t.window_size(),
+            urgent: t.urgent_pointer(),
+            options,
+            payload_len: sat32(payload_len),
+        };
+        self.push("TCP", off..off + hlen, fields, info);
+        self.payload(off + hlen, end, payload_len);
+    }
+
+    fn udp(&mut self, off: usize, end: usize, wire: usize, pre: Option<&TransportSlice<'a>>) {
+        let u = match pre {
+            Some(TransportSlice::Udp(u)) => Ok(u.clone()),
+            _ => UdpSlice::from_slice_lax(self.bytes(off, end)),
+        };
+        let u = match u {
+            Ok(u) => u,
+            Err(e) => {
+                self.ports("UDP", off, end);
+                self.truncated("udp", off, end, e.required_len);
+                return;
+            }
+        };
+        let (src_port, dst_port, length) = (u.source_port(), u.destination_port(), u.length());
+        let fields = vec![
+            kv("source port", src_port),
+            kv("destination port", dst_port),
+            kv("length", length),
+            kv("checksum", format!("0x{:04x}", u.checksum())),
+        ];
+        self.push(
+            "UDP",
+            off..off + 8,
+            fields,
+            LayerInfo::Udp {
+                src_port,
+                dst_port,
+                length,
+                ip_len: sat32(wire),
+            },
+        );
+        // The payload: as long as the UDP length says, unless the IP datagram is shorter.
+        let ulen = usize::from(length);
+        let pl_wire = if ulen >= 8 { ulen.min(wire) } else { wire }.saturating_sub(8);
+        let pl_end = off + u.slice().len();
+        let vxlan =
+            self.opts.vxlan_ports.contains(&dst_port) || self.opts.vxlan_ports.contains(&src_port);
+        if vxlan && self.depth < MAX_DEPTH {
+            self.vxlan(off + 8, pl_end, pl_wire);
+        } else {
+            self.payload(off + 8, pl_end, pl_wire);
+        }
+    }
+
+    /// VXLAN: flags byte, 3 reserved, 24-bit VNI, 1 reserved; then an Ethernet frame.
+    fn vxlan(&mut self, off: usize, end: usize, wire: usize) {
+        let b = self.bytes(off, end);
+        let (Some(&flags), Some(word)) = (b.first(), be32(b, 4)) else {
+            self.truncated("vxlan", off, end, 8);
+            return;
+        };
+        let vni = word >> 8;
+        let fields = vec![
+            kv(
+                "flags",
+                format!(
+                    "0x{flags:02x}{}",
+                    if flags & 0x08 != 0 { " [I]" } else { "" }
+                ),
+            ),
+            kv("vni", vni),
+        ];
+        self.push(
+            "VXLAN",
+            off..off + 8,
+            fields,
+            LayerInfo::Vxlan { flags, vni },
+        );
+        self.depth += 1;
+        self.ethernet(off + 8, end, wire.saturating_sub(8));
+        self.depth -= 1;
+    }
+
+    /// The header of an ICMP/ICMPv6 message: etherparse's when it accepts the slice, else
+    /// read by hand when at least 8 bytes are there (etherparse insists on exact lengths for
+    /// some types), else `None`.
+    fn icmp_head(&self, off: usize, end: usize, pre: Option<IcmpHead<'a>>) -> Option<IcmpHead<'a>> {
+        if pre.is_some() {
+            return pre;
+        }
+        let b = self.bytes(off, end);
+        let head = b.get(..8)?;
+        let (&icmp_type, &code) = (head.first()?, head.get(1)?);
+        Some(IcmpHead {
+            icmp_type,
+            code,
+            checksum: be16(head, 2)?,
+            rest: head.get(4..8)?.try_into().ok()?,
+            header_len: 8,
+            body: b.get(8..).unwrap_or_default(),
+        })
+    }
+
+    /// A message shorter than the 8-byte ICMP/ICMPv6 header: type and code when present.
+    fn icmp_cut(&mut self, v6: bool, off: usize, end: usize, wire: usize) {
+        let b = self.bytes(off, end);
+        let tag = if v6 { "icmp6" } else { "icmp" };
+        if let Some(&icmp_type) = b.first() {
+            let code = b.get(1).copied().unwrap_or(0);
+            let length = sat32(wire);
+            let (name, info) = if v6 {
+                (
+                    "ICMPv6",
+                    LayerInfo::Icmpv6 {
+                        icmp_type,
+                        code,
+                        length,
+                        body: Icmpv6Body::Truncated,
+                    },
+                )
+            } else {
+                (
+                    "ICMP",
+                    LayerInfo::Icmp {
+                        icmp_type,
+                        code,
+                        length,
+                        body: IcmpBody::Truncated,
+                    },
+                )
+            };
+            self.push(
+                name,
+                off..end,
+                vec![kv("type", icmp_type), kv("code", code)],
+                info,
+            );
+        }
+        self.truncated(tag, off, end, 8);
+    }
+
+    fn icmp(&mut self, off: usize, end: usize, wire: usize, pre: Option<&TransportSlice<'a>>) {
+        let pre = match pre {
+            Some(TransportSlice::Icmpv4(i)) => Some(i.clone()),
+            _ => Icmpv4Slice::from_slice(self.bytes(off, end)).ok(),
+        }
+        .map(|i| IcmpHead {
+            icmp_type: i.type_u8(),
+            code: i.code_u8(),
+            checksum: i.checksum(),
+            rest: i.bytes5to8(),
+            header_len: i.header_len(),
+            body: i.payload(),
+        });
+        let Some(h) = self.icmp_head(off, end, pre) else {
+            self.icmp_cut(false, off, end, wire);
+            return;
+        };
+        let [r0, r1, r2, r3] = h.rest;
+        let (id, seq) = (u16::from_be_bytes([r0, r1]), u16::from_be_bytes([r2, r3]));
+        let body = match h.icmp_type {
+            0 | 8 | 13 | 14 | 15 | 16 | 17 => IcmpBody::Echo { id, seq },
+            3 => IcmpBody::Unreachable {
+                next_hop_mtu: seq,
+                quoted: quoted_ip(h.body),
+            },
+            5 => IcmpBody::Redirect {
+                gateway: Ipv4Addr::from(h.rest),
+                quoted: quoted_ip(h.body),
+            },
+            4 | 11 | 12 => IcmpBody::Error {
+                pointer: r0,
+                quoted: quoted_ip(h.body),
+            },
+            18 => ip4_at(h.body, 0).map_or(IcmpBody::Other { rest: h.rest }, |mask| {
+                IcmpBody::AddressMask { id, seq, mask }
+            }),
+            _ => IcmpBody::Other { rest: h.rest },
+        };
+        let mut fields = vec![
+            kv(
+                "type",
+                format!("{} ({})", names::icmp_type(h.icmp_type), h.icmp_type),
+            ),
+            kv("code", h.code),
+            kv("checksum", format!("0x{:04x}", h.checksum)),
+        ];
+        icmp_body_fields(&body, &mut fields);
+        let info = LayerInfo::Icmp {
+            icmp_type: h.icmp_type,
+            code: h.code,
+            length: sat32(wire),
+            body,
+        };
+        self.push("ICMP", off..off + h.header_len, fields, info);
+        self.payload(off + h.header_len, end, wire.saturating_sub(h.header_len));
+    }
+
+    fn icmpv6(&mut self, off: usize, end: usize, wire: usize, pre: Option<&TransportSlice<'a>>) {
+        let pre = match pre {
+            Some(TransportSlice::Icmpv6(i)) => Some(i.clone()),
+            _ => Icmpv6Slice::from_slice(self.bytes(off, end)).ok(),
+        }
+        .map(|i| IcmpHead {
+            icmp_type: i.type_u8(),
+            code: i.code_u8(),
+            checksum: i.checksum(),
+            rest: i.bytes5to8(),
+            header_len: 8,
+            body: i.payload(),
+        });
+        let Some(h) = self.icmp_head(off, end, pre) else {
+            self.icmp_cut(true, off, end, wire);
+            return;
+        };
+        let [r0, r1, r2, r3] = h.rest;
+        let (w0, w1) = (u16::from_be_bytes([r0, r1]), u16::from_be_bytes([r2, r3]));
+        let word = u32::from_be_bytes(h.rest);
+        let p = h.body;
+        let cut = Icmpv6Body::Truncated;
+        let body = match h.icmp_type {
+            128 | 129 => Icmpv6Body::Echo { id: w0, seq: w1 },
+            1 | 3 => Icmpv6Body::Error {
+                pointer: 0,
+                quoted: quoted_ip(p),
+            },
+            4 => Icmpv6Body::Error {
+                pointer: word,
+                quoted: quoted_ip(p),
+            },
+            2 => Icmpv6Body::PacketTooBig {
+                mtu: word,
+                quoted: quoted_ip(p),
+            },
+            133 => Icmpv6Body::RouterSolicitation,
+            134 => match (be32(p, 0), be32(p, 4)) {
+                (Some(reachable_ms), Some(retrans_ms)) => Icmpv6Body::RouterAdvertisement {
+                    hop_limit: r0,
+                    flags: r1,
+                    lifetime: w1,
+                    reachable_ms,
+                    retrans_ms,
+                },
+                _ => cut,
+            },
+            135 => ip6_at(p, 0).map_or(cut, |target| Icmpv6Body::NeighborSolicitation { target }),
+            136 => ip6_at(p, 0).map_or(cut, |target| Icmpv6Body::NeighborAdvertisement {
+                target,
+                router: r0 & 0x80 != 0,
+                solicited: r0 & 0x40 != 0,
+                override_flag: r0 & 0x20 != 0,
+            }),
+            137 => match (ip6_at(p, 0), ip6_at(p, 16)) {
+                (Some(target), Some(destination)) => Icmpv6Body::Redirect {
+                    target,
+                    destination,
+                },
+                _ => cut,
+            },
+            // MLDv1 queries are 24 bytes, MLDv2 ones 28 and more (RFC 3810 section 8.1).
+            130 => ip6_at(p, 0).map_or(cut, |group| Icmpv6Body::MldQuery {
+                max_response: w0,
+                group,
+                sources: if wire >= 28 { be16(p, 18) } else { None },
+            }),
+            131 | 132 => ip6_at(p, 0).map_or(cut, |group| Icmpv6Body::Mld {
+                max_response: w0,
+                group,
+            }),
+            143 => Icmpv6Body::MldV2Report { records: w1 },
+            _ => Icmpv6Body::Other { rest: h.rest },
+        };
+        if body == Icmpv6Body::Truncated {
+            self.set_problem(format!(
+                "truncated in icmp6 message ({} bytes captured)",
+                end.saturating_sub(off)
+            ));
+        }
+        let mut fields = vec![
+            kv(
+                "type",
+                format!(
+                    "{} ({})",
+                    names::icmp6_type(h.icmp_type).unwrap_or("unknown"),
+                    h.icmp_type
+                ),
+            ),
+            kv("code", h.code),
+            kv("checksum", format!("0x{:04x}", h.checksum)),
+        ];
+        icmpv6_body_fields(&body, &mut fields);
+        let info = LayerInfo::Icmpv6 {
+            icmp_type: h.icmp_type,
+            code: h.code,
+            length: sat32(wire),
+            body,
+        };
+        self.push("ICMPv6", off..off + h.header_len, fields, info);
+        self.payload(off + h.header_len, end, wire.saturating_sub(h.header_len));
+    }
+
+    fn igmp(&mut self, off: usize, end: usize, wire: usize, pre: Option<&TransportSlice<'a>>) {
+        let b = self.bytes(off, end);
+        // etherparse insists on exact lengths per type; fall back to the fixed 8 bytes.
+        let parsed = match pre {
+            Some(TransportSlice::Igmp(i)) => Some(i.clone()),
+            _ => IgmpSlice::from_slice(b).ok(),
+        };
+        let head = parsed
+            .map(|i| (i.type_u8(), i.max_resp_code_or_reserved(), i.bytes4to7()))
+            .or_else(|| {
+                let h: [u8; 8] = b.get(..8)?.try_into().ok()?;
+                let [t, m, _, _, g0, g1, g2, g3] = h;
+                Some((t, m, [g0, g1, g2, g3]))
+            });
+        let Some((igmp_type, max_response, word)) = head else {
+            self.truncated("igmp", off, end, 8);
+            return;
+        };
+        let [_, _, n0, n1] = word;
+        let records = (igmp_type == 0x22).then(|| u16::from_be_bytes([n0, n1]));
+        let group = Ipv4Addr::from(word);
+        let mut fields = vec![
+            kv("type", format!("0x{igmp_type:02x}")),
+            kv("max response", max_response),
+        ];
+        match records {
+            Some(n) => fields.push(kv("group records", n)),
+            None => fields.push(kv("group", group)),
+        }
+        self.push(
+            "IGMP",
+            off..off + 8,
+            fields,
+            LayerInfo::Igmp {
+                igmp_type,
+                max_response,
+                group,
+                records,
+                length: sat32(wire),
+            },
+        );
+        self.payload(off + 8, end, wire.saturating_sub(8));
+    }
+}
+
+/// TCP options as on the wire; unlike etherparse's iterator this keeps going over kinds it
+/// does not know.
+fn tcp_options(mut o: &[u8]) -> Vec<TcpOption> {
+    let mut out = Vec::new();
+    while let Some((&kind, rest)) = o.split_first() {
+        match kind {
+            0 => {
+                out.push(TcpOption::Eol);
+                break;
+            }
+            1 => {
+                out.push(TcpOption::Nop);
+                o = rest;
+            }
+            _ => {
+                let len = rest.first().map_or(0, |&l| usize::from(l));
+                let Some(data) = o.get(2..len.max(2)).filter(|_| len >= 2) else {
+                    out.push(TcpOption::Malformed { kind });
+                    break;
+                };
+                out.push(match (kind, data) {
+                    (2, &[a, b]) => TcpOption::Mss(u16::from_be_bytes([a, b])),
+                    (3, &[s]) => TcpOption::WindowScale(s),
+                    (4, &[]) => TcpOption::SackPermitted,
+                    (5, d) if !d.is_empty() && d.len() % 8 == 0 => TcpOption::Sack(
+                        d.chunks_exact(8)
+                            .filter_map(|c| Some((be32(c, 0)?, be32(c, 4)?)))
+                            .collect(),
+                    ),
+                    (8, d) if d.len() == 8 => match (be32(d, 0), be32(d, 4)) {
+                        (Some(val), Some(ecr)) => TcpOption::Timestamp { val, ecr },
+                        _ => TcpOption::Other {
+                            kind,
+                            data: d.to_vec(),
+                        },
+                    },
+                    _ => TcpOption::Other {
+                        kind,
+                        data: data.to_vec(),
+                    },
+                });
+                o = o.get(len..).unwrap_or_default();
+            }
+        }
+    }
+    out
+}
+
+/// "SYN ACK" for the detail tree.
+fn tcp_flag_names(flags: u16) -> String {
+    const NAMES: [&str; 9] = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS"];
+    NAMES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| flags & (1 << i) != 0)
+        .map(|(_, n)| *n)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn quoted_fields(q: Option<&super::QuotedIp>, fields: &mut Vec<(String, String)>) {
+    if let Some(q) = q {
+        fields.push(kv("quoted source", q.src));
+        fields.push(kv("quoted destination", q.dst));
+        fields.push(kv(
+            "quoted protocol",
+            format!("{} ({})", names::ip_protocol(q.protocol), q.protocol),
+        ));
+        if let Some((s, d)) = q.ports {
+            fields.push(kv("quoted ports", format!("{s} > {d}")));
+        }
+    }
+}
+
+fn icmp_body_fields(body: &IcmpBody, fields: &mut Vec<(String, String)>) {
+    match body {
+        IcmpBody::Echo { id, seq } => {
+            fields.push(kv("identifier", id));
+            fields.push(kv("sequence", seq));
+        }
+        IcmpBody::Unreachable {
+            next_hop_mtu,
+            quoted,
+        } => {
+            if *next_hop_mtu != 0 {
+                fields.push(kv("next-hop mtu", next_hop_mtu));
+            }
+            quoted_fields(quoted.as_ref(), fields);
+        }
+        IcmpBody::Redirect { gateway, quoted } => {
+            fields.push(kv("gateway", gateway));
+            quoted_fields(quoted.as_ref(), fields);
+        }
+        IcmpBody::Error { pointer, quoted } => {
+            fields.push(kv("pointer", pointer));
+            quoted_fields(quoted.as_ref(), fields);
+        }
+        IcmpBody::AddressMask { id, seq, mask } => {
+            fields.push(kv("identifier", id));
+            fields.push(kv("sequence", seq));
+            fields.push(kv("mask", mask));
+        }
+        IcmpBody::Other { rest } => fields.push(kv("rest of header", hex4(*rest))),
+        IcmpBody::Truncated => {}
+    }
+}
+
+fn icmpv6_body_fields(body: &Icmpv6Body, fields: &mut Vec<(String, String)>) {
+    match body {
+        Icmpv6Body::Echo { id, seq } => {
+            fields.push(kv("identifier", id));
+            fields.push(kv("sequence", seq));
+        }
+        Icmpv6Body::Error { pointer, quoted } => {
+            fields.push(kv("pointer", pointer));
+            quoted_fields(quoted.as_ref(), fields);
+        }
+        Icmpv6Body::PacketTooBig { mtu, quoted } => {
+            fields.push(kv("mtu", mtu));
+            quoted_fields(quoted.as_ref(), fields);
+        }
+        Icmpv6Body::RouterAdvertisement {
+            hop_limit,
+            flags,
+            lifetime,
+            reachable_ms,
+            retrans_ms,
+        } => {
+            fields.push(kv("cur hop limit", hop_limit));
+            fields.push(kv("flags", format!("0x{flags:02x}")));
+            fields.push(kv("router lifetime", format!("{lifetime}s")));
+            fields.push(kv("reachable time", format!("{reachable_ms}ms")));
+            fields.push(kv("retrans timer", format!("{retrans_ms}ms")));
+        }
+        Icmpv6Body::NeighborSolicitation { target } => fields.push(kv("target", target)),
+        Icmpv6Body::NeighborAdvertisement {
+            target,
+            router,
+            solicited,
+            override_flag,
+        } => {
+            fields.push(kv("target", target));
+            fields.push(kv("router", router));
+            fields.push(kv("solicited", solicited));
+            fields.push(kv("override", override_flag));
+        }
+        Icmpv6Body::Redirect {
+            target,
+            destination,
+        } => {
+            fields.push(kv("target", target));
+            fields.push(kv("destination", destination));
+        }
+        Icmpv6Body::MldQuery {
+            max_response,
+            group,
+            sources,
+        } => {
+            fields.push(kv("max response", max_response));
+            fields.push(kv("group", group));
+            if let Some(n) = sources {
+                fields.push(kv("sources", n));
+            }
+        }
+        Icmpv6Body::Mld {
+            max_response,
+            group,
+        } => {
+            fields.push(kv("max response", max_response));
+            fields.push(kv("group", group));
+        }
+        Icmpv6Body::MldV2Report { records } => fields.push(kv("group records", records)),
+        Icmpv6Body::Other { rest } => fields.push(kv("rest of header", hex4(*rest))),
+        Icmpv6Body::RouterSolicitation | Icmpv6Body::Truncated => {}
+    }
+}
+
+/// Four bytes as hex.
+fn hex4(b: [u8; 4]) -> String {
+    let [b0, b1, b2, b3] = b;
+    format!("{b0:02x}{b1:02x}{b2:02x}{b3:02x}")
+}
