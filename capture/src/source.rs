@@ -108,6 +108,9 @@ pub struct Live {
     /// The pcap link-type number, for writing files of the same type.
     pub link_number: i32,
     stop: Arc<AtomicBool>,
+    /// Wakes the capture thread out of a blocking read: libpcap's timeout does not fire
+    /// while no packet arrives in immediate mode.
+    breaker: pcap::BreakLoop,
     thread: Option<JoinHandle<Result<()>>>,
 }
 
@@ -163,7 +166,7 @@ impl Live {
     /// Errors opening the interface or compiling the filter are returned here.
     pub fn start(opts: LiveOptions) -> Result<Live> {
         let (tx, rx) = sync_channel(opts.channel.max(1));
-        let (ready_tx, ready_rx) = sync_channel::<Result<i32>>(1);
+        let (ready_tx, ready_rx) = sync_channel::<Result<(i32, pcap::BreakLoop)>>(1);
         let counters = Arc::new(Counters::default());
         let stop = Arc::new(AtomicBool::new(false));
         let (c, s) = (counters.clone(), stop.clone());
@@ -197,14 +200,14 @@ impl Live {
                         return Ok(());
                     }
                 };
-                let _ = ready_tx.send(Ok(number));
+                let _ = ready_tx.send(Ok((number, cap.breakloop_handle())));
                 run_live(&mut cap, link, &opts, &tx, &c, &s, save.as_mut())
             })
             .map_err(|e| Error::Pcap {
                 target: "capture thread".into(),
                 reason: e.to_string(),
             })?;
-        let link_number = ready_rx.recv().map_err(|_| Error::Pcap {
+        let (link_number, breaker) = ready_rx.recv().map_err(|_| Error::Pcap {
             target: "capture thread".into(),
             reason: "stopped before opening the interface".into(),
         })??;
@@ -214,6 +217,7 @@ impl Live {
             linktype: LinkType::from_linktype(link_number),
             link_number,
             stop,
+            breaker,
             thread: Some(thread),
         })
     }
@@ -221,6 +225,7 @@ impl Live {
     /// Asks the capture to stop and waits for its thread; returns its error, if any.
     pub fn stop(&mut self) -> Result<()> {
         self.stop.store(true, Ordering::Relaxed);
+        self.breaker.breakloop();
         match self.thread.take() {
             Some(t) => t.join().map_err(|_| Error::Pcap {
                 target: "capture thread".into(),

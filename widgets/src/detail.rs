@@ -37,9 +37,17 @@ pub fn link_lines(l: &Link, ns: &NsState, peer: Option<&Peer>) -> Vec<Line<'stat
         ns.link_name(i)
             .map_or_else(|| format!("if{i}"), str::to_owned)
     };
-    let mut out = vec![
-        heading(&format!("{}: {}", l.ifindex, l.name)),
-        kv("kind", l.kind.clone().unwrap_or_else(|| "(none)".into())),
+    let mut out = vec![heading(&format!("{}: {}", l.ifindex, l.name))];
+    let details = text::kind_details(l, ns);
+    out.push(kv(
+        "kind",
+        if details.is_empty() {
+            "(none)".to_owned()
+        } else {
+            details
+        },
+    ));
+    let attrs = vec![
         kv("flags", names::link_flags(l.flags).join(",")),
         kv(
             "state",
@@ -51,10 +59,6 @@ pub fn link_lines(l: &Link, ns: &NsState, peer: Option<&Peer>) -> Vec<Line<'stat
             l.address.as_deref().map(names::mac).unwrap_or_default(),
         ),
     ];
-    let details = text::kind_details(l, ns);
-    if !details.is_empty() {
-        out.push(kv("details", details));
-    }
     if let KindInfo::Vxlan(v) = &l.info {
         if v.port == Some(8472) {
             out.push(kv("warning", "dstport 8472 is the kernel's legacy default; peers using 4789 never hear this device"));
@@ -119,6 +123,8 @@ pub fn link_lines(l: &Link, ns: &NsState, peer: Option<&Peer>) -> Vec<Line<'stat
     if !addrs.is_empty() {
         out.push(kv("addresses", addrs.join(", ")));
     }
+    out.push(heading("attributes"));
+    out.extend(attrs);
     if let Some(s) = &l.stats {
         out.push(heading("counters"));
         out.push(kv(

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use capture::decode::DecodeOptions;
 use capture::source::{Captured, CounterValues, Live, LiveOptions, PcapWriter};
 use capture::summary::summary;
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use netstate::NetnsInfo;
 
 /// Packets kept for scrolling back; older ones are dropped from the ring (and counted).
@@ -48,6 +48,14 @@ pub struct CapturePane {
 impl CapturePane {
     /// Starts capturing on `iface` in `netns`.
     pub fn start(iface: &str, netns: &NetnsInfo, ring_capacity: usize) -> CapturePane {
+        let mut p = CapturePane::from_packets(iface, netns, Vec::new());
+        p.ring_capacity = ring_capacity.max(1);
+        p.restart();
+        p
+    }
+
+    /// A pane over packets already captured, with no live capture (tests, file viewing).
+    pub fn from_packets(iface: &str, netns: &NetnsInfo, packets: Vec<Captured>) -> CapturePane {
         let mut p = CapturePane {
             iface: iface.to_owned(),
             netns: netns.clone(),
@@ -60,7 +68,7 @@ impl CapturePane {
             packets: VecDeque::new(),
             lines: VecDeque::new(),
             ring_bytes: 0,
-            ring_capacity: ring_capacity.max(1),
+            ring_capacity: DEFAULT_RING,
             ring_evicted: 0,
             selected: None,
             offset: 0,
@@ -73,7 +81,11 @@ impl CapturePane {
             page: 20,
             closed: false,
         };
-        p.restart();
+        for c in packets {
+            p.counters.packets += 1;
+            p.counters.bytes += u64::from(c.wire_len);
+            p.push(c);
+        }
         p
     }
 
@@ -199,6 +211,11 @@ impl CapturePane {
                     self.filter_input.pop();
                     self.filter_error = None;
                 }
+                KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                    self.filter_input.clear();
+                    self.filter_error = None;
+                }
+                KeyCode::Char(_) if k.modifiers.contains(KeyModifiers::CONTROL) => return false,
                 KeyCode::Char(c) => {
                     self.filter_input.push(c);
                     self.filter_error = None;

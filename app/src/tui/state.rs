@@ -268,6 +268,10 @@ impl App {
                 KeyCode::Backspace => {
                     self.filter.pop();
                 }
+                KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                    self.filter.clear();
+                }
+                KeyCode::Char(_) if k.modifiers.contains(KeyModifiers::CONTROL) => return false,
                 KeyCode::Char(c) => self.filter.push(c),
                 _ => return false,
             }

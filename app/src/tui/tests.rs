@@ -294,3 +294,75 @@ fn changed_rows_are_highlighted_then_fade() {
     assert!(a.is_recent(&row, now));
     assert!(!a.is_recent(&row, now + super::state::HIGHLIGHT));
 }
+
+fn frame_icmp() -> Vec<u8> {
+    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
+    let mut ip = vec![
+        0x45, 0, 0, 28, 0, 1, 0, 0, 64, 1, 0, 0, 10, 1, 0, 1, 10, 1, 0, 2,
+    ];
+    ip.extend_from_slice(&[8, 0, 0xf7, 0xfe, 0, 1, 0, 1]);
+    f.extend_from_slice(&ip);
+    f
+}
+
+fn pane() -> super::capture_pane::CapturePane {
+    use capture::decode::{decode, DecodeOptions, LinkType};
+    use capture::source::Captured;
+    use capture::summary::Timestamp;
+    let packets = (0..3u32)
+        .map(|i| {
+            let data = frame_icmp();
+            let wire = u32::try_from(data.len()).unwrap_or(0);
+            Captured {
+                number: u64::from(i) + 1,
+                ts: Timestamp {
+                    secs: 1_700_000_000 + i64::from(i),
+                    nanos: 5000,
+                },
+                wire_len: wire,
+                decoded: decode(LinkType::Ethernet, &data, wire, &DecodeOptions::default()),
+                data,
+            }
+        })
+        .collect();
+    super::capture_pane::CapturePane::from_packets(
+        "va",
+        &info(2, "nlt-demo", NsKind::Named),
+        packets,
+    )
+}
+
+#[test]
+fn capture_pane_list_detail_tree_and_hex() {
+    let mut a = app();
+    a.capture = Some(pane());
+    let s = draw(&mut a);
+    assert!(
+        s.contains("ICMP echo request") && s.contains("3 packets"),
+        "{s}"
+    );
+    insta::assert_snapshot!("capture_list", s);
+    key(&mut a, KeyCode::Char('k'));
+    key(&mut a, KeyCode::Enter);
+    key(&mut a, KeyCode::Tab);
+    let s = draw(&mut a);
+    assert!(s.contains("IPv4") && s.contains("0000  02 00 00 00"), "{s}");
+    insta::assert_snapshot!("capture_detail", s);
+}
+
+#[test]
+fn capture_filter_errors_show_inline() {
+    let mut a = app();
+    a.capture = Some(pane());
+    key(&mut a, KeyCode::Char('/'));
+    for c in "tcp port".chars() {
+        key(&mut a, KeyCode::Char(c));
+    }
+    key(&mut a, KeyCode::Enter);
+    let s = draw(&mut a);
+    assert!(s.contains("filter> tcp port") && s.contains("✗"), "{s}");
+    insta::assert_snapshot!("capture_filter_error", s);
+    key(&mut a, KeyCode::Esc);
+    key(&mut a, KeyCode::Char('q'));
+    assert!(a.capture.is_none(), "q closes the pane");
+}

@@ -287,7 +287,7 @@ fn render_capture(f: &mut Frame, area: Rect, app: &mut App) {
         .cloned()
         .collect();
     let sel = p.selected.map(|s| s.saturating_sub(p.offset));
-    let title = format!(" Capture {} · {} ", p.iface, p.status());
+    let title = format!(" Capture · {} ", p.status());
     packets::render_list(f, list_area, &title, &lines, sel, 0);
     if let (Some(d), Some(c)) = (det, p.current()) {
         let [tree, hex] =
