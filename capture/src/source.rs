@@ -224,7 +224,7 @@ impl Live {
 
     /// Asks the capture to stop and waits for its thread; returns its error, if any.
     pub fn stop(&mut self) -> Result<()> {
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.store(true, Ordering::SeqCst);
         self.breaker.breakloop();
         match self.thread.take() {
             Some(t) => t.join().map_err(|_| Error::Pcap {
@@ -314,6 +314,9 @@ fn run_live(
                 }
             }
             Err(pcap::Error::TimeoutExpired) => {}
+            // On a live handle, "no more packets" only comes from pcap_breakloop().
+            Err(pcap::Error::NoMorePackets) => break,
+            Err(_) if stop.load(Ordering::SeqCst) => break,
             Err(e) => {
                 return Err(Error::Pcap {
                     target: where_(opts),
