@@ -120,51 +120,146 @@ fn follow(mut live: Live, a: &CaptureArgs, stop: &AtomicBool) -> Result<()> {
     result.map_err(Into::into)
 }
 
+/// Packets handed to a worker at once.
+const BATCH: usize = 4096;
+
+/// Frames read from a file, copied into one buffer.
+#[derive(Default)]
+struct Batch {
+    first: u64,
+    ts: Vec<Timestamp>,
+    wire: Vec<u32>,
+    spans: Vec<std::ops::Range<usize>>,
+    bytes: Vec<u8>,
+}
+
+/// Decodes and formats a batch into the text to print.
+fn format_batch(
+    b: &Batch,
+    a: &CaptureArgs,
+    opts: &DecodeOptions,
+    link: capture::decode::LinkType,
+) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(b.ts.len() * 96);
+    for (i, span) in b.spans.iter().enumerate() {
+        let data = b.bytes.get(span.clone()).unwrap_or_default();
+        let decoded = decode(link, data, b.wire[i], opts);
+        if a.json {
+            let c = Captured {
+                number: b.first + i as u64,
+                ts: b.ts[i],
+                wire_len: b.wire[i],
+                data: Vec::new(),
+                decoded,
+            };
+            if let Ok(j) = serde_json::to_string(&c) {
+                out.push_str(&j);
+            }
+        } else {
+            let _ = write!(out, "{}", summary(&decoded, Some(b.ts[i]), a.link_level));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Reads a file and prints it: one thread reads, one per core decodes and formats batches,
+/// and this thread writes them in order.
 fn read_file(path: &std::path::Path, a: &CaptureArgs, opts: &DecodeOptions) -> Result<()> {
+    use std::sync::mpsc::sync_channel;
     let mut src = FileSource::open(path, &a.filter)?;
     let mut writer = match &a.write {
         Some(w) => Some(PcapWriter::create(w, src.link_number())?),
         None => None,
     };
     let link = src.linktype;
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let mut n = 0u64;
-    let mut err = None;
-    src.for_each(|ts: Timestamp, data: &[u8], wire_len: u32| {
-        n += 1;
-        if let Some(w) = writer.as_mut() {
-            w.write(ts, data, wire_len);
+    let workers = std::thread::available_parallelism()
+        .map_or(2, std::num::NonZero::get)
+        .clamp(1, 8);
+    std::thread::scope(|scope| -> Result<()> {
+        let mut to_workers = Vec::new();
+        let mut from_workers = Vec::new();
+        for _ in 0..workers {
+            let (btx, brx) = sync_channel::<Batch>(2);
+            let (otx, orx) = sync_channel::<String>(2);
+            to_workers.push(btx);
+            from_workers.push(orx);
+            scope.spawn(move || {
+                for b in brx {
+                    if otx.send(format_batch(&b, a, opts, link)).is_err() {
+                        break;
+                    }
+                }
+            });
         }
-        if !a.quiet {
-            let decoded = decode(link, data, wire_len, opts);
-            let r = if a.json {
-                let c = Captured {
-                    number: n,
-                    ts,
-                    wire_len,
-                    data: Vec::new(),
-                    decoded,
-                };
-                serde_json::to_writer(&mut out, &c)
-                    .map_err(std::io::Error::from)
-                    .and_then(|()| writeln!(out))
-            } else {
-                writeln!(out, "{}", summary(&decoded, Some(ts), a.link_level))
+        let quiet = a.quiet;
+        let reader = scope.spawn(move || -> Result<u64> {
+            let mut n = 0u64;
+            let mut batch = Batch {
+                first: 1,
+                ..Batch::default()
             };
-            if let Err(e) = r {
-                err = Some(e);
-                return false;
+            let mut sent = 0usize;
+            let send = |b: Batch, sent: &mut usize| -> bool {
+                let ok = to_workers[*sent % to_workers.len()].send(b).is_ok();
+                *sent += 1;
+                ok
+            };
+            let mut stopped = false;
+            src.for_each(|ts: Timestamp, data: &[u8], wire_len: u32| {
+                n += 1;
+                if let Some(w) = writer.as_mut() {
+                    w.write(ts, data, wire_len);
+                }
+                if !quiet {
+                    let start = batch.bytes.len();
+                    batch.bytes.extend_from_slice(data);
+                    batch.spans.push(start..batch.bytes.len());
+                    batch.ts.push(ts);
+                    batch.wire.push(wire_len);
+                    if batch.ts.len() >= BATCH {
+                        let next = Batch {
+                            first: n + 1,
+                            ..Batch::default()
+                        };
+                        if !send(std::mem::replace(&mut batch, next), &mut sent) {
+                            stopped = true;
+                            return false;
+                        }
+                    }
+                }
+                a.count.is_none_or(|c| n < c)
+            })?;
+            if !stopped && !batch.ts.is_empty() {
+                send(batch, &mut sent);
             }
+            if let Some(w) = writer {
+                w.finish()?;
+            }
+            Ok(n)
+        });
+        let stdout = std::io::stdout();
+        let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+        // Batches come back from the workers in the order they were dealt out.
+        let mut i = 0usize;
+        let mut write_err = None;
+        while let Ok(text) = from_workers[i % from_workers.len()].recv() {
+            if let Err(e) = out.write_all(text.as_bytes()) {
+                write_err = Some(e);
+                break;
+            }
+            i += 1;
         }
-        a.count.is_none_or(|c| n < c)
-    })?;
-    if let Some(e) = err {
-        return Err(e.into());
-    }
-    out.flush()?;
-    if let Some(w) = writer {
-        w.finish()?;
-    }
-    Ok(())
+        drop(from_workers);
+        let read = reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("the file reader panicked"))?;
+        if let Some(e) = write_err {
+            return Err(e.into());
+        }
+        read?;
+        out.flush()?;
+        Ok(())
+    })
 }
