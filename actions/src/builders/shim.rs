@@ -1,0 +1,211 @@
+//! `shim`: let the host reach its own macvlan containers.
+//!
+//! The kernel drops traffic between a macvlan child in bridge mode and its
+//! parent, so the host gets a second macvlan (the shim) on the same parent
+//! with a /32 and one host route per container address.
+
+use ipnet::IpNet;
+use netstate::model::{Addr, Link};
+
+use super::{derived_name, no_repeat, up_new};
+use crate::kernel::KernelSupport;
+use crate::plan::Plan;
+use crate::step::{AddrSpec, LinkAdd, LinkKind, RouteSpec, Step};
+use crate::types::shell_quote as q;
+use crate::types::MacvlanMode;
+use crate::validate::{self, NsView, ParentUse, ValidationError};
+use crate::Result;
+
+/// `IFA_F_SECONDARY`.
+const IFA_F_SECONDARY: u32 = 0x01;
+/// `RTPROT_KERNEL`: routes the kernel adds with an address.
+const RTPROT_KERNEL: u8 = 2;
+/// `RTN_UNICAST`.
+const RTN_UNICAST: u8 = 1;
+/// The local table, filled by the kernel.
+const LOCAL_TABLE: u32 = 255;
+
+/// The flags of `netlens shim`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShimInput {
+    /// `--parent IF`: the macvlan containers' parent NIC.
+    pub parent: String,
+    /// `--name NAME`; default `shim-PARENT` cut to 15 bytes.
+    pub name: Option<String>,
+    /// `--ip ADDR`: the shim's own address, a /32 (or /128).
+    pub ip: Option<String>,
+    /// `--to IP|CIDR`, repeatable: container addresses reached through the shim.
+    pub to: Vec<String>,
+    /// `--move-host-ip`: move the parent's IPv4 addresses and routes onto the shim.
+    pub move_host_ip: bool,
+}
+
+/// Builds the shim plan: link add macvlan (bridge mode), addr add /32, link
+/// set up, one route per `--to`; with `--move-host-ip` the parent's IPv4
+/// addresses and routes move onto the shim in the same plan.
+pub fn shim(ns: NsView<'_>, input: &ShimInput, support: &KernelSupport) -> Result<Plan> {
+    let parent = validate::parent("--parent", &input.parent, ns, ParentUse::Macvlan)?;
+    let name = match &input.name {
+        Some(n) => n.clone(),
+        None => derived_name("shim-", &parent.name, ""),
+    };
+    validate::ifname("--name", &name)?;
+    validate::name_free("--name", &name, ns)?;
+    let kind = LinkKind::Macvlan {
+        parent: parent.name.clone(),
+        mode: MacvlanMode::Bridge,
+    };
+    support.check(&kind)?;
+
+    let own = input
+        .ip
+        .as_deref()
+        .map(|s| host_address(s, ns))
+        .transpose()?;
+    if own.is_none() && !input.move_host_ip {
+        return Err(ValidationError::new(
+            "--ip",
+            "",
+            format!(
+                "a shim needs its own address (a /32), or --move-host-ip to move the address of {} onto it",
+                parent.name
+            ),
+        ));
+    }
+    let (moved, routes) = if input.move_host_ip {
+        host_config(ns, parent)?
+    } else {
+        (Vec::new(), Vec::new())
+    };
+
+    let mut to_routes: Vec<RouteSpec> = Vec::new();
+    for s in &input.to {
+        let dst = validate::prefix("--to", s)?;
+        let spec = RouteSpec {
+            dev: Some(name.clone()),
+            ..RouteSpec::to(ns.name, dst)
+        };
+        no_repeat("--to", s, &to_routes, &spec)?;
+        validate::route_free("--to", s, &spec, ns)?;
+        to_routes.push(spec);
+    }
+
+    let addr = |a: IpNet, dev: &str| AddrSpec {
+        netns: ns.name.to_string(),
+        dev: dev.to_string(),
+        addr: a,
+    };
+    let mut steps = vec![Step::LinkAdd(LinkAdd {
+        netns: ns.name.to_string(),
+        name: name.clone(),
+        kind,
+        address: None,
+        mtu: None,
+    })];
+    steps.extend(own.map(|a| Step::AddrAdd(addr(a, &name))));
+    steps.extend(moved.iter().map(|&a| Step::AddrAdd(addr(a, &name))));
+    steps.push(up_new(ns.name, &name));
+    for previous in routes {
+        let route = RouteSpec {
+            dev: Some(name.clone()),
+            ..previous.clone()
+        };
+        steps.push(Step::RouteReplace {
+            route,
+            previous: Some(previous),
+        });
+    }
+    steps.extend(moved.iter().map(|&a| Step::AddrDel(addr(a, &parent.name))));
+    steps.extend(to_routes.into_iter().map(Step::RouteAdd));
+
+    let title = if input.move_host_ip {
+        format!(
+            "shim {}: move the host address from {} and reach its macvlan containers",
+            q(&name),
+            q(&parent.name)
+        )
+    } else {
+        format!(
+            "shim {}: host <-> macvlan containers on {}",
+            q(&name),
+            q(&parent.name)
+        )
+    };
+    Ok(Plan::new(title, ns.name, steps))
+}
+
+/// The shim's own address: a bare address or a full-length prefix, not in use.
+fn host_address(s: &str, ns: NsView<'_>) -> Result<IpNet> {
+    let net = if s.contains('/') {
+        let net: IpNet = s.parse().map_err(|_| {
+            ValidationError::new(
+                "--ip",
+                s,
+                "not an address or CIDR (write 10.0.0.99 or 10.0.0.99/32)",
+            )
+        })?;
+        if net.prefix_len() != net.max_prefix_len() {
+            return Err(ValidationError::new(
+                "--ip",
+                s,
+                format!(
+                    "a shim takes a /{}: a /{} would add a connected route for {} through the shim, competing with the parent's",
+                    net.max_prefix_len(),
+                    net.prefix_len(),
+                    net.trunc()
+                ),
+            ));
+        }
+        net
+    } else {
+        IpNet::from(validate::ip("--ip", s)?)
+    };
+    validate::addr_free("--ip", s, net.addr(), ns)?;
+    Ok(net)
+}
+
+/// The parent's IPv4 addresses (secondaries first: deleting a primary takes
+/// its secondaries with it) and the routes through it to re-add via the shim.
+fn host_config(ns: NsView<'_>, parent: &Link) -> Result<(Vec<IpNet>, Vec<RouteSpec>)> {
+    let mut addrs: Vec<&Addr> = ns
+        .state
+        .addrs
+        .values()
+        .filter(|a| a.ifindex == parent.ifindex && a.family == 2)
+        .collect();
+    if addrs.is_empty() {
+        return Err(ValidationError::new(
+            "--move-host-ip",
+            &parent.name,
+            "the parent has no IPv4 address to move",
+        ));
+    }
+    addrs.sort_by_key(|a| a.flags & IFA_F_SECONDARY == 0);
+    let moved = addrs
+        .iter()
+        .filter_map(|a| IpNet::new(a.local.or(a.address)?, a.prefixlen).ok())
+        .collect();
+    let mut routes = Vec::new();
+    for r in ns.state.routes.values().filter(|r| {
+        r.family == 2
+            && r.oif == Some(parent.ifindex)
+            && r.protocol != RTPROT_KERNEL
+            && r.table != LOCAL_TABLE
+            && r.kind == RTN_UNICAST
+    }) {
+        let spec = RouteSpec::from_model(ns.name, r, ns.state).ok_or_else(|| {
+            ValidationError::new(
+                "--move-host-ip",
+                &parent.name,
+                format!(
+                    "the route \"{}\" is multipath: move it by hand",
+                    netstate::text::route(r, ns.state).trim()
+                ),
+            )
+        })?;
+        routes.push(spec);
+    }
+    // The default route last: when it moves, everything it needs is in place.
+    routes.sort_by_key(|r| r.dst.prefix_len() == 0);
+    Ok((moved, routes))
+}

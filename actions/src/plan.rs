@@ -1,0 +1,74 @@
+//! A plan: the ordered steps of one action, its preview and its undo.
+
+use serde::{Deserialize, Serialize};
+
+use crate::step::Step;
+use crate::types::HOST;
+
+/// An ordered list of steps, validated together before any is applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// What the plan does, in a few words (the preview's title, the script's header).
+    pub title: String,
+    /// The namespace the action is about (`host` for the host).
+    pub netns: String,
+    pub steps: Vec<Step>,
+    /// Some step changes the host namespace: such a plan runs under a confirm timer.
+    pub touches_host: bool,
+    /// Some step removes a host address or replaces/deletes a host default route:
+    /// a remote session may drop if the plan stops half-way.
+    pub moves_host_address_or_default_route: bool,
+}
+
+impl Plan {
+    /// A plan whose two flags are computed from its steps.
+    pub fn new(title: impl Into<String>, netns: impl Into<String>, steps: Vec<Step>) -> Plan {
+        let touches_host = steps
+            .iter()
+            .any(|s| s.changes_netns_state() && s.netns() == HOST);
+        let moves = steps
+            .iter()
+            .any(|s| s.netns() == HOST && moves_address_or_default(s));
+        Plan {
+            title: title.into(),
+            netns: netns.into(),
+            steps,
+            touches_host,
+            moves_host_address_or_default_route: moves,
+        }
+    }
+
+    /// One shell line per step, every value quoted where it needs it.
+    pub fn commands(&self) -> Vec<String> {
+        self.steps.iter().map(Step::command_line).collect()
+    }
+
+    /// The inverse steps in reverse order. Steps with no inverse are left out:
+    /// [`Plan::irreversible`] lists them.
+    #[must_use]
+    pub fn undo(&self) -> Plan {
+        let steps = self.steps.iter().rev().filter_map(Step::inverse).collect();
+        let mut undo = Plan::new(format!("undo: {}", self.title), self.netns.clone(), steps);
+        undo.moves_host_address_or_default_route |= self.moves_host_address_or_default_route;
+        undo
+    }
+
+    /// Steps that change something the undo cannot reverse.
+    pub fn irreversible(&self) -> Vec<&Step> {
+        self.steps
+            .iter()
+            .filter(|s| s.inverse().is_none() && !s.is_noop())
+            .collect()
+    }
+}
+
+fn moves_address_or_default(step: &Step) -> bool {
+    match step {
+        Step::AddrDel(_) => true,
+        Step::RouteDel(r) => r.dst.prefix_len() == 0,
+        Step::RouteReplace { route, previous } => {
+            route.dst.prefix_len() == 0 && previous.as_ref() != Some(route)
+        }
+        _ => false,
+    }
+}

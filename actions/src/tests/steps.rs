@@ -1,0 +1,206 @@
+//! Command rendering, serde, derived names and the apply seam.
+
+use super::{cli, example_plans, fixture};
+use crate::step::{FdbSpec, LinkAdd, LinkChange, LinkKind, LinkSet, RouteSpec, VxlanSpec};
+use crate::{
+    apply_plan, export_batch, export_sh, recreate_vxlan, Apply, MacvlanMode, NsView, Plan, Step,
+};
+
+fn argv(words: &[&str]) -> Vec<String> {
+    words.iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn macvlan_in_a_namespace_renders_as_documented() {
+    let step = Step::LinkAdd(LinkAdd {
+        netns: "NS".into(),
+        name: "shim0".into(),
+        kind: LinkKind::Macvlan {
+            parent: "eth0".into(),
+            mode: MacvlanMode::Bridge,
+        },
+        address: None,
+        mtu: None,
+    });
+    assert_eq!(
+        step.command(),
+        argv(&[
+            "ip", "-n", "NS", "link", "add", "shim0", "link", "eth0", "type", "macvlan", "mode",
+            "bridge"
+        ])
+    );
+}
+
+#[test]
+fn vxlan_always_names_dstport() {
+    let mut spec = VxlanSpec {
+        id: 7,
+        dstport: 8472,
+        local: None,
+        remote: None,
+        dev: None,
+        learning: true,
+        ttl: None,
+    };
+    let step = |spec: &VxlanSpec| {
+        Step::LinkAdd(LinkAdd {
+            netns: "host".into(),
+            name: "vx9".into(),
+            kind: LinkKind::Vxlan(spec.clone()),
+            address: None,
+            mtu: None,
+        })
+    };
+    assert_eq!(
+        step(&spec).command_line(),
+        "ip link add vx9 type vxlan id 7 dstport 8472 learning"
+    );
+    spec.dstport = 4789;
+    assert!(step(&spec).command_line().contains("dstport 4789"));
+
+    let plan = cli::run("vxlan --name vx1 --vni 43 --local 10.0.0.5 --dev eth0 --ip 10.245.0.1/24")
+        .unwrap();
+    assert!(
+        plan.commands()[0].contains(" dstport 4789 "),
+        "{}",
+        plan.commands()[0]
+    );
+    assert!(plan.commands()[0].ends_with(" nolearning"));
+    assert!(export_sh(&plan).unwrap().contains(" dstport 4789 "));
+    assert!(export_batch(&plan).unwrap()[0]
+        .text
+        .contains(" dstport 4789 "));
+    let host = fixture::host();
+    let again = recreate_vxlan(NsView::host(&host), "vx0").unwrap();
+    assert!(again.commands()[0].contains(" dstport 4789 "));
+}
+
+#[test]
+fn host_namespace_is_pid_1_and_bridge_takes_n() {
+    let back = Step::LinkSet(LinkSet {
+        netns: "red".into(),
+        name: "mv-red".into(),
+        change: LinkChange::Netns("host".into()),
+        previous: None,
+    });
+    assert_eq!(back.command_line(), "ip -n red link set mv-red netns 1");
+    let fdb = Step::FdbAppend(FdbSpec {
+        netns: "red".into(),
+        mac: "02:00:00:00:00:2c".parse().unwrap(),
+        dev: "vx0".into(),
+        dst: Some("10.0.0.7".parse().unwrap()),
+        vni: Some(42),
+        port: Some(4789),
+        self_: true,
+        master: false,
+    });
+    assert_eq!(
+        fdb.command_line(),
+        "bridge -n red fdb append 02:00:00:00:00:2c dev vx0 dst 10.0.0.7 vni 42 port 4789 self"
+    );
+}
+
+#[test]
+fn default_routes_of_both_families() {
+    let v4 = RouteSpec::default_via("host", "10.0.0.1".parse().unwrap(), "eth0");
+    assert_eq!(
+        v4.args("add").join(" "),
+        "route add default via 10.0.0.1 dev eth0"
+    );
+    let v6 = RouteSpec::default_via("host", "2001:db8::1".parse().unwrap(), "eth0");
+    assert_eq!(
+        v6.args("add").join(" "),
+        "route add ::/0 via 2001:db8::1 dev eth0"
+    );
+    assert_eq!(v6.metric_value(), 1024);
+}
+
+#[test]
+fn plans_survive_json() {
+    for (name, plan) in example_plans() {
+        let json = serde_json::to_string(&plan).unwrap();
+        let back: Plan = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, plan, "{name}");
+    }
+}
+
+#[test]
+fn derived_names_fit_in_15_bytes() {
+    use crate::builders::derived_name;
+    assert_eq!(derived_name("shim-", "eth0", ""), "shim-eth0");
+    assert_eq!(
+        derived_name("shim-", "enp0s31f6abcdef", ""),
+        "shim-enp0s31f6a"
+    );
+    assert_eq!(derived_name("", "verylongname0", ".100"), "verylongnam.100");
+    assert_eq!(derived_name("mv-", "ééééééééé", ""), "mv-éééééé");
+}
+
+#[test]
+fn secondary_addresses_move_first() {
+    let mut host = fixture::host();
+    let mut sec = fixture::addr(2, "10.0.0.8/24");
+    sec.flags = 1;
+    host.addrs.insert(sec.key(), sec);
+    let input = crate::ShimInput {
+        parent: "eth0".into(),
+        move_host_ip: true,
+        ..Default::default()
+    };
+    let plan = crate::shim(NsView::host(&host), &input, &crate::KernelSupport::all()).unwrap();
+    let dels: Vec<String> = plan
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::AddrDel(a) => Some(a.addr.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(dels, ["10.0.0.8/24", "10.0.0.5/24"]);
+}
+
+/// Applies steps into a log and fails at one index.
+struct Recorder {
+    fail_at: usize,
+    log: Vec<Step>,
+}
+
+impl Apply for Recorder {
+    type Error = i32;
+
+    fn apply(&mut self, step: &Step) -> Result<(), i32> {
+        if self.log.len() == self.fail_at {
+            self.fail_at = usize::MAX;
+            return Err(17);
+        }
+        self.log.push(step.clone());
+        Ok(())
+    }
+}
+
+#[test]
+fn a_failed_step_rolls_back_what_was_done() {
+    let (_, plan) = example_plans()
+        .into_iter()
+        .find(|(n, _)| *n == "shim")
+        .unwrap();
+    let mut rec = Recorder {
+        fail_at: 3,
+        log: Vec::new(),
+    };
+    let failure = apply_plan(&plan, &mut rec).unwrap_err();
+    assert_eq!((failure.index, failure.error), (3, 17));
+    assert!(failure.rolled_back_cleanly());
+    let undone: Vec<Step> = plan.steps[..3]
+        .iter()
+        .rev()
+        .filter_map(Step::inverse)
+        .collect();
+    assert_eq!(rec.log[3..], undone[..]);
+    let mut ok = Recorder {
+        fail_at: usize::MAX,
+        log: Vec::new(),
+    };
+    apply_plan(&plan, &mut ok).unwrap();
+    assert_eq!(ok.log, plan.steps);
+}
