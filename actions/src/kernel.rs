@@ -182,3 +182,15 @@ fn devices(step: &Step) -> Vec<String> {
     }
     out
 }
+
+impl KernelSupport {
+    /// What the running kernel supports, as far as can be told without changing anything:
+    /// 8021q creates `/proc/net/vlan` when it is loaded or built in. The other kinds are
+    /// assumed present; if one is not, applying fails and [`explain_errno`] says why.
+    pub fn probe() -> Self {
+        KernelSupport {
+            vlan: std::path::Path::new("/proc/net/vlan").exists(),
+            ..KernelSupport::all()
+        }
+    }
+}

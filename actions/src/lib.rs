@@ -8,6 +8,7 @@ pub mod apply;
 pub mod builders;
 pub mod export;
 pub mod kernel;
+pub mod netlink;
 pub mod plan;
 pub mod step;
 pub mod types;

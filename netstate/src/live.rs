@@ -96,6 +96,11 @@ enum Part {
 }
 
 impl NsConn {
+    /// The rtnetlink handle of this namespace's socket, for requests that change state.
+    pub fn handle(&self) -> rtnetlink::Handle {
+        self.handle.clone()
+    }
+
     /// Sends one dump request and applies each answer to `st` as it arrives (the netlink
     /// messages are never all held at once).
     async fn dump_one(

@@ -1,0 +1,499 @@
+//! Plans against the real kernel, in test namespaces: the twin oracle (netlink apply in one
+//! set of namespaces, the exported script with real ip/bridge in a twin), rollback from a
+//! failure at every step, connectivity, the missing-8021q message and shell quoting.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use actions::netlink::NetlinkApplier;
+use actions::{apply_plan, Apply, KernelSupport, NsView, Plan, Step};
+use serde_json::Value;
+use testns::Netns;
+
+fn state(ns: &str) -> netstate::NsState {
+    let info = netstate::netns::find(ns).expect("namespace");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(netstate::live::snapshot(&info)).expect("dump")
+}
+
+fn s(v: &Value) -> String {
+    match v {
+        Value::String(x) => x.clone(),
+        Value::Null => "-".into(),
+        x => x.to_string(),
+    }
+}
+
+/// The namespace's state as iproute2 shows it, without what differs between twins by
+/// nature (ifindexes, random MACs and what derives from them, counters, timers).
+fn normalized(ns: &Netns) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let links = ns.ip_json(&["-d", "link", "show"]);
+    for l in links.as_array().into_iter().flatten() {
+        let info = &l["linkinfo"];
+        let data = &info["info_data"];
+        out.insert(format!(
+            "link {} mtu={} flags={} master={} link={} kind={} mode={} id={} port={} learning={} local={} dev={} slave={}",
+            s(&l["ifname"]),
+            s(&l["mtu"]),
+            s(&l["flags"]),
+            s(&l["master"]),
+            s(&l["link"]),
+            s(&info["info_kind"]),
+            s(&data["mode"]),
+            s(&data["id"]),
+            s(&data["port"]),
+            s(&data["learning"]),
+            s(&data["local"]),
+            s(&data["link"]),
+            s(&info["info_slave_kind"]),
+        ));
+    }
+    for l in ns.ip_json(&["addr"]).as_array().into_iter().flatten() {
+        for a in l["addr_info"].as_array().into_iter().flatten() {
+            if s(&a["local"]).starts_with("fe80") {
+                continue;
+            }
+            out.insert(format!(
+                "addr {} {}/{} {}",
+                s(&l["ifname"]),
+                s(&a["local"]),
+                s(&a["prefixlen"]),
+                s(&a["scope"])
+            ));
+        }
+    }
+    for r in ns
+        .ip_json(&["route", "show", "table", "all"])
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        if s(&r["dst"]).starts_with("fe80") {
+            continue;
+        }
+        out.insert(format!(
+            "route {} {} via={} dev={} table={} proto={} scope={} metric={}",
+            s(&r["type"]),
+            s(&r["dst"]),
+            s(&r["gateway"]),
+            s(&r["dev"]),
+            s(&r["table"]),
+            s(&r["protocol"]),
+            s(&r["scope"]),
+            s(&r["metric"])
+        ));
+    }
+    for n in ns.ip_json(&["neigh"]).as_array().into_iter().flatten() {
+        if s(&n["state"]).contains("PERMANENT") {
+            out.insert(format!(
+                "neigh {} {} {}",
+                s(&n["dst"]),
+                s(&n["dev"]),
+                s(&n["lladdr"])
+            ));
+        }
+    }
+    for f in ns
+        .bridge_json(&["fdb", "show"])
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        if f.get("dst").is_some() || s(&f["state"]) == "static" {
+            out.insert(format!(
+                "fdb {} {} dst={} {}",
+                s(&f["mac"]),
+                s(&f["ifname"]),
+                s(&f["dst"]),
+                s(&f["flags"])
+            ));
+        }
+    }
+    out
+}
+
+fn apply_netlink(plan: &Plan) {
+    let mut ap = NetlinkApplier::new().expect("applier");
+    if let Err(f) = apply_plan(plan, &mut ap) {
+        panic!("netlink apply failed at step {}: {}", f.index + 1, f.error);
+    }
+}
+
+fn run_script(plan: &Plan) {
+    let script = actions::export_sh(plan).expect("export");
+    let dir =
+        std::env::temp_dir().join(format!("nlt-script-{}-{}", std::process::id(), plan.netns));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("plan.sh");
+    std::fs::write(&path, &script).expect("write script");
+    let out = Command::new("sh")
+        .arg(&path)
+        .current_dir(&dir)
+        .output()
+        .expect("sh");
+    assert!(
+        out.status.success(),
+        "the exported script failed: {}\n{script}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A "host" namespace whose `eth0` is a veth end (peer up in `lan`), with 10.0.0.5/24 and a
+/// default route via 10.0.0.1.
+fn host(tag: &str) -> (Netns, Netns) {
+    let h = Netns::new(&format!("{tag}h"));
+    let lan = Netns::new(&format!("{tag}l"));
+    h.ip(&[
+        "link", "add", "eth0", "type", "veth", "peer", "name", "up0", "netns", &lan.name,
+    ]);
+    h.ip(&["link", "set", "eth0", "up"]);
+    lan.ip(&["link", "set", "up0", "up"]);
+    h.ip(&["addr", "add", "10.0.0.5/24", "dev", "eth0"]);
+    h.ip(&["route", "add", "default", "via", "10.0.0.1"]);
+    lan.ip(&["addr", "add", "10.0.0.1/24", "dev", "up0"]);
+    (h, lan)
+}
+
+type Builder = fn(&str, &netstate::NsState) -> Plan;
+
+fn shim_plan(ns: &str, st: &netstate::NsState) -> Plan {
+    let input = actions::ShimInput {
+        parent: "eth0".into(),
+        name: None,
+        ip: Some("10.0.0.99".into()),
+        to: vec!["10.0.0.50".into()],
+        move_host_ip: false,
+    };
+    actions::shim(
+        NsView {
+            name: ns,
+            state: st,
+        },
+        &input,
+        &KernelSupport::all(),
+    )
+    .expect("valid shim")
+}
+
+fn shim_move_plan(ns: &str, st: &netstate::NsState) -> Plan {
+    let input = actions::ShimInput {
+        parent: "eth0".into(),
+        name: Some("shim0".into()),
+        ip: None,
+        to: vec!["10.0.0.50".into()],
+        move_host_ip: true,
+    };
+    actions::shim(
+        NsView {
+            name: ns,
+            state: st,
+        },
+        &input,
+        &KernelSupport::all(),
+    )
+    .expect("valid shim --move-host-ip")
+}
+
+fn vxlan_plan(ns: &str, st: &netstate::NsState) -> Plan {
+    let input = actions::VxlanInput {
+        name: "vx0".into(),
+        vni: 42,
+        port: None,
+        local: "10.0.0.5".into(),
+        dev: "eth0".into(),
+        learning: false,
+        ip: "10.200.0.1/24".into(),
+        mac: Some("02:00:00:00:00:01".into()),
+        mtu: None,
+    };
+    actions::vxlan(
+        NsView {
+            name: ns,
+            state: st,
+        },
+        &input,
+        &KernelSupport::all(),
+    )
+    .expect("valid vxlan")
+}
+
+fn peer_plan(ns: &str, st: &netstate::NsState) -> Plan {
+    let input = actions::VxlanPeerInput {
+        dev: "vx0".into(),
+        overlay_ip: "10.200.0.2".into(),
+        mac: "02:00:00:00:00:02".into(),
+        underlay: "10.0.0.6".into(),
+        routes: vec!["10.244.2.0/24".into()],
+    };
+    actions::vxlan_peer(
+        NsView {
+            name: ns,
+            state: st,
+        },
+        &input,
+    )
+    .expect("valid vxlan-peer")
+}
+
+/// Builds the same action for a namespace and its twin, applies one through netlink and
+/// runs the other's exported script, then compares.
+fn twin(tag: &str, prepare: &[Builder], action: Builder) {
+    let (a, _la) = host(&format!("{tag}a"));
+    let (b, _lb) = host(&format!("{tag}b"));
+    for p in prepare {
+        apply_netlink(&p(&a.name, &state(&a.name)));
+        run_script(&p(&b.name, &state(&b.name)));
+    }
+    assert_eq!(
+        normalized(&a),
+        normalized(&b),
+        "twins differ before the action"
+    );
+    let before = normalized(&a);
+    apply_netlink(&action(&a.name, &state(&a.name)));
+    run_script(&action(&b.name, &state(&b.name)));
+    let (na, nb) = (normalized(&a), normalized(&b));
+    assert_ne!(na, before, "the action changed nothing");
+    assert_eq!(na, nb, "netlink apply and the exported script disagree");
+}
+
+#[test]
+fn twin_oracle_shim() {
+    if testns::require_root() {
+        twin("tws", &[], shim_plan);
+    }
+}
+
+#[test]
+fn twin_oracle_shim_move_host_ip() {
+    if testns::require_root() {
+        twin("twm", &[], shim_move_plan);
+    }
+}
+
+#[test]
+fn twin_oracle_vxlan_and_peer() {
+    if testns::require_root() {
+        twin("twv", &[], vxlan_plan);
+        twin("twp", &[vxlan_plan], peer_plan);
+    }
+}
+
+/// Fails at step `at`, applies everything else through netlink.
+struct FailAt {
+    at: usize,
+    n: usize,
+    inner: NetlinkApplier,
+}
+
+impl Apply for FailAt {
+    type Error = String;
+    fn apply(&mut self, step: &Step) -> Result<(), String> {
+        let i = self.n;
+        self.n += 1;
+        if i == self.at {
+            return Err("injected failure".into());
+        }
+        self.inner.apply(step).map_err(|e| e.to_string())
+    }
+}
+
+fn rollback_everywhere(tag: &str, prepare: &[Builder], action: Builder) {
+    let (h, _l) = host(tag);
+    for p in prepare {
+        apply_netlink(&p(&h.name, &state(&h.name)));
+    }
+    let plan = action(&h.name, &state(&h.name));
+    let before = normalized(&h);
+    for at in 0..plan.steps.len() {
+        let mut ap = FailAt {
+            at,
+            n: 0,
+            inner: NetlinkApplier::new().expect("applier"),
+        };
+        let f = apply_plan(&plan, &mut ap).expect_err("the injected failure stops the plan");
+        assert_eq!(f.index, at);
+        assert!(
+            f.rolled_back_cleanly(),
+            "rollback from step {} failed: {:?}",
+            at + 1,
+            f.rollback
+        );
+        assert_eq!(
+            normalized(&h),
+            before,
+            "state after a failure at step {} differs",
+            at + 1
+        );
+    }
+}
+
+#[test]
+fn rollback_from_every_step() {
+    if !testns::require_root() {
+        return;
+    }
+    rollback_everywhere("rbs", &[], shim_plan);
+    rollback_everywhere("rbm", &[], shim_move_plan);
+    rollback_everywhere("rbv", &[], vxlan_plan);
+    rollback_everywhere("rbp", &[vxlan_plan], peer_plan);
+}
+
+fn pings(ns: &Netns, ip: &str) -> bool {
+    ns.exec(&["ping", "-c", "1", "-W", "1", ip])
+        .status
+        .success()
+}
+
+#[test]
+fn shim_lets_the_host_reach_its_macvlan_container() {
+    if !testns::require_root() {
+        return;
+    }
+    let (h, _lan) = host("conn");
+    let pod = Netns::new("connp");
+    h.ip(&[
+        "link", "add", "mvpod", "link", "eth0", "type", "macvlan", "mode", "bridge",
+    ]);
+    h.ip(&["link", "set", "mvpod", "netns", &pod.name]);
+    pod.ip(&["addr", "add", "10.0.0.50/24", "dev", "mvpod"]);
+    pod.ip(&["link", "set", "mvpod", "up"]);
+    assert!(
+        !pings(&h, "10.0.0.50"),
+        "the host reaches its macvlan child without a shim?"
+    );
+    apply_netlink(&shim_plan(&h.name, &state(&h.name)));
+    assert!(
+        pings(&h, "10.0.0.50"),
+        "the shim did not make the container reachable"
+    );
+}
+
+#[test]
+fn vlan_on_this_kernel_says_8021q_is_missing() {
+    if !testns::require_root() {
+        return;
+    }
+    let (h, _l) = host("vlan");
+    let st = state(&h.name);
+    let input = actions::VlanInput {
+        parent: "eth0".into(),
+        id: 100,
+        name: None,
+        ip: None,
+        promisc: false,
+        mtu: None,
+    };
+    let support = KernelSupport::probe();
+    let before = normalized(&h);
+    if support.vlan {
+        // A kernel with 8021q: the full path works.
+        apply_netlink(
+            &actions::vlan(
+                NsView {
+                    name: &h.name,
+                    state: &st,
+                },
+                &input,
+                &support,
+            )
+            .expect("valid"),
+        );
+        assert!(normalized(&h)
+            .iter()
+            .any(|l| l.starts_with("link eth0.100")));
+    } else {
+        let e = actions::vlan(
+            NsView {
+                name: &h.name,
+                state: &st,
+            },
+            &input,
+            &support,
+        )
+        .expect_err("no 8021q");
+        let msg = e.to_string();
+        assert!(msg.contains("8021q") && msg.contains("VLAN"), "{msg}");
+        // Forcing it through netlink gets the same words from the kernel's EOPNOTSUPP.
+        let plan = actions::vlan(
+            NsView {
+                name: &h.name,
+                state: &st,
+            },
+            &input,
+            &KernelSupport::all(),
+        )
+        .expect("valid");
+        let mut ap = NetlinkApplier::new().expect("applier");
+        let f = apply_plan(&plan, &mut ap).expect_err("no 8021q in this kernel");
+        assert!(f.error.message.contains("8021q"), "{}", f.error);
+        assert_eq!(normalized(&h), before, "a failed plan left changes");
+    }
+}
+
+#[test]
+fn exported_script_quotes_hostile_names() {
+    if !testns::require_root() {
+        return;
+    }
+    let ns = Netns::new("quote");
+    let hostile = ["x$(id>q)", "a;b", "c`id>q`"];
+    for (i, name) in hostile.iter().enumerate() {
+        ns.ip(&[
+            "link",
+            "add",
+            name,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            &format!("peer{i}"),
+        ]);
+    }
+    let st = state(&ns.name);
+    for (i, parent) in hostile.iter().enumerate() {
+        let input = actions::ShimInput {
+            parent: (*parent).into(),
+            name: Some(format!("s{i}$(id>q)")),
+            ip: Some(format!("10.7.0.{}", i + 1)),
+            to: vec![],
+            move_host_ip: false,
+        };
+        let plan = actions::shim(
+            NsView {
+                name: &ns.name,
+                state: &st,
+            },
+            &input,
+            &KernelSupport::all(),
+        )
+        .expect("valid plan on a hostile name");
+        let script = actions::export_sh(&plan).expect("export");
+        let dir = std::env::temp_dir().join(format!("nlt-quote-{}-{i}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join("plan.sh"), &script).expect("write");
+        let out = Command::new("sh")
+            .arg("plan.sh")
+            .current_dir(&dir)
+            .output()
+            .expect("sh");
+        assert!(
+            out.status.success(),
+            "{}\n{script}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !dir.join("q").exists(),
+            "the script ran a command hidden in a name:\n{script}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        let shim = format!("s{i}$(id>q)");
+        let links = ns.ip_json(&["-d", "link", "show", &shim]);
+        assert_eq!(links[0]["link"], *parent, "the shim is not on {parent:?}");
+    }
+}
