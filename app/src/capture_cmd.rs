@@ -140,7 +140,6 @@ fn format_batch(
     opts: &DecodeOptions,
     link: capture::decode::LinkType,
 ) -> String {
-    use std::fmt::Write as _;
     let mut out = String::with_capacity(b.ts.len() * 96);
     for (i, span) in b.spans.iter().enumerate() {
         let data = b.bytes.get(span.clone()).unwrap_or_default();
@@ -157,7 +156,7 @@ fn format_batch(
                 out.push_str(&j);
             }
         } else {
-            let _ = write!(out, "{}", summary(&decoded, Some(b.ts[i]), a.link_level));
+            capture::summary::summary_into(&mut out, &decoded, Some(b.ts[i]), a.link_level);
         }
         out.push('\n');
     }

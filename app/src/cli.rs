@@ -47,6 +47,17 @@ pub enum Command {
     /// inner frame on its own line). Ctrl-C stops a live capture and prints the counters,
     /// including packets dropped by the kernel and by netlens.
     Capture(CaptureArgs),
+    /// Preview, apply, export and undo guided changes: shim, vlan, vxlan, vxlan-peer, attach.
+    ///
+    /// Without --apply nothing changes: the exact ip/bridge commands are printed. Input is
+    /// validated against the live namespace first; applying goes through netlink, and a
+    /// failed step rolls back the ones before it. Plans that move the host's address or
+    /// default route run under a confirm timer (60 s by default): unconfirmed, they are
+    /// reverted by a guard process that survives netlens and its terminal.
+    Plan(crate::plan_cmd::PlanArgs),
+    /// Internal: the confirm-timer guard (started by `plan --apply --confirm`).
+    #[command(name = "_revert-guard", hide = true)]
+    RevertGuard { id: String, secs: u64 },
     /// Benchmark: dump a namespace, then time rendering frames of a tab in memory.
     #[command(hide = true)]
     BenchRender {

@@ -10,7 +10,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_netlens");
 fn corpus(name: &str) -> String {
     let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/pcaps/");
     let path = format!("{p}{name}");
-    assert!(std::path::Path::new(&path).exists(), "the capture corpus is missing: {path}");
+    assert!(
+        std::path::Path::new(&path).exists(),
+        "the capture corpus is missing: {path}"
+    );
     path
 }
 
@@ -19,11 +22,25 @@ fn read_file_prints_vxlan_like_tcpdump() {
     let out = testns::run(&[BIN, "capture", "-r", &corpus("vxlan.pcap"), "-e"]);
     let lines: Vec<&str> = out.lines().collect();
     // Ten packets, each with its inner frame on a line of its own.
-    assert_eq!(lines.iter().filter(|l| l.contains("VXLAN, flags [I] (0x08), vni 100")).count(), 10, "{out}");
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.contains("VXLAN, flags [I] (0x08), vni 100"))
+            .count(),
+        10,
+        "{out}"
+    );
     let reference = std::fs::read_to_string(corpus("vxlan.pcap.tcpdump.txt")).expect("reference");
     // The inner-frame lines are identical to tcpdump's.
-    for r in reference.lines().skip(1).filter(|l| !l.starts_with(char::is_numeric)) {
-        assert!(out.contains(r.trim()), "tcpdump's line {r:?} not in netlens's output:\n{out}");
+    for r in reference
+        .lines()
+        .skip(1)
+        .filter(|l| !l.starts_with(char::is_numeric))
+    {
+        assert!(
+            out.contains(r.trim()),
+            "tcpdump's line {r:?} not in netlens's output:\n{out}"
+        );
     }
 }
 
@@ -34,29 +51,59 @@ fn read_file_with_filter_count_json_and_write() {
     let n = out
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("one JSON object per line"))
-        .inspect(|v| assert!(v["decoded"]["layers"].as_array().is_some_and(|l| !l.is_empty()), "{v}"))
+        .inspect(|v| {
+            assert!(
+                v["decoded"]["layers"]
+                    .as_array()
+                    .is_some_and(|l| !l.is_empty()),
+                "{v}"
+            );
+        })
         .count();
     assert_eq!(n, 5);
     let dir = std::env::temp_dir().join(format!("nlt-capcli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let w = dir.join("out.pcap");
     let ws = w.to_string_lossy().into_owned();
-    testns::run(&[BIN, "capture", "-r", &corpus("dhcp-rfc4388.pcap"), "-f", "icmp", "-w", &ws, "-q"]);
+    testns::run(&[
+        BIN,
+        "capture",
+        "-r",
+        &corpus("dhcp-rfc4388.pcap"),
+        "-f",
+        "icmp",
+        "-w",
+        &ws,
+        "-q",
+    ]);
     let ours = testns::run(&["tcpdump", "-nn", "-r", &ws]);
     let theirs = testns::run(&["tcpdump", "-nn", "-r", &corpus("dhcp-rfc4388.pcap"), "icmp"]);
-    assert_eq!(ours, theirs, "the written file differs from tcpdump's own filtering");
+    assert_eq!(
+        ours, theirs,
+        "the written file differs from tcpdump's own filtering"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn bad_filter_and_missing_file_are_named() {
-    let o = testns::output(&[BIN, "capture", "-r", &corpus("vxlan.pcap"), "-f", "tcp port"]);
+    let o = testns::output(&[
+        BIN,
+        "capture",
+        "-r",
+        &corpus("vxlan.pcap"),
+        "-f",
+        "tcp port",
+    ]);
     assert!(!o.status.success());
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("filter \"tcp port\""), "{e}");
     let o = testns::output(&[BIN, "capture", "-r", "/nonexistent.pcap"]);
     let e = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success() && e.contains("/nonexistent.pcap"), "{e}");
+    assert!(
+        !o.status.success() && e.contains("/nonexistent.pcap"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -69,7 +116,9 @@ fn live_capture_in_a_namespace_with_count_and_write() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let w = dir.join("live.pcap").to_string_lossy().into_owned();
     let child = Command::new(BIN)
-        .args(["capture", "--netns", &p.a.name, "-i", "va", "-f", "icmp", "-c", "4", "-w", &w])
+        .args([
+            "capture", "--netns", &p.a.name, "-i", "va", "-f", "icmp", "-c", "4", "-w", &w,
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -78,12 +127,22 @@ fn live_capture_in_a_namespace_with_count_and_write() {
     let ping = p.a.exec(&["ping", "-c", "2", "-i", "0.2", "10.1.0.2"]);
     assert!(ping.status.success());
     let out = child.wait_with_output().expect("capture ends after -c 4");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(text.lines().count(), 4, "{text}");
-    assert!(text.contains("IP 10.1.0.1 > 10.1.0.2: ICMP echo request"), "{text}");
+    assert!(
+        text.contains("IP 10.1.0.1 > 10.1.0.2: ICMP echo request"),
+        "{text}"
+    );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("packets captured") && err.contains("dropped by netlens"), "{err}");
+    assert!(
+        err.contains("packets captured") && err.contains("dropped by netlens"),
+        "{err}"
+    );
     let back = testns::run(&["tcpdump", "-nn", "-r", &w]);
     assert_eq!(back.lines().count(), 4, "{back}");
     let _ = std::fs::remove_dir_all(&dir);

@@ -58,34 +58,62 @@ fn capture_pane_in_tmux_sees_a_ping_filters_and_saves_a_pcap_tcpdump_reads() {
     let dir = std::env::temp_dir().join(format!("nlt-tcap-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let session = format!("nlt-tcap-{}", std::process::id());
-    let cmd = format!("{} --netns {}; echo NETLENS-EXITED:$?; sleep 60", env!("CARGO_BIN_EXE_netlens"), p.a.name);
+    let cmd = format!(
+        "{} --netns {}; echo NETLENS-EXITED:$?; sleep 60",
+        env!("CARGO_BIN_EXE_netlens"),
+        p.a.name
+    );
     let d = dir.to_string_lossy().into_owned();
-    testns::run(&["tmux", "new-session", "-d", "-s", &session, "-x", "160", "-y", "45", "-c", &d, &cmd]);
+    testns::run(&[
+        "tmux",
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "160",
+        "-y",
+        "45",
+        "-c",
+        &d,
+        &cmd,
+    ]);
     let t = Tmux(session);
     t.wait_for("the links", |s| s.contains(" va ") && s.contains("· live"));
     t.keys(&["/", "v", "a", "Enter"]);
     t.wait_for("the filter", |s| s.contains("filter: va"));
     t.keys(&["c"]);
-    t.wait_for("the capture pane", |s| s.contains("Capture ·") && s.contains("va in"));
+    t.wait_for("the capture pane", |s| {
+        s.contains("Capture ·") && s.contains("va in")
+    });
     let ping = p.a.exec(&["ping", "-c", "2", "-i", "0.2", "10.1.0.2"]);
     assert!(ping.status.success());
-    t.wait_for("the ping in the capture", |s| s.contains("ICMP echo request") && s.contains("ICMP echo reply"));
+    t.wait_for("the ping in the capture", |s| {
+        s.contains("ICMP echo request") && s.contains("ICMP echo reply")
+    });
 
     // A filter that does not compile is refused inline; a good one is applied.
     t.keys(&["/", "C-u"]);
     for k in ["t", "c", "p", "Space", "p", "o", "r", "t", "Enter"] {
         t.keys(&[k]);
     }
-    t.wait_for("the filter error inline", |s| s.contains("filter> tcp port") && s.contains("✗"));
+    t.wait_for("the filter error inline", |s| {
+        s.contains("filter> tcp port") && s.contains("✗")
+    });
     t.keys(&["Escape"]);
     t.keys(&["/"]);
-    for k in ["BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "i", "c", "m", "p", "Enter"] {
+    for k in [
+        "BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "i", "c",
+        "m", "p", "Enter",
+    ] {
         t.keys(&[k]);
     }
     t.wait_for("the applied filter", |s| s.contains("filter: icmp"));
 
     t.keys(&["w"]);
-    let s = t.wait_for("the save message", |s| s.contains("saved") && s.contains(".pcap"));
+    let s = t.wait_for("the save message", |s| {
+        s.contains("saved") && s.contains(".pcap")
+    });
     let file = std::fs::read_dir(&dir)
         .expect("read temp dir")
         .filter_map(Result::ok)
@@ -93,9 +121,17 @@ fn capture_pane_in_tmux_sees_a_ping_filters_and_saves_a_pcap_tcpdump_reads() {
         .find(|p| p.extension().is_some_and(|x| x == "pcap"))
         .unwrap_or_else(|| panic!("no pcap saved in {}:\n{s}", dir.display()));
     let out = testns::output(&["tcpdump", "-nn", "-r", &file.to_string_lossy()]);
-    assert!(out.status.success(), "tcpdump cannot read {}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "tcpdump cannot read {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("10.1.0.1 > 10.1.0.2: ICMP echo request"), "{text}");
+    assert!(
+        text.contains("10.1.0.1 > 10.1.0.2: ICMP echo request"),
+        "{text}"
+    );
 
     t.keys(&["q"]);
     t.wait_for("the pane closing", |s| !s.contains("Capture ·"));

@@ -15,6 +15,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
+mod fields;
 mod link;
 pub(crate) mod names;
 mod net;
@@ -90,7 +91,9 @@ pub struct Decoded {
 }
 
 /// One header (or payload) of a frame.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+///
+/// Serializes as `name`, `range`, `fields` (what [`Layer::fields`] returns) and `info`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layer {
     /// "Ethernet", "802.3" (an Ethernet header with a length field), "LLC", "802.1Q",
     /// "802.1ad", "802.1Q-9100", "802.1Q-9200", "ARP", "RARP", "IPv4", "IP Authentication", "IPv6",
@@ -101,10 +104,29 @@ pub struct Layer {
     /// The bytes of this layer's header within the frame (for hex highlighting); for
     /// `Payload`/`Padding`/`Truncated`, the bytes themselves.
     pub range: Range<usize>,
-    /// Name/value pairs for a detail tree.
-    pub fields: Vec<(String, String)>,
     /// Typed content.
     pub info: LayerInfo,
+}
+
+impl Layer {
+    /// Name/value pairs for a detail tree, derived from [`Layer::info`] (and, for
+    /// `Payload`, `Padding`, the length of [`Layer::range`]) when asked for: decoding
+    /// does not build them.
+    pub fn fields(&self) -> Vec<(String, String)> {
+        fields::of(self)
+    }
+}
+
+impl serde::Serialize for Layer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("Layer", 4)?;
+        st.serialize_field("name", self.name)?;
+        st.serialize_field("range", &self.range)?;
+        st.serialize_field("fields", &self.fields())?;
+        st.serialize_field("info", &self.info)?;
+        st.end()
+    }
 }
 
 /// A MAC (EUI-48) address; displays and serializes as `aa:bb:cc:dd:ee:ff`.
@@ -290,8 +312,9 @@ pub enum TcpOption {
 impl std::fmt::Display for TcpOption {
     /// As tcpdump prints it: `mss 1460`, `sackOK`, `TS val 1 ecr 2`, `wscale 7`...
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let name = |kind: u8| {
-            names::tcp_option(kind).map_or_else(|| format!("unknown-{kind}"), str::to_string)
+        let name = |f: &mut std::fmt::Formatter<'_>, kind: u8| match names::tcp_option(kind) {
+            Some(n) => f.write_str(n),
+            None => write!(f, "unknown-{kind}"),
         };
         match self {
             TcpOption::Eol => f.write_str("eol"),
@@ -307,14 +330,17 @@ impl std::fmt::Display for TcpOption {
             }
             TcpOption::Timestamp { val, ecr } => write!(f, "TS val {val} ecr {ecr}"),
             TcpOption::Other { kind, data } => {
-                f.write_str(&name(*kind))?;
+                name(f, *kind)?;
                 if !data.is_empty() {
                     f.write_str(" 0x")?;
                     data.iter().try_for_each(|b| write!(f, "{b:02x}"))?;
                 }
                 Ok(())
             }
-            TcpOption::Malformed { kind } => write!(f, "{} [bad opt]", name(*kind)),
+            TcpOption::Malformed { kind } => {
+                name(f, *kind)?;
+                f.write_str(" [bad opt]")
+            }
         }
     }
 }
@@ -353,6 +379,30 @@ pub enum Invalid {
     TcpHeaderLength { header_len: u8 },
     /// The link type is not one we decode.
     LinkType { link_type: i32 },
+}
+
+impl std::fmt::Display for Invalid {
+    /// The problem as [`Decoded::problem`] states it, e.g. "IPv4 header length 8 is below 20".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Invalid::IpVersion { expected, found } => {
+                let fits = expected.map_or(found == 4 || found == 6, |v| v == found);
+                match expected {
+                    // A version etherparse refused although the link layer announced it.
+                    _ if fits => write!(f, "IP version {found}"),
+                    Some(v) => write!(f, "IP version {found}, expected {v}"),
+                    None => write!(f, "IP version {found}, expected 4 or 6"),
+                }
+            }
+            Invalid::Ipv4HeaderLength { header_len } => {
+                write!(f, "IPv4 header length {header_len} is below 20")
+            }
+            Invalid::TcpHeaderLength { header_len } => {
+                write!(f, "TCP header length {header_len} is below 20")
+            }
+            Invalid::LinkType { link_type } => write!(f, "link type {link_type} is not decoded"),
+        }
+    }
 }
 
 /// Typed content of a layer: what the summary and the detail tree need.
@@ -460,13 +510,16 @@ pub enum LayerInfo {
     Icmp {
         icmp_type: u8,
         code: u8,
+        /// `None` when the capture ended before the checksum (the body is then `Truncated`).
+        checksum: Option<u16>,
         length: u32,
         body: IcmpBody,
     },
-    /// `ICMPv6`; `length` as for ICMP.
+    /// `ICMPv6`; `length` and `checksum` as for ICMP.
     Icmpv6 {
         icmp_type: u8,
         code: u8,
+        checksum: Option<u16>,
         length: u32,
         body: Icmpv6Body,
     },
@@ -489,6 +542,7 @@ pub enum LayerInfo {
         /// NS (AE) 0x100.
         flags: u16,
         window: u16,
+        checksum: u16,
         urgent: u16,
         options: Vec<TcpOption>,
         payload_len: u32,
@@ -498,14 +552,15 @@ pub enum LayerInfo {
         src_port: u16,
         dst_port: u16,
         length: u16,
+        checksum: u16,
         ip_len: u32,
     },
     /// The ports of a TCP/UDP header cut before its end (the next layer says why).
     Ports { src_port: u16, dst_port: u16 },
     /// VXLAN header; the inner Ethernet frame's layers follow.
     Vxlan { flags: u8, vni: u32 },
-    /// Bytes after the last header: `wire_len` of them were on the wire, `range` holds the
-    /// captured ones.
+    /// Bytes after the last header: `wire_len` of them were on the wire, the layer's `range`
+    /// holds the captured ones.
     Payload { wire_len: u32 },
     /// Bytes after the end of the IP datagram or 802.3 payload (Ethernet padding).
     Padding,
@@ -529,7 +584,8 @@ pub fn decode(link: LinkType, data: &[u8], wire_len: u32, opts: &DecodeOptions) 
     let mut w = Walker {
         data,
         opts,
-        layers: Vec::new(),
+        // Enough for a VXLAN frame with TCP inside (eight layers): one allocation.
+        layers: Vec::with_capacity(8),
         problem: None,
         depth: 0,
     };
@@ -540,7 +596,7 @@ pub fn decode(link: LinkType, data: &[u8], wire_len: u32, opts: &DecodeOptions) 
         LinkType::LinuxSll => w.sll(0, end, wire),
         LinkType::LinuxSll2 => w.sll2(0, end, wire),
         LinkType::RawIp | LinkType::Ipv4 | LinkType::Ipv6 => {
-            w.push("Raw IP", 0..0, Vec::new(), LayerInfo::RawIp);
+            w.push("Raw IP", 0..0, LayerInfo::RawIp);
             let version = match link {
                 LinkType::Ipv4 => Some(4),
                 LinkType::Ipv6 => Some(6),
@@ -548,15 +604,7 @@ pub fn decode(link: LinkType, data: &[u8], wire_len: u32, opts: &DecodeOptions) 
             };
             w.ip(0, end, wire, version);
         }
-        LinkType::Other(n) => {
-            w.invalid(
-                "link",
-                0,
-                end,
-                Invalid::LinkType { link_type: n },
-                format!("link type {n} is not decoded"),
-            );
-        }
+        LinkType::Other(n) => w.invalid("link", 0, end, Invalid::LinkType { link_type: n }),
     }
     Decoded {
         layers: w.layers,
@@ -587,26 +635,20 @@ impl<'a> Walker<'a> {
             .unwrap_or_default()
     }
 
-    fn push(
-        &mut self,
-        name: &'static str,
-        range: Range<usize>,
-        fields: Vec<(String, String)>,
-        info: LayerInfo,
-    ) {
+    fn push(&mut self, name: &'static str, range: Range<usize>, info: LayerInfo) {
         let end = range.end.min(self.data.len());
         let start = range.start.min(end);
         self.layers.push(Layer {
             name,
             range: start..end,
-            fields,
             info,
         });
     }
 
-    fn set_problem(&mut self, p: String) {
+    /// Records the first problem of the frame (formatted only when it is the first).
+    fn set_problem(&mut self, p: std::fmt::Arguments<'_>) {
         if self.problem.is_none() {
-            self.problem = Some(p);
+            self.problem = Some(p.to_string());
         }
     }
 
@@ -615,17 +657,12 @@ impl<'a> Walker<'a> {
         let available = end
             .saturating_sub(off)
             .min(self.data.len().saturating_sub(off));
-        self.set_problem(format!(
+        self.set_problem(format_args!(
             "truncated in {protocol} header ({available} of {needed} bytes captured)"
         ));
         self.push(
             "Truncated",
             off..end,
-            vec![
-                ("protocol".into(), protocol.into()),
-                ("needed".into(), needed.to_string()),
-                ("captured".into(), available.to_string()),
-            ],
             LayerInfo::Truncated {
                 protocol,
                 needed: sat32(needed),
@@ -636,24 +673,13 @@ impl<'a> Walker<'a> {
 
     /// A header at `off` that cannot be decoded; the rest of the unit (up to `end`) is the
     /// layer's range.
-    fn invalid(
-        &mut self,
-        protocol: &'static str,
-        off: usize,
-        end: usize,
-        invalid: Invalid,
-        problem: String,
-    ) {
+    fn invalid(&mut self, protocol: &'static str, off: usize, end: usize, invalid: Invalid) {
         self.push(
             "Invalid",
             off..end,
-            vec![
-                ("protocol".into(), protocol.into()),
-                ("problem".into(), problem.clone()),
-            ],
             LayerInfo::Invalid { protocol, invalid },
         );
-        self.set_problem(problem);
+        self.set_problem(format_args!("{invalid}"));
     }
 
     /// The rest of a unit as an undecoded payload.
@@ -665,10 +691,6 @@ impl<'a> Walker<'a> {
         self.push(
             "Payload",
             off..end,
-            vec![
-                ("length".into(), wire.to_string()),
-                ("captured".into(), captured.to_string()),
-            ],
             LayerInfo::Payload {
                 wire_len: sat32(wire),
             },
@@ -679,12 +701,7 @@ impl<'a> Walker<'a> {
     fn padding(&mut self, off: usize, end: usize) {
         let end = end.min(self.data.len());
         if off < end {
-            self.push(
-                "Padding",
-                off..end,
-                vec![("length".into(), (end - off).to_string())],
-                LayerInfo::Padding,
-            );
+            self.push("Padding", off..end, LayerInfo::Padding);
         }
     }
 }
@@ -716,10 +733,4 @@ fn ip6_at(s: &[u8], i: usize) -> Option<Ipv6Addr> {
 fn ip4_at(s: &[u8], i: usize) -> Option<Ipv4Addr> {
     let b: [u8; 4] = s.get(i..i.checked_add(4)?)?.try_into().ok()?;
     Some(Ipv4Addr::from(b))
-}
-
-/// A field pair (by value: the callers pass temporaries).
-#[allow(clippy::needless_pass_by_value)]
-fn kv(k: &str, v: impl ToString) -> (String, String) {
-    (k.to_string(), v.to_string())
 }

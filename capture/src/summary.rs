@@ -17,6 +17,8 @@ use crate::decode::{
     Decoded, HwAddr, IcmpBody, Icmpv6Body, Invalid, Ipv6Ext, Layer, LayerInfo, QuotedIp,
 };
 
+use addr::{dec, dec_pad, hex, write_hw, write_ip, write_ipv4, write_ipv6, write_mac, Ip, Ip6};
+
 mod addr;
 
 /// A capture timestamp (seconds since the epoch, UTC).
@@ -29,9 +31,27 @@ pub struct Timestamp {
 impl Timestamp {
     /// `HH:MM:SS.ffffff` in UTC, microseconds (truncated), as tcpdump prints it.
     pub fn time_of_day(&self) -> String {
-        let s = self.secs.rem_euclid(86_400);
+        let mut out = String::with_capacity(15);
+        self.write_time_of_day(&mut out);
+        out
+    }
+
+    /// [`Timestamp::time_of_day`], appended to `out`.
+    fn write_time_of_day(&self, out: &mut String) {
+        let s = self.secs.rem_euclid(86_400).unsigned_abs();
         let us = (self.nanos / 1000).min(999_999);
-        format!("{:02}:{:02}:{:02}.{us:06}", s / 3600, s / 60 % 60, s % 60)
+        // Two digits of a number below 100.
+        let two = |out: &mut String, n: u64| {
+            out.push(char::from(b'0' + (n / 10 % 10) as u8));
+            out.push(char::from(b'0' + (n % 10) as u8));
+        };
+        two(out, s / 3600);
+        out.push(':');
+        two(out, s / 60 % 60);
+        out.push(':');
+        two(out, s % 60);
+        out.push('.');
+        dec_pad(out, us, 6);
     }
 }
 
@@ -40,43 +60,62 @@ impl Timestamp {
 /// link-layer header first as `tcpdump -e` prints it. A VXLAN packet's inner frame follows on
 /// a new line (without a timestamp), as tcpdump prints it.
 pub fn summary(d: &Decoded, ts: Option<Timestamp>, link_level: bool) -> String {
-    if let Some(bad) = invalid_header(d) {
-        return bad;
+    let mut out = String::with_capacity(128);
+    summary_into(&mut out, d, ts, link_level);
+    out
+}
+
+/// [`summary`], appended to `out` (no newline at the end), so that one buffer can serve
+/// many packets.
+pub fn summary_into(out: &mut String, d: &Decoded, ts: Option<Timestamp>, link_level: bool) {
+    if invalid_header(out, d) {
+        return;
     }
+    let start = out.len();
     let mut r = Render {
-        out: String::new(),
+        out,
         layers: &d.layers,
         pos: 0,
         e: link_level,
         fragmented: false,
     };
     if let Some(ts) = ts {
-        r.out.push_str(&ts.time_of_day());
+        ts.write_time_of_day(r.out);
         r.out.push(' ');
     }
     r.frame();
-    let mut out = r.out;
-    out.truncate(out.trim_end().len());
-    out
+    let kept = out.get(start..).map_or(0, |s| s.trim_end().len());
+    out.truncate(start + kept);
 }
 
-/// tcpdump's check of the record header: no timestamp, nothing decoded.
-fn invalid_header(d: &Decoded) -> Option<String> {
-    let mut problems = Vec::new();
-    if d.caplen == 0 {
-        problems.push("caplen==0".to_string());
+/// tcpdump's check of the record header: no timestamp, nothing decoded. Writes the
+/// complaint and says so when the header is bad.
+fn invalid_header(out: &mut String, d: &Decoded) -> bool {
+    let (caplen, len) = (d.caplen, d.wire_len);
+    if caplen != 0 && len != 0 && len >= caplen {
+        return false;
     }
-    if d.wire_len == 0 {
-        problems.push("len==0".to_string());
-    } else if d.wire_len < d.caplen {
-        problems.push(format!("len({}) < caplen({})", d.wire_len, d.caplen));
+    out.push_str("[Invalid header: ");
+    if caplen == 0 {
+        // (`len < caplen` cannot hold then.)
+        out.push_str(if len == 0 { "caplen==0, " } else { "caplen==0" });
     }
-    (!problems.is_empty()).then(|| format!("[Invalid header: {}]", problems.join(", ")))
+    if len == 0 {
+        out.push_str("len==0");
+    } else if len < caplen {
+        out.push_str("len(");
+        dec(out, len);
+        out.push_str(") < caplen(");
+        dec(out, caplen);
+        out.push(')');
+    }
+    out.push(']');
+    true
 }
 
 /// Renders layers in order; each method consumes the layers it prints.
-struct Render<'d> {
-    out: String,
+struct Render<'d, 'o> {
+    out: &'o mut String,
     layers: &'d [Layer],
     pos: usize,
     /// tcpdump's `-e`.
@@ -92,7 +131,44 @@ macro_rules! w {
     }};
 }
 
-impl<'d> Render<'d> {
+impl<'d> Render<'d, '_> {
+    fn s(&mut self, text: &str) {
+        self.out.push_str(text);
+    }
+
+    /// A decimal number.
+    fn n(&mut self, n: impl Into<u64>) {
+        dec(self.out, n);
+    }
+
+    /// An IP address as tcpdump prints it.
+    fn ip(&mut self, a: &IpAddr) {
+        write_ip(self.out, a);
+    }
+
+    /// `", length N"`.
+    fn length(&mut self, n: impl Into<u64>) {
+        self.out.push_str(", length ");
+        dec(self.out, n);
+    }
+
+    /// "ethertype IPv4 (0x0800)".
+    fn ethertype(&mut self, t: u16) {
+        self.out.push_str("ethertype ");
+        self.out.push_str(names::ethertype_or_unknown(t));
+        self.out.push_str(" (0x");
+        hex(self.out, t, 4);
+        self.out.push(')');
+    }
+
+    /// `"src > dst: "`.
+    fn addrs(&mut self, src: &IpAddr, dst: &IpAddr) {
+        self.ip(src);
+        self.s(" > ");
+        self.ip(dst);
+        self.s(": ");
+    }
+
     fn peek(&self) -> Option<&'d Layer> {
         self.layers.get(self.pos)
     }
@@ -145,61 +221,71 @@ impl<'d> Render<'d> {
         self.bump();
         // The tags and the final type.
         let rest = self.layers.get(self.pos..).unwrap_or_default();
-        let tags: Vec<(u16, u8, bool, u16, u16)> = rest
+        let ntags = rest
             .iter()
-            .map_while(|l| match l.info {
-                LayerInfo::Vlan {
-                    tpid,
-                    pcp,
-                    dei,
-                    vid,
-                    ether_type,
-                } => Some((tpid, pcp, dei, vid, ether_type)),
-                _ => None,
-            })
-            .collect();
-        let t = tags.last().map_or(ether_type, |tag| tag.4);
-        let after = rest.get(tags.len()).map(|l| &l.info);
+            .take_while(|l| matches!(l.info, LayerInfo::Vlan { .. }))
+            .count();
+        let tags = rest.get(..ntags).unwrap_or_default();
+        let t = match tags.last().map(|l| &l.info) {
+            Some(&LayerInfo::Vlan { ether_type, .. }) => ether_type,
+            _ => ether_type,
+        };
+        let after = rest.get(ntags).map(|l| &l.info);
         // Without -e tcpdump prints the link header only when it cannot decode the payload.
         let decoded = matches!(t, 0x0800 | 0x86dd | 0x0806 | 0x8035)
             && !matches!(after, Some(LayerInfo::Payload { .. }) | None);
         if !self.e && decoded {
-            self.pos += tags.len();
+            self.pos += ntags;
             self.network(Some(t));
             return;
         }
-        w!(self, "{src} > {dst}, ");
+        write_mac(self.out, src);
+        self.s(" > ");
+        write_mac(self.out, dst);
+        self.s(", ");
         let mut printed_len = false;
-        for &(tpid, pcp, dei, vid, _) in &tags {
+        for tag in tags {
+            let LayerInfo::Vlan {
+                tpid,
+                pcp,
+                dei,
+                vid,
+                ..
+            } = tag.info
+            else {
+                continue;
+            };
             self.bump();
-            w!(self, "{}", ethertype_text(tpid));
+            self.ethertype(tpid);
             if printed_len {
-                self.out.push_str(", ");
+                self.s(", ");
             } else {
-                w!(self, ", length {frame_len}: ");
+                self.length(frame_len);
+                self.s(": ");
                 printed_len = true;
             }
-            w!(
-                self,
-                "vlan {vid}, p {pcp}{}, ",
-                if dei { ", DEI" } else { "" }
-            );
+            self.s("vlan ");
+            self.n(vid);
+            self.s(", p ");
+            self.n(pcp);
+            self.s(if dei { ", DEI, " } else { ", " });
         }
         if t <= 1500 {
-            self.out.push_str("802.3");
+            self.s("802.3");
             if !printed_len {
-                let avail =
-                    frame_len.saturating_sub(14 + 4 * u32::try_from(tags.len()).unwrap_or(0));
+                let avail = frame_len.saturating_sub(14 + 4 * u32::try_from(ntags).unwrap_or(0));
                 // The length field, unless the wire carried less.
-                w!(self, ", length {}: ", u32::from(t).min(avail));
+                self.length(u32::from(t).min(avail));
+                self.s(": ");
             }
             self.llc();
         } else {
-            w!(self, "{}", ethertype_text(t));
+            self.ethertype(t);
             if printed_len {
-                self.out.push_str(", ");
+                self.s(", ");
             } else {
-                w!(self, ", length {frame_len}: ");
+                self.length(frame_len);
+                self.s(": ");
             }
             self.network(Some(t));
         }
@@ -280,15 +366,17 @@ impl<'d> Render<'d> {
                 w!(self, "ifindex {i} ");
             }
             if addr.0.len() == 6 {
-                w!(self, "{addr} ");
+                write_hw(self.out, addr);
+                self.s(" ");
             }
             match protocol {
-                p if *p > 1500 => w!(self, "{}", ethertype_text(*p)),
+                p if *p > 1500 => self.ethertype(*p),
                 1 => self.out.push_str("802.3"),
                 4 => self.out.push_str("802.2"),
                 p => w!(self, "ethertype Unknown (0x{p:04x})"),
             }
-            w!(self, ", length {frame_len}: ");
+            self.length(*frame_len);
+            self.s(": ");
         }
         match self.peek_info() {
             Some(LayerInfo::Llc { .. }) => self.llc(),
@@ -317,12 +405,13 @@ impl<'d> Render<'d> {
         match self.peek_info() {
             Some(LayerInfo::Truncated { protocol, .. }) => {
                 self.bump();
-                w!(self, " [|{protocol}]");
+                self.truncation_mark(protocol);
             }
             Some(LayerInfo::Payload { wire_len }) => {
                 self.bump();
                 if let Some(name) = name {
-                    w!(self, "{name}, length {wire_len}");
+                    self.s(name);
+                    self.length(*wire_len);
                 }
             }
             _ => {}
@@ -404,20 +493,49 @@ impl<'d> Render<'d> {
             w!(self, " (len {proto_len}), length {length}");
             return;
         }
-        let ip = |h: &HwAddr| h.ipv4().map_or_else(|| h.to_string(), |a| a.to_string());
+        let out = &mut *self.out;
+        let ip = |out: &mut String, h: &HwAddr| addr::write_proto(out, h);
+        let hw = |out: &mut String, h: &HwAddr| write_hw(out, h);
         match op {
             1 => {
-                w!(self, "Request who-has {}", ip(target_proto));
+                out.push_str("Request who-has ");
+                ip(out, target_proto);
                 if target_hw.0.iter().any(|&b| b != 0) {
-                    w!(self, " ({target_hw})");
+                    out.push_str(" (");
+                    hw(out, target_hw);
+                    out.push(')');
                 }
-                w!(self, " tell {}", ip(sender_proto));
+                out.push_str(" tell ");
+                ip(out, sender_proto);
             }
-            2 => w!(self, "Reply {} is-at {sender_hw}", ip(sender_proto)),
-            3 => w!(self, "Reverse Request who-is {target_hw} tell {sender_hw}"),
-            4 => w!(self, "Reverse Reply {target_hw} at {}", ip(target_proto)),
-            8 => w!(self, "Inverse Request who-is {target_hw} tell {sender_hw}"),
-            9 => w!(self, "Inverse Reply {sender_hw} at {}", ip(sender_proto)),
+            2 => {
+                out.push_str("Reply ");
+                ip(out, sender_proto);
+                out.push_str(" is-at ");
+                hw(out, sender_hw);
+            }
+            3 | 8 => {
+                out.push_str(if *op == 3 {
+                    "Reverse Request who-is "
+                } else {
+                    "Inverse Request who-is "
+                });
+                hw(out, target_hw);
+                out.push_str(" tell ");
+                hw(out, sender_hw);
+            }
+            4 => {
+                out.push_str("Reverse Reply ");
+                hw(out, target_hw);
+                out.push_str(" at ");
+                ip(out, target_proto);
+            }
+            9 => {
+                out.push_str("Inverse Reply ");
+                hw(out, sender_hw);
+                out.push_str(" at ");
+                ip(out, sender_proto);
+            }
             op => {
                 // tcpdump follows with a hex dump.
                 match names::arp_op(*op) {
@@ -427,7 +545,7 @@ impl<'d> Render<'d> {
                 return;
             }
         }
-        w!(self, ", length {length}");
+        self.length(*length);
     }
 
     /// tcpdump's `atmarp_print`.
@@ -460,44 +578,54 @@ impl<'d> Render<'d> {
             w!(self, " (len {spln}/{tpln}), length {length}");
             return;
         }
-        let atm = |number: &HwAddr, sub: &HwAddr| {
+        let out = &mut *self.out;
+        let atm = |out: &mut String, number: &HwAddr, sub: &HwAddr| {
             if number.0.is_empty() {
-                "<No address>".to_string()
-            } else if sub.0.is_empty() {
-                number.to_string()
+                out.push_str("<No address>");
             } else {
-                format!("{number},{sub}")
+                write_hw(out, number);
+                if !sub.0.is_empty() {
+                    out.push(',');
+                    write_hw(out, sub);
+                }
             }
         };
-        let ip = |h: &HwAddr| h.ipv4().map_or_else(|| h.to_string(), |a| a.to_string());
+        let ip = |out: &mut String, h: &HwAddr| addr::write_proto(out, h);
         match op {
             1 => {
-                w!(self, "Request who-has {}", ip(target_proto));
+                out.push_str("Request who-has ");
+                ip(out, target_proto);
                 if !target_atm.0.is_empty() {
-                    w!(self, " ({})", atm(target_atm, target_sub));
+                    out.push_str(" (");
+                    atm(out, target_atm, target_sub);
+                    out.push(')');
                 }
-                w!(self, " tell {}", ip(sender_proto));
+                out.push_str(" tell ");
+                ip(out, sender_proto);
             }
-            2 => w!(
-                self,
-                "Reply {} is-at {}",
-                ip(sender_proto),
-                atm(sender_atm, sender_sub)
-            ),
-            8 => w!(
-                self,
-                "Inverse Request who-is {} tell {}",
-                atm(target_atm, target_sub),
-                atm(sender_atm, sender_sub)
-            ),
+            2 => {
+                out.push_str("Reply ");
+                ip(out, sender_proto);
+                out.push_str(" is-at ");
+                atm(out, sender_atm, sender_sub);
+            }
+            8 => {
+                out.push_str("Inverse Request who-is ");
+                atm(out, target_atm, target_sub);
+                out.push_str(" tell ");
+                atm(out, sender_atm, sender_sub);
+            }
             // (sic: tcpdump prints no space before "at")
-            9 => w!(
-                self,
-                "Inverse Reply {}at {}",
-                atm(sender_atm, sender_sub),
-                ip(sender_proto)
-            ),
-            10 => w!(self, "NACK Reply for {}", ip(sender_proto)),
+            9 => {
+                out.push_str("Inverse Reply ");
+                atm(out, sender_atm, sender_sub);
+                out.push_str("at ");
+                ip(out, sender_proto);
+            }
+            10 => {
+                out.push_str("NACK Reply for ");
+                ip(out, sender_proto);
+            }
             op => {
                 match names::arp_op(*op) {
                     Some(n) => w!(self, "{n} "),
@@ -506,7 +634,7 @@ impl<'d> Render<'d> {
                 return;
             }
         }
-        w!(self, ", length {length}");
+        self.length(*length);
     }
 
     fn ipv4(&mut self) {
@@ -538,7 +666,11 @@ impl<'d> Render<'d> {
         }
         self.fragmented = more_fragments || fragment_offset != 0;
         if fragment_offset != 0 {
-            w!(self, "{src} > {dst}: ip-proto-{protocol}");
+            write_ipv4(self.out, src);
+            self.s(" > ");
+            write_ipv4(self.out, dst);
+            self.s(": ip-proto-");
+            self.n(protocol);
             self.skip_datagram();
             return;
         }
@@ -567,7 +699,7 @@ impl<'d> Render<'d> {
         let (s, d) = (IpAddr::V6(src), IpAddr::V6(dst));
         let mut addrs_printed = false;
         if next_header != 6 && next_header != 17 {
-            w!(self, "{} > {}: ", addr::ipv6(&src), addr::ipv6(&dst));
+            self.addrs(&s, &d);
             addrs_printed = true;
         }
         let mut remaining = u32::from(payload_len);
@@ -603,7 +735,8 @@ impl<'d> Render<'d> {
                     }
                     w!(self, ", segleft={segments_left}");
                     for (i, a) in addresses.iter().enumerate() {
-                        w!(self, ", [{i}]{}", addr::ipv6(a));
+                        w!(self, ", [{i}]");
+                        write_ipv6(self.out, a);
                     }
                     self.out.push_str(") ");
                 }
@@ -624,15 +757,16 @@ impl<'d> Render<'d> {
     /// The upper layer of an IP datagram. `addrs_printed`: the addresses are already out
     /// (IPv6 with extension headers), TCP/UDP print ports only.
     fn upper(&mut self, src: IpAddr, dst: IpAddr, protocol: u8, addrs_printed: bool) {
-        let (s, d) = (addr::ip(&src), addr::ip(&dst));
         let addrs = |r: &mut Self| {
             if !addrs_printed {
-                w!(r, "{s} > {d}: ");
+                r.addrs(&src, &dst);
             }
         };
         let Some(layer) = self.peek() else {
             addrs(self);
-            w!(self, " ip-proto-{protocol} 0");
+            self.s(" ip-proto-");
+            self.n(protocol);
+            self.s(" 0");
             return;
         };
         match &layer.info {
@@ -644,10 +778,19 @@ impl<'d> Render<'d> {
             }
             | LayerInfo::Ports { src_port, dst_port } => {
                 if addrs_printed {
-                    w!(self, "{src_port} > {dst_port}: ");
+                    self.n(*src_port);
+                    self.s(" > ");
+                    self.n(*dst_port);
                 } else {
-                    w!(self, "{s}.{src_port} > {d}.{dst_port}: ");
+                    self.ip(&src);
+                    self.s(".");
+                    self.n(*src_port);
+                    self.s(" > ");
+                    self.ip(&dst);
+                    self.s(".");
+                    self.n(*dst_port);
                 }
+                self.s(": ");
                 match &layer.info {
                     LayerInfo::Tcp { .. } => self.tcp(),
                     LayerInfo::Udp { .. } => self.udp(),
@@ -663,7 +806,10 @@ impl<'d> Render<'d> {
                 ..
             } => {
                 self.bump();
-                w!(self, "{s} > {d}: [|{p}]");
+                self.addrs(&src, &dst);
+                self.s("[|");
+                self.s(p);
+                self.s("]");
             }
             LayerInfo::Icmp { .. } => {
                 addrs(self);
@@ -686,18 +832,29 @@ impl<'d> Render<'d> {
             LayerInfo::Truncated { protocol: p, .. } => {
                 self.bump();
                 addrs(self);
-                w!(self, " [|{p}]");
+                self.truncation_mark(p);
             }
             LayerInfo::Payload { wire_len } => {
                 self.bump();
                 addrs(self);
-                w!(self, " ip-proto-{protocol} {wire_len}");
+                self.s(" ip-proto-");
+                self.n(protocol);
+                self.s(" ");
+                self.n(*wire_len);
             }
             _ => {
                 addrs(self);
-                w!(self, " ip-proto-{protocol}");
+                self.s(" ip-proto-");
+                self.n(protocol);
             }
         }
+    }
+
+    /// `" [|protocol]"`.
+    fn truncation_mark(&mut self, protocol: &str) {
+        self.s(" [|");
+        self.s(protocol);
+        self.s("]");
     }
 
     /// Consume the rest of a datagram (after tcpdump stopped printing it).
@@ -725,26 +882,39 @@ impl<'d> Render<'d> {
             return;
         };
         self.bump();
-        w!(self, "Flags [{}]", tcp_flags(*flags));
+        self.s("Flags [");
+        tcp_flags(self.out, *flags);
+        self.s("]");
         let len = *payload_len;
         if len > 0 || flags & 0x07 != 0 {
-            w!(self, ", seq {seq}");
+            self.s(", seq ");
+            self.n(*seq);
             if len > 0 {
-                w!(self, ":{}", seq.wrapping_add(len));
+                self.s(":");
+                self.n(seq.wrapping_add(len));
             }
         }
         if flags & 0x10 != 0 {
-            w!(self, ", ack {ack}");
+            self.s(", ack ");
+            self.n(*ack);
         }
-        w!(self, ", win {window}");
+        self.s(", win ");
+        self.n(*window);
         if flags & 0x20 != 0 {
-            w!(self, ", urg {urgent}");
+            self.s(", urg ");
+            self.n(*urgent);
         }
         if !options.is_empty() {
-            let opts: Vec<String> = options.iter().map(ToString::to_string).collect();
-            w!(self, ", options [{}]", opts.join(","));
+            self.s(", options [");
+            for (i, o) in options.iter().enumerate() {
+                if i > 0 {
+                    self.s(",");
+                }
+                w!(self, "{o}");
+            }
+            self.s("]");
         }
-        w!(self, ", length {len}");
+        self.length(len);
         self.skip_datagram();
     }
 
@@ -754,7 +924,8 @@ impl<'d> Render<'d> {
         };
         self.bump();
         if ip_len < 8 {
-            w!(self, "truncated-udp {ip_len}");
+            self.s("truncated-udp ");
+            self.n(ip_len);
             self.skip_datagram();
             return;
         }
@@ -763,7 +934,8 @@ impl<'d> Render<'d> {
             ulen = ip_len;
         }
         if ulen < 8 {
-            w!(self, "truncated-udplength {ulen}");
+            self.s("truncated-udplength ");
+            self.n(ulen);
             self.skip_datagram();
             return;
         }
@@ -771,22 +943,30 @@ impl<'d> Render<'d> {
         let len = (ip_len - 8).min(ulen);
         if let Some(&LayerInfo::Vxlan { flags, vni }) = self.peek_info() {
             self.bump();
-            w!(
-                self,
-                "VXLAN, flags [{}] (0x{flags:02x}), vni {vni}\n",
-                if flags & 0x08 != 0 { "I" } else { "." }
-            );
+            self.s(if flags & 0x08 != 0 {
+                "VXLAN, flags [I] (0x"
+            } else {
+                "VXLAN, flags [.] (0x"
+            });
+            hex(self.out, flags, 2);
+            self.s("), vni ");
+            self.n(vni);
+            self.s("\n");
             self.frame();
             return;
         }
         if ulen > len && !self.fragmented {
-            w!(self, "UDP, bad length {ulen} > {len}");
+            self.s("UDP, bad length ");
+            self.n(ulen);
+            self.s(" > ");
+            self.n(len);
         } else {
-            w!(self, "UDP, length {ulen}");
+            self.s("UDP");
+            self.length(ulen);
         }
         if let Some(LayerInfo::Truncated { protocol, .. }) = self.peek_info() {
             self.bump();
-            w!(self, " [|{protocol}]");
+            self.truncation_mark(protocol);
         }
         self.skip_datagram();
     }
@@ -797,6 +977,7 @@ impl<'d> Render<'d> {
             code,
             length,
             body,
+            ..
         }) = self.peek_info()
         else {
             return;
@@ -807,26 +988,28 @@ impl<'d> Render<'d> {
             self.skip_datagram();
             return;
         }
-        let quoted_dst =
-            |q: Option<QuotedIp>| q.map_or_else(|| "?".to_string(), |q| addr::ip(&q.dst));
         self.out.push_str("ICMP ");
         match (icmp_type, body) {
-            (0, IcmpBody::Echo { id, seq }) => w!(self, "echo reply, id {id}, seq {seq}"),
-            (8, IcmpBody::Echo { id, seq }) => w!(self, "echo request, id {id}, seq {seq}"),
+            (0 | 8, IcmpBody::Echo { id, seq }) => {
+                self.s(if icmp_type == 0 {
+                    "echo reply, id "
+                } else {
+                    "echo request, id "
+                });
+                self.n(id);
+                self.s(", seq ");
+                self.n(seq);
+            }
             (
                 3,
                 IcmpBody::Unreachable {
                     next_hop_mtu,
                     quoted,
                 },
-            ) => {
-                let dst = quoted_dst(quoted);
-                self.out
-                    .push_str(&unreachable_text(code, &dst, quoted, next_hop_mtu));
-            }
+            ) => unreachable_text(self.out, code, quoted, next_hop_mtu),
             (4, _) => self.out.push_str("source quench"),
             (5, IcmpBody::Redirect { gateway, quoted }) => {
-                let dst = quoted_dst(quoted);
+                let dst = QuotedDst(quoted);
                 match code {
                     0 => w!(self, "redirect {dst} to net {gateway}"),
                     1 => w!(self, "redirect {dst} to host {gateway}"),
@@ -859,7 +1042,7 @@ impl<'d> Render<'d> {
             }
             (t, _) => w!(self, "type-#{t}"),
         }
-        w!(self, ", length {length}");
+        self.length(length);
         self.skip_datagram();
     }
 
@@ -869,6 +1052,7 @@ impl<'d> Render<'d> {
             code,
             length,
             body,
+            ..
         }) = self.peek_info()
         else {
             return;
@@ -884,26 +1068,30 @@ impl<'d> Render<'d> {
             Some(n) => self.out.push_str(n),
             None => w!(self, "unknown icmp6 type ({icmp_type})"),
         }
-        let quoted_dst =
-            |q: Option<QuotedIp>| q.map_or_else(|| "?".to_string(), |q| addr::ip(&q.dst));
+        let quoted_dst = QuotedDst;
         match body {
-            Icmpv6Body::Echo { id, seq } => w!(self, ", id {id}, seq {seq}"),
+            Icmpv6Body::Echo { id, seq } => {
+                self.s(", id ");
+                self.n(id);
+                self.s(", seq ");
+                self.n(seq);
+            }
             Icmpv6Body::NeighborSolicitation { target } => {
-                w!(self, ", who has {}", addr::ipv6(&target));
+                self.s(", who has ");
+                write_ipv6(self.out, &target);
             }
             Icmpv6Body::NeighborAdvertisement { target, .. } => {
-                w!(self, ", tgt is {}", addr::ipv6(&target));
+                self.s(", tgt is ");
+                write_ipv6(self.out, &target);
             }
             Icmpv6Body::Redirect {
                 target,
                 destination,
             } => {
-                w!(
-                    self,
-                    ", {} to {}",
-                    addr::ipv6(&target),
-                    addr::ipv6(&destination)
-                );
+                self.s(", ");
+                write_ipv6(self.out, &target);
+                self.s(" to ");
+                write_ipv6(self.out, &destination);
             }
             Icmpv6Body::MldQuery {
                 max_response,
@@ -911,13 +1099,9 @@ impl<'d> Render<'d> {
                 sources,
             } => {
                 if length == 24 {
-                    w!(
-                        self,
-                        " max resp delay: {max_response} addr: {}",
-                        addr::ipv6(&group)
-                    );
+                    w!(self, " max resp delay: {max_response} addr: {}", Ip6(group));
                 } else if length >= 28 {
-                    w!(self, " v2 [gaddr {}", addr::ipv6(&group));
+                    w!(self, " v2 [gaddr {}", Ip6(group));
                     match sources {
                         Some(n) if n > 0 => w!(self, ", {n} source(s)]"),
                         _ => self.out.push(']'),
@@ -930,11 +1114,7 @@ impl<'d> Render<'d> {
                 max_response,
                 group,
             } => {
-                w!(
-                    self,
-                    " max resp delay: {max_response} addr: {}",
-                    addr::ipv6(&group)
-                );
+                w!(self, " max resp delay: {max_response} addr: {}", Ip6(group));
             }
             Icmpv6Body::MldV2Report { records } => w!(self, ", {records} group record(s)"),
             Icmpv6Body::PacketTooBig { mtu, .. } => w!(self, ", mtu {mtu}"),
@@ -988,7 +1168,7 @@ impl<'d> Render<'d> {
             | Icmpv6Body::RouterAdvertisement { .. }
             | Icmpv6Body::Other { .. } => {}
         }
-        w!(self, ", length {length}");
+        self.length(length);
         self.skip_datagram();
     }
 
@@ -1036,13 +1216,8 @@ impl<'d> Render<'d> {
     }
 }
 
-/// "ethertype IPv4 (0x0800)".
-fn ethertype_text(t: u16) -> String {
-    format!("ethertype {} (0x{t:04x})", names::ethertype_or_unknown(t))
-}
-
 /// tcpdump's TCP flag letters, "none" when no flag is set.
-fn tcp_flags(flags: u16) -> String {
+fn tcp_flags(out: &mut String, flags: u16) {
     const LETTERS: [(u16, char); 8] = [
         (0x01, 'F'),
         (0x02, 'S'),
@@ -1053,49 +1228,64 @@ fn tcp_flags(flags: u16) -> String {
         (0x40, 'E'),
         (0x80, 'W'),
     ];
-    let s: String = LETTERS
-        .iter()
-        .filter(|(bit, _)| flags & bit != 0)
-        .map(|(_, c)| *c)
-        .collect();
-    if s.is_empty() {
-        "none".to_string()
-    } else {
-        s
+    if flags.trailing_zeros() >= 8 {
+        out.push_str("none");
+        return;
+    }
+    for (bit, c) in LETTERS {
+        if flags & bit != 0 {
+            out.push(c);
+        }
+    }
+}
+
+/// The destination of the datagram quoted in an ICMP error, "?" when there is none.
+#[derive(Clone, Copy)]
+struct QuotedDst(Option<QuotedIp>);
+
+impl std::fmt::Display for QuotedDst {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(q) => std::fmt::Display::fmt(&Ip(q.dst), f),
+            None => f.write_str("?"),
+        }
     }
 }
 
 /// tcpdump's text for ICMP destination unreachable codes.
-fn unreachable_text(code: u8, dst: &str, quoted: Option<QuotedIp>, mtu: u16) -> String {
-    match code {
-        0 => format!("net {dst} unreachable"),
-        1 => format!("host {dst} unreachable"),
-        2 => format!(
+fn unreachable_text(out: &mut String, code: u8, quoted: Option<QuotedIp>, mtu: u16) {
+    let dst = QuotedDst(quoted);
+    let _ = match code {
+        0 => write!(out, "net {dst} unreachable"),
+        1 => write!(out, "host {dst} unreachable"),
+        2 => write!(
+            out,
             "{dst} protocol {} unreachable",
             quoted.map_or(0, |q| q.protocol)
         ),
         3 => match quoted.map(|q| (q.protocol, q.ports)) {
-            Some((6, Some((_, p)))) => format!("{dst} tcp port {p} unreachable"),
-            Some((17, Some((_, p)))) => format!("{dst} udp port {p} unreachable"),
-            Some((proto, ports)) => format!(
+            Some((6, Some((_, p)))) => write!(out, "{dst} tcp port {p} unreachable"),
+            Some((17, Some((_, p)))) => write!(out, "{dst} udp port {p} unreachable"),
+            Some((proto, ports)) => write!(
+                out,
                 "{dst} protocol {proto} port {} unreachable",
                 ports.map_or(0, |(_, p)| p)
             ),
-            None => format!("{dst} port unreachable"),
+            None => write!(out, "{dst} port unreachable"),
         },
-        4 if mtu != 0 => format!("{dst} unreachable - need to frag (mtu {mtu})"),
-        4 => format!("{dst} unreachable - need to frag"),
-        5 => format!("{dst} unreachable - source route failed"),
-        6 => format!("net {dst} unreachable - unknown"),
-        7 => format!("host {dst} unreachable - unknown"),
-        8 => format!("{dst} unreachable - source host isolated"),
-        9 => format!("net {dst} unreachable - admin prohibited"),
-        10 => format!("host {dst} unreachable - admin prohibited"),
-        11 => format!("net {dst} unreachable - tos prohibited"),
-        12 => format!("host {dst} unreachable - tos prohibited"),
-        13 => format!("host {dst} unreachable - admin prohibited filter"),
-        14 => format!("host {dst} unreachable - host precedence violation"),
-        15 => format!("host {dst} unreachable - precedence cutoff"),
-        c => format!("{dst} unreachable - #{c}"),
-    }
+        4 if mtu != 0 => write!(out, "{dst} unreachable - need to frag (mtu {mtu})"),
+        4 => write!(out, "{dst} unreachable - need to frag"),
+        5 => write!(out, "{dst} unreachable - source route failed"),
+        6 => write!(out, "net {dst} unreachable - unknown"),
+        7 => write!(out, "host {dst} unreachable - unknown"),
+        8 => write!(out, "{dst} unreachable - source host isolated"),
+        9 => write!(out, "net {dst} unreachable - admin prohibited"),
+        10 => write!(out, "host {dst} unreachable - admin prohibited"),
+        11 => write!(out, "net {dst} unreachable - tos prohibited"),
+        12 => write!(out, "host {dst} unreachable - tos prohibited"),
+        13 => write!(out, "host {dst} unreachable - admin prohibited filter"),
+        14 => write!(out, "host {dst} unreachable - host precedence violation"),
+        15 => write!(out, "host {dst} unreachable - precedence cutoff"),
+        c => write!(out, "{dst} unreachable - #{c}"),
+    };
 }

@@ -57,7 +57,7 @@ pub fn tree_lines(d: &Decoded, selected_layer: usize) -> Vec<Line<'static>> {
             format!("▾ {} [{}..{}]", l.name, l.range.start, l.range.end),
             style,
         )));
-        for (k, v) in &l.fields {
+        for (k, v) in l.fields() {
             out.push(Line::from(format!("    {k}: {v}")));
         }
     }

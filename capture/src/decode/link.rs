@@ -3,7 +3,7 @@
 
 use etherparse::{Ethernet2Slice, SingleVlanSlice};
 
-use super::{be16, be32, kv, names, sat32, HwAddr, LayerInfo, MacAddr, Snap, Walker};
+use super::{be16, be32, sat32, HwAddr, LayerInfo, MacAddr, Snap, Walker};
 
 /// Ethernet header length.
 const ETH_LEN: usize = 14;
@@ -20,16 +20,9 @@ impl Walker<'_> {
         let ether_type = eth.ether_type().0;
         let (src, dst) = (MacAddr(eth.source()), MacAddr(eth.destination()));
         let is_len = ether_type <= MAX_802_3_LEN;
-        let mut fields = vec![kv("destination", dst), kv("source", src)];
-        if is_len {
-            fields.push(kv("length", ether_type));
-        } else {
-            fields.push(kv("type", ethertype_label(ether_type)));
-        }
         self.push(
             if is_len { "802.3" } else { "Ethernet" },
             off..off + ETH_LEN,
-            fields,
             LayerInfo::Ethernet {
                 src,
                 dst,
@@ -67,16 +60,9 @@ impl Walker<'_> {
                         0x9100 => "802.1Q-9100",
                         _ => "802.1Q-9200",
                     };
-                    let mut fields = vec![kv("vlan", vid), kv("priority", pcp), kv("dei", dei)];
-                    if inner <= MAX_802_3_LEN {
-                        fields.push(kv("length", inner));
-                    } else {
-                        fields.push(kv("type", ethertype_label(inner)));
-                    }
                     self.push(
                         name,
                         off..off + 4,
-                        fields,
                         LayerInfo::Vlan {
                             tpid: et,
                             pcp,
@@ -137,31 +123,9 @@ impl Walker<'_> {
             });
             hlen = 8;
         }
-        let mut fields = vec![
-            kv(
-                "dsap",
-                format!("{} (0x{:02x})", names::llc_sap(dsap & !1), dsap & !1),
-            ),
-            kv(
-                "ssap",
-                format!("{} (0x{:02x})", names::llc_sap(ssap & !1), ssap & !1),
-            ),
-            kv("control", format!("0x{control:02x}")),
-        ];
-        if let Some(s) = snap {
-            fields.push(kv(
-                "oui",
-                format!("{} (0x{:06x})", names::oui(s.oui), s.oui),
-            ));
-            fields.push(kv(
-                "pid",
-                format!("{} (0x{:04x})", names::snap_pid(s.oui, s.pid), s.pid),
-            ));
-        }
         self.push(
             "LLC",
             off..off + hlen,
-            fields,
             LayerInfo::Llc {
                 length,
                 available: sat32(wire),
@@ -199,11 +163,9 @@ impl Walker<'_> {
                 .unwrap_or_default()
                 .to_vec(),
         );
-        let fields = sll_fields(packet_type, arphrd, &addr, protocol, None);
         self.push(
             "Linux SLL",
             off..off + LEN,
-            fields,
             LayerInfo::LinuxSll {
                 version: 1,
                 packet_type,
@@ -238,11 +200,9 @@ impl Walker<'_> {
                 .unwrap_or_default()
                 .to_vec(),
         );
-        let fields = sll_fields(packet_type, arphrd, &addr, protocol, Some(ifindex));
         self.push(
             "Linux SLL2",
             off..off + LEN,
-            fields,
             LayerInfo::LinuxSll {
                 version: 2,
                 packet_type,
@@ -267,36 +227,4 @@ impl Walker<'_> {
             _ => self.payload(off, end, wire),
         }
     }
-}
-
-fn sll_fields(
-    packet_type: u16,
-    arphrd: u16,
-    addr: &HwAddr,
-    protocol: u16,
-    ifindex: Option<u32>,
-) -> Vec<(String, String)> {
-    let mut f = vec![kv(
-        "packet type",
-        format!("{} ({packet_type})", names::sll_packet_type(packet_type)),
-    )];
-    if let Some(i) = ifindex {
-        f.push(kv("interface index", i));
-    }
-    f.push(kv("ARPHRD type", arphrd));
-    f.push(kv("address", addr));
-    f.push(kv(
-        "protocol",
-        if protocol > MAX_802_3_LEN {
-            ethertype_label(protocol)
-        } else {
-            format!("0x{protocol:04x}")
-        },
-    ));
-    f
-}
-
-/// "IPv4 (0x0800)".
-pub(super) fn ethertype_label(t: u16) -> String {
-    format!("{} (0x{t:04x})", names::ethertype_or_unknown(t))
 }

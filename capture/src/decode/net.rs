@@ -8,7 +8,7 @@ use etherparse::{
     TransportSlice,
 };
 
-use super::{be16, ip6_at, kv, names, sat32, HwAddr, Invalid, Ipv6Ext, LayerInfo, Walker};
+use super::{be16, ip6_at, sat32, HwAddr, Invalid, Ipv6Ext, LayerInfo, Walker};
 
 impl<'a> Walker<'a> {
     /// ARP (ethertype 0x0806) or RARP (0x8035), any hardware/protocol address lengths.
@@ -31,27 +31,6 @@ impl<'a> Walker<'a> {
         let sender_proto = HwAddr(a.sender_protocol_addr().to_vec());
         let target_hw = HwAddr(a.target_hw_addr().to_vec());
         let target_proto = HwAddr(a.target_protocol_addr().to_vec());
-        let proto_addr = |h: &HwAddr| h.ipv4().map_or_else(|| h.to_string(), |ip| ip.to_string());
-        let fields = vec![
-            kv(
-                "hardware type",
-                format!(
-                    "{} ({hw_type})",
-                    names::arp_hardware(hw_type).unwrap_or("Unknown")
-                ),
-            ),
-            kv("protocol type", super::link::ethertype_label(proto_type)),
-            kv("hardware size", a.hw_addr_size()),
-            kv("protocol size", a.proto_addr_size()),
-            kv(
-                "opcode",
-                format!("{} ({op})", names::arp_op(op).unwrap_or("Unknown")),
-            ),
-            kv("sender hardware address", &sender_hw),
-            kv("sender protocol address", proto_addr(&sender_proto)),
-            kv("target hardware address", &target_hw),
-            kv("target protocol address", proto_addr(&target_proto)),
-        ];
         let hlen = a.slice().len();
         let info = LayerInfo::Arp {
             hw_type,
@@ -65,7 +44,7 @@ impl<'a> Walker<'a> {
             target_proto,
             length: sat32(wire),
         };
-        self.push(name, off..off + hlen, fields, info);
+        self.push(name, off..off + hlen, info);
         self.padding(off + hlen, end);
     }
 
@@ -106,21 +85,6 @@ impl<'a> Walker<'a> {
         let mut next = || addrs.next().unwrap_or_default();
         let (sender_atm, sender_sub, sender_proto, target_atm, target_sub, target_proto) =
             (next(), next(), next(), next(), next(), next());
-        let proto_addr = |h: &HwAddr| h.ipv4().map_or_else(|| h.to_string(), |ip| ip.to_string());
-        let fields = vec![
-            kv("hardware type", "ATM (19)"),
-            kv("protocol type", super::link::ethertype_label(proto_type)),
-            kv(
-                "opcode",
-                format!("{} ({op})", names::arp_op(op).unwrap_or("Unknown")),
-            ),
-            kv("sender ATM number", &sender_atm),
-            kv("sender ATM subaddress", &sender_sub),
-            kv("sender protocol address", proto_addr(&sender_proto)),
-            kv("target ATM number", &target_atm),
-            kv("target ATM subaddress", &target_sub),
-            kv("target protocol address", proto_addr(&target_proto)),
-        ];
         let info = LayerInfo::AtmArp {
             proto_type,
             op,
@@ -132,7 +96,7 @@ impl<'a> Walker<'a> {
             target_proto,
             length: sat32(wire),
         };
-        self.push(name, off..off + total, fields, info);
+        self.push(name, off..off + total, info);
         self.padding(off + total, end);
     }
 
@@ -151,7 +115,6 @@ impl<'a> Walker<'a> {
             None => found == 4 || found == 6,
         };
         if !expected_ok {
-            let what = version.map_or_else(|| "4 or 6".to_string(), |v| v.to_string());
             self.invalid(
                 tag,
                 off,
@@ -160,7 +123,6 @@ impl<'a> Walker<'a> {
                     expected: version,
                     found,
                 },
-                format!("IP version {found}, expected {what}"),
             );
             return;
         }
@@ -175,13 +137,7 @@ impl<'a> Walker<'a> {
                 ihl,
             })) => {
                 let header_len = ihl * 4;
-                self.invalid(
-                    tag,
-                    off,
-                    end,
-                    Invalid::Ipv4HeaderLength { header_len },
-                    format!("IPv4 header length {header_len} is below 20"),
-                );
+                self.invalid(tag, off, end, Invalid::Ipv4HeaderLength { header_len });
                 return;
             }
             Err(LaxHeaderSliceError::Content(HeaderError::UnsupportedIpVersion {
@@ -195,7 +151,6 @@ impl<'a> Walker<'a> {
                         expected: version,
                         found: version_number,
                     },
-                    format!("IP version {version_number}"),
                 );
                 return;
             }
@@ -230,40 +185,6 @@ impl<'a> Walker<'a> {
         let fragment_offset = h.fragments_offset().value().saturating_mul(8);
         let protocol = h.protocol().0;
         let (src, dst) = (h.source_addr(), h.destination_addr());
-        let mut fields = vec![
-            kv("version", 4),
-            kv("header length", hlen),
-            kv(
-                "tos",
-                format!("0x{:02x}", (h.dcp().value() << 2) | h.ecn().value()),
-            ),
-            kv("total length", total),
-            kv(
-                "identification",
-                format!("0x{:04x} ({})", h.identification(), h.identification()),
-            ),
-            kv(
-                "flags",
-                match (h.dont_fragment(), h.more_fragments()) {
-                    (true, true) => "DF MF",
-                    (true, false) => "DF",
-                    (false, true) => "MF",
-                    (false, false) => "none",
-                },
-            ),
-            kv("fragment offset", fragment_offset),
-            kv("ttl", h.ttl()),
-            kv(
-                "protocol",
-                format!("{} ({protocol})", names::ip_protocol(protocol)),
-            ),
-            kv("checksum", format!("0x{:04x}", h.header_checksum())),
-            kv("source", src),
-            kv("destination", dst),
-        ];
-        if !h.options().is_empty() {
-            fields.push(kv("options", format!("{} bytes", h.options().len())));
-        }
         let info = LayerInfo::Ipv4 {
             src,
             dst,
@@ -279,16 +200,16 @@ impl<'a> Walker<'a> {
             checksum: h.header_checksum(),
             wire_len: sat32(wire),
         };
-        self.push("IPv4", off..off + hlen, fields, info);
+        self.push("IPv4", off..off + hlen, info);
         // The datagram's length as tcpdump takes it: the total length, unless the wire
         // carried less (then the wire), or unless it is below the header (then the wire).
         let datagram = if total > wire {
-            self.set_problem(format!(
+            self.set_problem(format_args!(
                 "IPv4 total length {total} exceeds the {wire} bytes on the wire"
             ));
             wire
         } else if total < hlen {
-            self.set_problem(format!(
+            self.set_problem(format_args!(
                 "IPv4 total length {total} is below the header length {hlen}"
             ));
             wire
@@ -304,15 +225,9 @@ impl<'a> Walker<'a> {
                 spi: auth.spi(),
                 seq: auth.sequence_number(),
             };
-            let fields = vec![
-                kv("next header", auth.next_header().0),
-                kv("spi", format!("0x{:08x}", auth.spi())),
-                kv("sequence", auth.sequence_number()),
-            ];
             self.push(
                 "IP Authentication",
                 l4_off..l4_off + len,
-                fields,
                 LayerInfo::Ipv6Ext {
                     next_header: auth.next_header().0,
                     len: u16::try_from(len).unwrap_or(u16::MAX),
@@ -345,19 +260,6 @@ impl<'a> Walker<'a> {
         let (src, dst) = (h.source_addr(), h.destination_addr());
         let payload_len = usize::from(h.payload_length());
         let next_header = h.next_header().0;
-        let fields = vec![
-            kv("version", 6),
-            kv("traffic class", format!("0x{:02x}", h.traffic_class())),
-            kv("flow label", format!("0x{:05x}", h.flow_label().value())),
-            kv("payload length", payload_len),
-            kv(
-                "next header",
-                format!("{} ({next_header})", names::ip_protocol(next_header)),
-            ),
-            kv("hop limit", h.hop_limit()),
-            kv("source", src),
-            kv("destination", dst),
-        ];
         let info = LayerInfo::Ipv6 {
             src,
             dst,
@@ -368,10 +270,10 @@ impl<'a> Walker<'a> {
             hop_limit: h.hop_limit(),
             wire_len: sat32(wire),
         };
-        self.push("IPv6", off..off + HLEN, fields, info);
+        self.push("IPv6", off..off + HLEN, info);
         let on_wire = wire.saturating_sub(HLEN);
         if payload_len > on_wire {
-            self.set_problem(format!(
+            self.set_problem(format_args!(
                 "IPv6 payload length {payload_len} exceeds the {on_wire} bytes on the wire"
             ));
         }
@@ -383,7 +285,9 @@ impl<'a> Walker<'a> {
             _ => None,
         };
         if payload_len == 0 && jumbo.is_none() && on_wire > 0 {
-            self.set_problem("IPv6 payload length 0 without a jumbo payload option".to_string());
+            self.set_problem(format_args!(
+                "IPv6 payload length 0 without a jumbo payload option"
+            ));
         }
         let mut l4_wire = jumbo
             .map_or(payload_len, |j| usize::try_from(j).unwrap_or(usize::MAX))
@@ -392,44 +296,13 @@ impl<'a> Walker<'a> {
         let mut first_fragment = true;
         for ext in exts {
             let (name, len, next, ext) = ipv6_ext(&ext);
-            let mut fields = vec![
-                kv(
-                    "next header",
-                    format!("{} ({next})", names::ip_protocol(next)),
-                ),
-                kv("length", len),
-            ];
-            match &ext {
-                Ipv6Ext::Routing {
-                    routing_type,
-                    segments_left,
-                    addresses,
-                } => {
-                    fields.push(kv("type", routing_type));
-                    fields.push(kv("segments left", segments_left));
-                    for (i, a) in addresses.iter().enumerate() {
-                        fields.push(kv(&format!("address {i}"), a));
-                    }
-                }
-                Ipv6Ext::Fragment { offset, more, id } => {
-                    fields.push(kv("offset", offset));
-                    fields.push(kv("more fragments", more));
-                    fields.push(kv("identification", format!("0x{id:08x}")));
-                    if *offset != 0 {
-                        first_fragment = false;
-                    }
-                }
-                Ipv6Ext::Authentication { spi, seq } => {
-                    fields.push(kv("spi", format!("0x{spi:08x}")));
-                    fields.push(kv("sequence", seq));
-                }
-                Ipv6Ext::HopByHop | Ipv6Ext::DestinationOptions => {}
+            if matches!(ext, Ipv6Ext::Fragment { offset, .. } if offset != 0) {
+                first_fragment = false;
             }
             let len16 = u16::try_from(len).unwrap_or(u16::MAX);
             self.push(
                 name,
                 cur..cur + len,
-                fields,
                 LayerInfo::Ipv6Ext {
                     next_header: next,
                     len: len16,

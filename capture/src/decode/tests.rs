@@ -822,3 +822,135 @@ fn empty_short_and_garbage_frames_do_not_panic() {
         }
     }
 }
+
+/// The detail fields are derived from the typed layers on demand, and the JSON form carries
+/// them.
+#[test]
+fn detail_fields_and_json() {
+    let tcp = [
+        &[0x9c, 0x40, 0, 80][..],
+        &1000u32.to_be_bytes(),
+        &2000u32.to_be_bytes(),
+        &[0x60, 0x12, 0xff, 0xff, 0xab, 0xcd, 0, 0],
+        &[2, 4, 0x05, 0xb4],
+        b"hi",
+    ]
+    .concat();
+    let f = eth(
+        MAC_B,
+        MAC_A,
+        0x0800,
+        &ipv4([10, 0, 0, 1], [10, 0, 0, 2], 6, &tcp),
+    );
+    let d = dec(LinkType::Ethernet, &f);
+    assert_eq!(names(&d), ["Ethernet", "IPv4", "TCP", "Payload"]);
+    let pairs = |i: usize| -> Vec<(String, String)> { d.layers[i].fields() };
+    let want = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect()
+    };
+    assert_eq!(
+        pairs(0),
+        want(&[
+            ("destination", "02:00:00:00:00:0b"),
+            ("source", "02:00:00:00:00:0a"),
+            ("type", "IPv4 (0x0800)"),
+        ])
+    );
+    assert_eq!(
+        pairs(1),
+        want(&[
+            ("version", "4"),
+            ("header length", "20"),
+            ("tos", "0x00"),
+            ("total length", "46"),
+            ("identification", "0x1234 (4660)"),
+            ("flags", "DF"),
+            ("fragment offset", "0"),
+            ("ttl", "64"),
+            ("protocol", "TCP (6)"),
+            ("checksum", "0x0000"),
+            ("source", "10.0.0.1"),
+            ("destination", "10.0.0.2"),
+        ])
+    );
+    assert_eq!(
+        pairs(2),
+        want(&[
+            ("source port", "40000"),
+            ("destination port", "80"),
+            ("sequence number", "1000"),
+            ("acknowledgment number", "2000"),
+            ("header length", "24"),
+            ("flags", "0x012 [SYN ACK]"),
+            ("window", "65535"),
+            ("checksum", "0xabcd"),
+            ("urgent pointer", "0"),
+            ("options", "mss 1460"),
+            ("payload length", "2"),
+        ])
+    );
+    assert_eq!(pairs(3), want(&[("length", "2"), ("captured", "2")]));
+    let json = serde_json::to_value(&d).unwrap_or_default();
+    assert_eq!(
+        json["layers"][2]["fields"][5],
+        serde_json::json!(["flags", "0x012 [SYN ACK]"])
+    );
+    assert_eq!(json["layers"][2]["name"], "TCP");
+    assert_eq!(json["layers"][2]["range"]["end"], 58);
+    assert_eq!(json["layers"][2]["info"]["kind"], "tcp");
+
+    // A cut frame: the problem is stated once, and the Truncated layer says the same.
+    let cut = decode(
+        LinkType::Ethernet,
+        &f[..40],
+        u32::try_from(f.len()).unwrap_or(0),
+        &DecodeOptions::default(),
+    );
+    assert_eq!(
+        cut.problem.as_deref(),
+        Some("truncated in tcp header (6 of 20 bytes captured)")
+    );
+    let last = cut.layers.last().map(super::Layer::fields);
+    assert_eq!(
+        last,
+        Some(want(&[
+            ("protocol", "tcp"),
+            ("needed", "20"),
+            ("captured", "6")
+        ]))
+    );
+}
+
+/// `summary_into` appends, and trims only what it appended.
+#[test]
+fn summary_into_appends() {
+    let f = eth(
+        MAC_B,
+        MAC_A,
+        0x0800,
+        &ipv4([10, 0, 0, 1], [10, 0, 0, 2], 17, &udp(1, 2, b"x")),
+    );
+    let d = dec(LinkType::Ethernet, &f);
+    let mut out = String::from("> ");
+    crate::summary::summary_into(&mut out, &d, None, false);
+    out.push('|');
+    crate::summary::summary_into(
+        &mut out,
+        &d,
+        Some(Timestamp {
+            secs: 3661,
+            nanos: 7000,
+        }),
+        false,
+    );
+    assert_eq!(
+        out,
+        "> IP 10.0.0.1.1 > 10.0.0.2.2: UDP, length 1|01:01:01.000007 IP 10.0.0.1.1 > 10.0.0.2.2: UDP, length 1"
+    );
+    assert_eq!(
+        summary(&d, None, false),
+        "IP 10.0.0.1.1 > 10.0.0.2.2: UDP, length 1"
+    );
+}

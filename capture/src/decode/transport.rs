@@ -7,8 +7,8 @@ use etherparse::{Icmpv4Slice, Icmpv6Slice, IgmpSlice, TcpSlice, TransportSlice, 
 
 use super::net::quoted_ip;
 use super::{
-    be16, be32, ip4_at, ip6_at, kv, names, sat32, IcmpBody, Icmpv6Body, Invalid, LayerInfo,
-    TcpOption, Walker, MAX_DEPTH,
+    be16, be32, ip4_at, ip6_at, sat32, IcmpBody, Icmpv6Body, Invalid, LayerInfo, TcpOption, Walker,
+    MAX_DEPTH,
 };
 
 /// The first bytes of an ICMP/ICMPv6 message.
@@ -48,16 +48,7 @@ impl<'a> Walker<'a> {
     fn ports(&mut self, name: &'static str, off: usize, end: usize) {
         let b = self.bytes(off, end);
         if let (Some(src_port), Some(dst_port)) = (be16(b, 0), be16(b, 2)) {
-            let fields = vec![
-                kv("source port", src_port),
-                kv("destination port", dst_port),
-            ];
-            self.push(
-                name,
-                off..off + 4,
-                fields,
-                LayerInfo::Ports { src_port, dst_port },
-            );
+            self.push(name, off..off + 4, LayerInfo::Ports { src_port, dst_port });
         }
     }
 
@@ -76,13 +67,7 @@ impl<'a> Walker<'a> {
             Err(TcpSliceError::Content(TcpHeaderError::DataOffsetTooSmall { data_offset })) => {
                 self.ports("TCP", off, end);
                 let header_len = data_offset * 4;
-                self.invalid(
-                    "tcp",
-                    off,
-                    end,
-                    Invalid::TcpHeaderLength { header_len },
-                    format!("TCP header length {header_len} is below 20"),
-                );
+                self.invalid("tcp", off, end, Invalid::TcpHeaderLength { header_len });
                 return;
             }
         };
@@ -106,31 +91,6 @@ impl<'a> Walker<'a> {
         );
         let options = tcp_options(t.options());
         let payload_len = wire.saturating_sub(hlen);
-        let mut fields = vec![
-            kv("source port", t.source_port()),
-            kv("destination port", t.destination_port()),
-            kv("sequence number", t.sequence_number()),
-            kv("acknowledgment number", t.acknowledgment_number()),
-            kv("header length", hlen),
-            kv(
-                "flags",
-                format!("0x{flags:03x} [{}]", tcp_flag_names(flags)),
-            ),
-            kv("window", t.window_size()),
-            kv("checksum", format!("0x{:04x}", t.checksum())),
-            kv("urgent pointer", t.urgent_pointer()),
-        ];
-        if !options.is_empty() {
-            fields.push(kv(
-                "options",
-                options
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ));
-        }
-        fields.push(kv("payload length", payload_len));
         let info = LayerInfo::Tcp {
             src_port: t.source_port(),
             dst_port: t.destination_port(),
@@ -139,11 +99,12 @@ impl<'a> Walker<'a> {
             header_len: u8::try_from(hlen).unwrap_or(u8::MAX),
             flags,
             window: t.window_size(),
+            checksum: t.checksum(),
             urgent: t.urgent_pointer(),
             options,
             payload_len: sat32(payload_len),
         };
-        self.push("TCP", off..off + hlen, fields, info);
+        self.push("TCP", off..off + hlen, info);
         self.payload(off + hlen, end, payload_len);
     }
 
@@ -161,20 +122,14 @@ impl<'a> Walker<'a> {
             }
         };
         let (src_port, dst_port, length) = (u.source_port(), u.destination_port(), u.length());
-        let fields = vec![
-            kv("source port", src_port),
-            kv("destination port", dst_port),
-            kv("length", length),
-            kv("checksum", format!("0x{:04x}", u.checksum())),
-        ];
         self.push(
             "UDP",
             off..off + 8,
-            fields,
             LayerInfo::Udp {
                 src_port,
                 dst_port,
                 length,
+                checksum: u.checksum(),
                 ip_len: sat32(wire),
             },
         );
@@ -199,22 +154,7 @@ impl<'a> Walker<'a> {
             return;
         };
         let vni = word >> 8;
-        let fields = vec![
-            kv(
-                "flags",
-                format!(
-                    "0x{flags:02x}{}",
-                    if flags & 0x08 != 0 { " [I]" } else { "" }
-                ),
-            ),
-            kv("vni", vni),
-        ];
-        self.push(
-            "VXLAN",
-            off..off + 8,
-            fields,
-            LayerInfo::Vxlan { flags, vni },
-        );
+        self.push("VXLAN", off..off + 8, LayerInfo::Vxlan { flags, vni });
         self.depth += 1;
         self.ethernet(off + 8, end, wire.saturating_sub(8));
         self.depth -= 1;
@@ -253,6 +193,7 @@ impl<'a> Walker<'a> {
                     LayerInfo::Icmpv6 {
                         icmp_type,
                         code,
+                        checksum: None,
                         length,
                         body: Icmpv6Body::Truncated,
                     },
@@ -263,17 +204,13 @@ impl<'a> Walker<'a> {
                     LayerInfo::Icmp {
                         icmp_type,
                         code,
+                        checksum: None,
                         length,
                         body: IcmpBody::Truncated,
                     },
                 )
             };
-            self.push(
-                name,
-                off..end,
-                vec![kv("type", icmp_type), kv("code", code)],
-                info,
-            );
+            self.push(name, off..end, info);
         }
         self.truncated(tag, off, end, 8);
     }
@@ -316,22 +253,14 @@ impl<'a> Walker<'a> {
             }),
             _ => IcmpBody::Other { rest: h.rest },
         };
-        let mut fields = vec![
-            kv(
-                "type",
-                format!("{} ({})", names::icmp_type(h.icmp_type), h.icmp_type),
-            ),
-            kv("code", h.code),
-            kv("checksum", format!("0x{:04x}", h.checksum)),
-        ];
-        icmp_body_fields(&body, &mut fields);
         let info = LayerInfo::Icmp {
             icmp_type: h.icmp_type,
             code: h.code,
+            checksum: Some(h.checksum),
             length: sat32(wire),
             body,
         };
-        self.push("ICMP", off..off + h.header_len, fields, info);
+        self.push("ICMP", off..off + h.header_len, info);
         self.payload(off + h.header_len, end, wire.saturating_sub(h.header_len));
     }
 
@@ -410,31 +339,19 @@ impl<'a> Walker<'a> {
             _ => Icmpv6Body::Other { rest: h.rest },
         };
         if body == Icmpv6Body::Truncated {
-            self.set_problem(format!(
+            self.set_problem(format_args!(
                 "truncated in icmp6 message ({} bytes captured)",
                 end.saturating_sub(off)
             ));
         }
-        let mut fields = vec![
-            kv(
-                "type",
-                format!(
-                    "{} ({})",
-                    names::icmp6_type(h.icmp_type).unwrap_or("unknown"),
-                    h.icmp_type
-                ),
-            ),
-            kv("code", h.code),
-            kv("checksum", format!("0x{:04x}", h.checksum)),
-        ];
-        icmpv6_body_fields(&body, &mut fields);
         let info = LayerInfo::Icmpv6 {
             icmp_type: h.icmp_type,
             code: h.code,
+            checksum: Some(h.checksum),
             length: sat32(wire),
             body,
         };
-        self.push("ICMPv6", off..off + h.header_len, fields, info);
+        self.push("ICMPv6", off..off + h.header_len, info);
         self.payload(off + h.header_len, end, wire.saturating_sub(h.header_len));
     }
 
@@ -459,18 +376,9 @@ impl<'a> Walker<'a> {
         let [_, _, n0, n1] = word;
         let records = (igmp_type == 0x22).then(|| u16::from_be_bytes([n0, n1]));
         let group = Ipv4Addr::from(word);
-        let mut fields = vec![
-            kv("type", format!("0x{igmp_type:02x}")),
-            kv("max response", max_response),
-        ];
-        match records {
-            Some(n) => fields.push(kv("group records", n)),
-            None => fields.push(kv("group", group)),
-        }
         self.push(
             "IGMP",
             off..off + 8,
-            fields,
             LayerInfo::Igmp {
                 igmp_type,
                 max_response,
@@ -529,139 +437,4 @@ fn tcp_options(mut o: &[u8]) -> Vec<TcpOption> {
         }
     }
     out
-}
-
-/// "SYN ACK" for the detail tree.
-fn tcp_flag_names(flags: u16) -> String {
-    const NAMES: [&str; 9] = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS"];
-    NAMES
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| flags & (1 << i) != 0)
-        .map(|(_, n)| *n)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn quoted_fields(q: Option<&super::QuotedIp>, fields: &mut Vec<(String, String)>) {
-    if let Some(q) = q {
-        fields.push(kv("quoted source", q.src));
-        fields.push(kv("quoted destination", q.dst));
-        fields.push(kv(
-            "quoted protocol",
-            format!("{} ({})", names::ip_protocol(q.protocol), q.protocol),
-        ));
-        if let Some((s, d)) = q.ports {
-            fields.push(kv("quoted ports", format!("{s} > {d}")));
-        }
-    }
-}
-
-fn icmp_body_fields(body: &IcmpBody, fields: &mut Vec<(String, String)>) {
-    match body {
-        IcmpBody::Echo { id, seq } => {
-            fields.push(kv("identifier", id));
-            fields.push(kv("sequence", seq));
-        }
-        IcmpBody::Unreachable {
-            next_hop_mtu,
-            quoted,
-        } => {
-            if *next_hop_mtu != 0 {
-                fields.push(kv("next-hop mtu", next_hop_mtu));
-            }
-            quoted_fields(quoted.as_ref(), fields);
-        }
-        IcmpBody::Redirect { gateway, quoted } => {
-            fields.push(kv("gateway", gateway));
-            quoted_fields(quoted.as_ref(), fields);
-        }
-        IcmpBody::Error { pointer, quoted } => {
-            fields.push(kv("pointer", pointer));
-            quoted_fields(quoted.as_ref(), fields);
-        }
-        IcmpBody::AddressMask { id, seq, mask } => {
-            fields.push(kv("identifier", id));
-            fields.push(kv("sequence", seq));
-            fields.push(kv("mask", mask));
-        }
-        IcmpBody::Other { rest } => fields.push(kv("rest of header", hex4(*rest))),
-        IcmpBody::Truncated => {}
-    }
-}
-
-fn icmpv6_body_fields(body: &Icmpv6Body, fields: &mut Vec<(String, String)>) {
-    match body {
-        Icmpv6Body::Echo { id, seq } => {
-            fields.push(kv("identifier", id));
-            fields.push(kv("sequence", seq));
-        }
-        Icmpv6Body::Error { pointer, quoted } => {
-            fields.push(kv("pointer", pointer));
-            quoted_fields(quoted.as_ref(), fields);
-        }
-        Icmpv6Body::PacketTooBig { mtu, quoted } => {
-            fields.push(kv("mtu", mtu));
-            quoted_fields(quoted.as_ref(), fields);
-        }
-        Icmpv6Body::RouterAdvertisement {
-            hop_limit,
-            flags,
-            lifetime,
-            reachable_ms,
-            retrans_ms,
-        } => {
-            fields.push(kv("cur hop limit", hop_limit));
-            fields.push(kv("flags", format!("0x{flags:02x}")));
-            fields.push(kv("router lifetime", format!("{lifetime}s")));
-            fields.push(kv("reachable time", format!("{reachable_ms}ms")));
-            fields.push(kv("retrans timer", format!("{retrans_ms}ms")));
-        }
-        Icmpv6Body::NeighborSolicitation { target } => fields.push(kv("target", target)),
-        Icmpv6Body::NeighborAdvertisement {
-            target,
-            router,
-            solicited,
-            override_flag,
-        } => {
-            fields.push(kv("target", target));
-            fields.push(kv("router", router));
-            fields.push(kv("solicited", solicited));
-            fields.push(kv("override", override_flag));
-        }
-        Icmpv6Body::Redirect {
-            target,
-            destination,
-        } => {
-            fields.push(kv("target", target));
-            fields.push(kv("destination", destination));
-        }
-        Icmpv6Body::MldQuery {
-            max_response,
-            group,
-            sources,
-        } => {
-            fields.push(kv("max response", max_response));
-            fields.push(kv("group", group));
-            if let Some(n) = sources {
-                fields.push(kv("sources", n));
-            }
-        }
-        Icmpv6Body::Mld {
-            max_response,
-            group,
-        } => {
-            fields.push(kv("max response", max_response));
-            fields.push(kv("group", group));
-        }
-        Icmpv6Body::MldV2Report { records } => fields.push(kv("group records", records)),
-        Icmpv6Body::Other { rest } => fields.push(kv("rest of header", hex4(*rest))),
-        Icmpv6Body::RouterSolicitation | Icmpv6Body::Truncated => {}
-    }
-}
-
-/// Four bytes as hex.
-fn hex4(b: [u8; 4]) -> String {
-    let [b0, b1, b2, b3] = b;
-    format!("{b0:02x}{b1:02x}{b2:02x}{b3:02x}")
 }
