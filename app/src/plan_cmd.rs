@@ -475,9 +475,12 @@ pub async fn run(netns: Option<&str>, a: PlanArgs) -> Result<()> {
         eprintln!("netlens: confirm within {secs} s or it is reverted: press Enter here, or run `netlens plan confirm {id}`");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
+            // Only a line typed by someone confirms: end of input (no terminal, a closed
+            // SSH session) is not a confirmation.
             let mut line = String::new();
-            let _ = std::io::stdin().lock().read_line(&mut line);
-            let _ = tx.send(());
+            if std::io::stdin().lock().read_line(&mut line).is_ok_and(|n| n > 0) {
+                let _ = tx.send(());
+            }
         });
         if rx.recv_timeout(Duration::from_secs(secs)).is_ok() {
             rec = load(&id)?;
