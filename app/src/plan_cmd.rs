@@ -478,7 +478,11 @@ pub async fn run(netns: Option<&str>, a: PlanArgs) -> Result<()> {
             // Only a line typed by someone confirms: end of input (no terminal, a closed
             // SSH session) is not a confirmation.
             let mut line = String::new();
-            if std::io::stdin().lock().read_line(&mut line).is_ok_and(|n| n > 0) {
+            if std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .is_ok_and(|n| n > 0)
+            {
                 let _ = tx.send(());
             }
         });

@@ -257,7 +257,10 @@ fn bad_inputs_are_refused_before_any_change() {
         } else {
             field.trim_end_matches('!')
         };
-        assert!(err.contains(field), "`{line}`: the error does not name {field}: {err}");
+        assert!(
+            err.contains(field),
+            "`{line}`: the error does not name {field}: {err}"
+        );
         assert_eq!(snapshot(&h), before, "`{line}` changed the namespace");
     }
     let _ = std::fs::remove_dir_all(&data);

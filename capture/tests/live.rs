@@ -28,7 +28,11 @@ fn collect(live: &Live, done: impl Fn(&[String]) -> bool) -> (Vec<String>, Vec<C
     let (mut lines, mut pkts) = (Vec::new(), Vec::new());
     while Instant::now() < deadline && !done(&lines) {
         if let Ok(c) = live.rx.recv_timeout(Duration::from_millis(100)) {
-            lines.push(format!("{} || {}", summary(&c.decoded, Some(c.ts), false), summary(&c.decoded, Some(c.ts), true)));
+            lines.push(format!(
+                "{} || {}",
+                summary(&c.decoded, Some(c.ts), false),
+                summary(&c.decoded, Some(c.ts), true)
+            ));
             pkts.push(c);
         }
     }
@@ -48,17 +52,40 @@ fn ping_and_arp_with_a_bpf_filter() {
     let mut live = start(&p.a.name, "va", "icmp or arp");
     // Let the filter be installed before the traffic.
     std::thread::sleep(Duration::from_millis(200));
-    let out = p.a.exec(&["ping", "-c", "2", "-i", "0.2", "-W", "2", "10.1.0.2"]);
+    let out =
+        p.a.exec(&["ping", "-c", "2", "-i", "0.2", "-W", "2", "10.1.0.2"]);
     assert!(out.status.success(), "ping failed");
     // A UDP packet the filter must keep out.
-    let _ = p.a.exec(&["sh", "-c", "echo x > /dev/udp/10.1.0.2/9 2>/dev/null || true"]);
+    let _ = p.a.exec(&[
+        "sh",
+        "-c",
+        "echo x > /dev/udp/10.1.0.2/9 2>/dev/null || true",
+    ]);
     let (lines, _) = collect(&live, |l| any(l, &["ICMP echo reply"]) && l.len() >= 4);
     live.stop().expect("stop");
-    assert!(any(&lines, &["ARP", "Request who-has 10.1.0.2", "tell 10.1.0.1"]), "no ARP request: {lines:#?}");
-    assert!(any(&lines, &["ARP", "Reply 10.1.0.2 is-at"]), "no ARP reply: {lines:#?}");
-    assert!(any(&lines, &["IP 10.1.0.1 > 10.1.0.2: ICMP echo request"]), "no echo request: {lines:#?}");
-    assert!(any(&lines, &["IP 10.1.0.2 > 10.1.0.1: ICMP echo reply"]), "no echo reply: {lines:#?}");
-    assert!(!lines.iter().any(|l| l.contains("UDP")), "the filter let UDP through: {lines:#?}");
+    assert!(
+        any(
+            &lines,
+            &["ARP", "Request who-has 10.1.0.2", "tell 10.1.0.1"]
+        ),
+        "no ARP request: {lines:#?}"
+    );
+    assert!(
+        any(&lines, &["ARP", "Reply 10.1.0.2 is-at"]),
+        "no ARP reply: {lines:#?}"
+    );
+    assert!(
+        any(&lines, &["IP 10.1.0.1 > 10.1.0.2: ICMP echo request"]),
+        "no echo request: {lines:#?}"
+    );
+    assert!(
+        any(&lines, &["IP 10.1.0.2 > 10.1.0.1: ICMP echo reply"]),
+        "no echo reply: {lines:#?}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.contains("UDP")),
+        "the filter let UDP through: {lines:#?}"
+    );
     let v = live.counters.values();
     assert!(v.packets >= 4, "{v:?}");
     assert_eq!(v.our_dropped, 0);
@@ -70,24 +97,48 @@ fn vxlan_between_two_namespaces_decodes_the_inner_icmp() {
         return;
     }
     let p = Pair::new("vxc");
-    for (ns, dev, local, remote, overlay) in
-        [(&p.a, "va", "10.1.0.1", "10.1.0.2", "10.42.0.1/24"), (&p.b, "vb", "10.1.0.2", "10.1.0.1", "10.42.0.2/24")]
-    {
-        ns.ip(&["link", "add", "vx0", "type", "vxlan", "id", "42", "dstport", "4789", "local", local, "remote", remote, "dev", dev]);
+    for (ns, dev, local, remote, overlay) in [
+        (&p.a, "va", "10.1.0.1", "10.1.0.2", "10.42.0.1/24"),
+        (&p.b, "vb", "10.1.0.2", "10.1.0.1", "10.42.0.2/24"),
+    ] {
+        ns.ip(&[
+            "link", "add", "vx0", "type", "vxlan", "id", "42", "dstport", "4789", "local", local,
+            "remote", remote, "dev", dev,
+        ]);
         ns.ip(&["addr", "add", overlay, "dev", "vx0"]);
         ns.ip(&["link", "set", "vx0", "up"]);
     }
     let mut live = start(&p.a.name, "va", "udp port 4789");
     std::thread::sleep(Duration::from_millis(200));
-    let out = p.a.exec(&["ping", "-c", "2", "-i", "0.2", "-W", "2", "10.42.0.2"]);
+    let out =
+        p.a.exec(&["ping", "-c", "2", "-i", "0.2", "-W", "2", "10.42.0.2"]);
     assert!(out.status.success(), "ping over the overlay failed");
     let (lines, _) = collect(&live, |l| any(l, &["VXLAN", "ICMP echo reply"]));
     live.stop().expect("stop");
     assert!(
-        any(&lines, &["10.1.0.1", "10.1.0.2", "VXLAN", "vni 42", "IP 10.42.0.1 > 10.42.0.2: ICMP echo request"]),
+        any(
+            &lines,
+            &[
+                "10.1.0.1",
+                "10.1.0.2",
+                "VXLAN",
+                "vni 42",
+                "IP 10.42.0.1 > 10.42.0.2: ICMP echo request"
+            ]
+        ),
         "no decoded VXLAN echo request: {lines:#?}"
     );
-    assert!(any(&lines, &["VXLAN", "vni 42", "IP 10.42.0.2 > 10.42.0.1: ICMP echo reply"]), "{lines:#?}");
+    assert!(
+        any(
+            &lines,
+            &[
+                "VXLAN",
+                "vni 42",
+                "IP 10.42.0.2 > 10.42.0.1: ICMP echo reply"
+            ]
+        ),
+        "{lines:#?}"
+    );
 }
 
 /// Sends raw frames out of `iface` in namespace `ns` through a packet socket (pcap inject).
@@ -95,7 +146,9 @@ fn inject(ns: &str, iface: &str, frames: Vec<Vec<u8>>) {
     let info = netstate::netns::find(ns).expect("ns");
     let iface = iface.to_owned();
     netstate::netns::run_in(&info, move || {
-        let mut cap = pcap::Capture::from_device(iface.as_str()).and_then(pcap::Capture::open).expect("open for inject");
+        let mut cap = pcap::Capture::from_device(iface.as_str())
+            .and_then(pcap::Capture::open)
+            .expect("open for inject");
         for f in &frames {
             cap.sendpacket(f.as_slice()).expect("inject frame");
         }
@@ -136,12 +189,36 @@ fn vlan_and_qinq_tagged_frames_cross_a_veth_and_decode_with_their_tags() {
     inject(
         &p.b.name,
         "vb",
-        vec![tagged(&[(0x8100, 100)], 0x0806, &arp), tagged(&[(0x88a8, 200), (0x8100, 2001)], 0x0806, &arp)],
+        vec![
+            tagged(&[(0x8100, 100)], 0x0806, &arp),
+            tagged(&[(0x88a8, 200), (0x8100, 2001)], 0x0806, &arp),
+        ],
     );
     let (lines, _) = collect(&live, |l| any(l, &["vlan 200"]) && any(l, &["vlan 100"]));
     live.stop().expect("stop");
-    assert!(any(&lines, &["802.1Q", "vlan 100", "Request who-has 10.9.0.2 tell 10.9.0.1"]), "{lines:#?}");
-    assert!(any(&lines, &["802.1Q-QinQ", "vlan 200", "vlan 2001", "Request who-has 10.9.0.2"]), "{lines:#?}");
+    assert!(
+        any(
+            &lines,
+            &[
+                "802.1Q",
+                "vlan 100",
+                "Request who-has 10.9.0.2 tell 10.9.0.1"
+            ]
+        ),
+        "{lines:#?}"
+    );
+    assert!(
+        any(
+            &lines,
+            &[
+                "802.1Q-QinQ",
+                "vlan 200",
+                "vlan 2001",
+                "Request who-has 10.9.0.2"
+            ]
+        ),
+        "{lines:#?}"
+    );
 }
 
 #[test]
@@ -151,9 +228,13 @@ fn a_missing_interface_is_named() {
     }
     let p = Pair::new("noif");
     let info = netstate::netns::find(&p.a.name).expect("ns");
-    let err = Live::start(LiveOptions { iface: "nosuch0".into(), netns: Some(info), ..LiveOptions::default() })
-        .err()
-        .expect("capturing on a missing interface fails");
+    let err = Live::start(LiveOptions {
+        iface: "nosuch0".into(),
+        netns: Some(info),
+        ..LiveOptions::default()
+    })
+    .err()
+    .expect("capturing on a missing interface fails");
     let msg = err.to_string();
     assert!(msg.contains("nosuch0") && msg.contains(&p.a.name), "{msg}");
 }
