@@ -52,6 +52,7 @@ pub async fn run(netns: Option<&str>, a: CaptureArgs) -> Result<()> {
         netns: ns,
         filter: a.filter.clone(),
         snaplen: a.snaplen,
+        buffer_bytes: a.buffer_mib.saturating_mul(1 << 20),
         promisc: !a.no_promisc,
         channel: 65_536,
         decode: opts,

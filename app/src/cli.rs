@@ -132,9 +132,17 @@ pub struct CaptureArgs {
     /// UDP port decoded as VXLAN, besides 4789 (repeatable; e.g. 4899 or 8472).
     #[arg(long = "vxlan-port", value_name = "PORT")]
     pub vxlan_ports: Vec<u16>,
-    /// Bytes kept of each packet.
-    #[arg(short = 's', long, default_value_t = 262_144)]
+    /// Bytes kept of each packet (65535 covers GSO frames on veths).
+    #[arg(short = 's', long, default_value_t = 65_535)]
     pub snaplen: i32,
+    /// Kernel capture ring in MiB (immediate mode needs one slot per snaplen-sized frame).
+    #[arg(
+        short = 'B',
+        long = "buffer-size",
+        value_name = "MIB",
+        default_value_t = 64
+    )]
+    pub buffer_mib: i32,
     /// Do not put the interface into promiscuous mode.
     #[arg(short = 'p', long = "no-promiscuous-mode")]
     pub no_promisc: bool,

@@ -74,6 +74,8 @@ pub struct LiveOptions {
     /// A BPF filter in tcpdump's syntax; empty for everything.
     pub filter: String,
     pub snaplen: i32,
+    /// Kernel ring size in bytes (with the default snaplen, 64 MiB holds ~1000 frames).
+    pub buffer_bytes: i32,
     pub promisc: bool,
     /// Capacity of the channel to the consumer, in packets.
     pub channel: usize,
@@ -90,7 +92,8 @@ impl Default for LiveOptions {
             iface: String::new(),
             netns: None,
             filter: String::new(),
-            snaplen: 262_144,
+            snaplen: 65_535,
+            buffer_bytes: 64 << 20,
             promisc: true,
             channel: 4096,
             decode: DecodeOptions::default(),
@@ -144,6 +147,9 @@ fn open_active(opts: &LiveOptions) -> Result<Capture<Active>> {
         .map_err(|e| open_error(opts, &e))?
         .promisc(opts.promisc)
         .snaplen(opts.snaplen)
+        // Immediate mode makes libpcap use TPACKET_V2, whose ring has one fixed slot per
+        // snaplen-sized frame: the ring must be large or a burst overflows it.
+        .buffer_size(opts.buffer_bytes)
         // Without immediate mode libpcap holds packets back for up to the timeout and a short
         // capture stopped early loses its tail.
         .immediate_mode(true)
