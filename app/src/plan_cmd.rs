@@ -220,7 +220,7 @@ fn log(line: &str) {
     }
 }
 
-fn build(
+pub fn build(
     netns: &netstate::NetnsInfo,
     st: &netstate::NsState,
     target: Option<&netstate::NsState>,
@@ -375,7 +375,13 @@ fn export(plan: &Plan, file: &Path) -> Result<()> {
 /// Applies a plan through netlink on a blocking thread; on failure says which step failed
 /// and what the rollback did.
 async fn apply(plan: Plan) -> Result<Plan> {
-    tokio::task::spawn_blocking(move || -> Result<Plan> {
+    tokio::task::spawn_blocking(move || apply_sync(plan)).await?
+}
+
+/// Applies a plan through netlink (blocking); on failure says which step failed and what
+/// the rollback did.
+pub fn apply_sync(plan: Plan) -> Result<Plan> {
+    {
         let mut ap = NetlinkApplier::new()?;
         match apply_plan(&plan, &mut ap) {
             Ok(()) => Ok(plan),
@@ -403,8 +409,30 @@ async fn apply(plan: Plan) -> Result<Plan> {
                 bail!(msg)
             }
         }
-    })
-    .await?
+    }
+}
+
+/// Applies a plan, records it for `undo`, and with a confirm timer starts the guard that
+/// reverts it unless confirmed. Returns the plan's id.
+pub fn apply_and_record(plan: Plan, confirm_secs: Option<u64>) -> Result<String> {
+    let plan = apply_sync(plan)?;
+    let id = format!("{}-{}", now(), std::process::id());
+    let rec = Record {
+        id: id.clone(),
+        plan,
+        status: if confirm_secs.is_some() {
+            Status::AwaitingConfirm
+        } else {
+            Status::Applied
+        },
+        applied_at: now(),
+        confirm_by: confirm_secs.map(|s| now() + s),
+    };
+    save(&rec)?;
+    if let Some(secs) = confirm_secs {
+        spawn_guard(&id, secs)?;
+    }
+    Ok(id)
 }
 
 pub async fn run(netns: Option<&str>, a: PlanArgs) -> Result<()> {
@@ -455,23 +483,9 @@ pub async fn run(netns: Option<&str>, a: PlanArgs) -> Result<()> {
         a.confirm
             .or(plan.moves_host_address_or_default_route.then_some(60))
     };
-    let plan = apply(plan).await?;
-    let id = format!("{}-{}", now(), std::process::id());
-    let mut rec = Record {
-        id: id.clone(),
-        plan,
-        status: if confirm_secs.is_some() {
-            Status::AwaitingConfirm
-        } else {
-            Status::Applied
-        },
-        applied_at: now(),
-        confirm_by: confirm_secs.map(|s| now() + s),
-    };
-    save(&rec)?;
+    let id = tokio::task::spawn_blocking(move || apply_and_record(plan, confirm_secs)).await??;
     eprintln!("netlens: applied as plan {id} (undo: netlens plan undo {id})");
     if let Some(secs) = confirm_secs {
-        spawn_guard(&id, secs)?;
         eprintln!("netlens: confirm within {secs} s or it is reverted: press Enter here, or run `netlens plan confirm {id}`");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -487,12 +501,7 @@ pub async fn run(netns: Option<&str>, a: PlanArgs) -> Result<()> {
             }
         });
         if rx.recv_timeout(Duration::from_secs(secs)).is_ok() {
-            rec = load(&id)?;
-            if rec.status == Status::AwaitingConfirm {
-                rec.status = Status::Confirmed;
-                save(&rec)?;
-                eprintln!("netlens: plan {id} confirmed");
-            }
+            confirm(Some(&id))?;
         } else {
             eprintln!("netlens: not confirmed in {secs} s: the guard reverts plan {id}");
         }
@@ -515,7 +524,7 @@ fn spawn_guard(id: &str, secs: u64) -> Result<()> {
     Ok(())
 }
 
-fn confirm(id: Option<&str>) -> Result<()> {
+pub fn confirm(id: Option<&str>) -> Result<()> {
     let mut rec = match id {
         Some(id) => load(id)?,
         None => list()?

@@ -1,5 +1,6 @@
 //! The terminal UI: one event loop over terminal input, inventory updates and a tick.
 
+pub mod action_form;
 pub mod capture_pane;
 pub mod state;
 pub mod view;
@@ -179,6 +180,7 @@ pub async fn run(netns: Option<&str>, report: Option<&std::path::Path>) -> Resul
                 let now = Instant::now();
                 dirty |= app.expire(now);
                 dirty |= app.drain_capture();
+                dirty |= app.poll_form();
             }
             _ = term_signals.recv() => break,
             _ = hup.recv() => break,

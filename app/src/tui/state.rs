@@ -48,6 +48,8 @@ pub struct App {
     pub capture: Option<super::capture_pane::CapturePane>,
     /// Packets kept by a capture pane.
     pub ring: usize,
+    /// The guided-action form, when open.
+    pub form: Option<super::action_form::ActionForm>,
 }
 
 impl App {
@@ -73,6 +75,7 @@ impl App {
             want_ns,
             capture: None,
             ring: super::capture_pane::DEFAULT_RING,
+            form: None,
         }
     }
 
@@ -284,6 +287,16 @@ impl App {
             self.help = false;
             return true;
         }
+        if self.form.is_some() {
+            let plan = self.form_plan();
+            if let Some(f) = self.form.as_mut() {
+                let changed = f.on_key(k, plan);
+                if f.closed {
+                    self.form = None;
+                }
+                return changed;
+            }
+        }
         if let Some(p) = self.capture.as_mut() {
             if k.code == KeyCode::Char('?') && !p.editing_filter {
                 self.help = true;
@@ -349,6 +362,7 @@ impl App {
                 }
             }
             KeyCode::Char('c') if self.tab == Tab::Links => self.open_capture(),
+            KeyCode::Char('a') => self.open_form(),
             KeyCode::Char('s') => {
                 self.sort_col = (self.sort_col + 1) % self.tab.headers().len();
                 self.rows_dirty = true;
@@ -374,6 +388,55 @@ impl App {
         self.capture = Some(super::capture_pane::CapturePane::start(
             &iface, &info, self.ring,
         ));
+    }
+
+    /// Opens the guided-action form, with the selected link as parent.
+    fn open_form(&mut self) {
+        let Some(info) = self.current().map(|e| e.info.clone()) else {
+            return;
+        };
+        let parent = if self.tab == Tab::Links {
+            self.rows
+                .get(self.selected)
+                .map(|r| r.cell(1).to_owned())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        self.form = Some(super::action_form::ActionForm::new(
+            super::action_form::Kind::Shim,
+            &info,
+            &parent,
+        ));
+    }
+
+    /// The form's plan against the live state of its namespace (and of attach's target).
+    pub fn form_plan(&self) -> Result<actions::Plan, String> {
+        let Some(f) = &self.form else {
+            return Err("no form".into());
+        };
+        let Some(entry) = self.inv.get(f.netns.id) else {
+            return Err("namespace gone".into());
+        };
+        let target = match f.kind {
+            super::action_form::Kind::Attach => {
+                let t = f.values.get(1).map_or("", |s| s.trim());
+                self.inv
+                    .namespaces
+                    .iter()
+                    .find(|n| n.info.name == t)
+                    .map(|n| &n.state)
+            }
+            _ => None,
+        };
+        f.plan(&entry.state, target)
+    }
+
+    /// Polls the form's apply and confirm timer; returns whether the screen changed.
+    pub fn poll_form(&mut self) -> bool {
+        self.form
+            .as_mut()
+            .is_some_and(super::action_form::ActionForm::poll)
     }
 
     /// Moves captured packets into the pane; returns whether the screen changed.

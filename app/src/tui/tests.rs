@@ -366,3 +366,32 @@ fn capture_filter_errors_show_inline() {
     key(&mut a, KeyCode::Char('q'));
     assert!(a.capture.is_none(), "q closes the pane");
 }
+
+#[test]
+fn action_form_previews_commands_and_names_the_bad_field() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('j'));
+    key(&mut a, KeyCode::Char('a'));
+    assert!(a.form.is_some(), "a opens the actions form");
+    // parent is prefilled with the selected link (va); go to the ip field.
+    key(&mut a, KeyCode::Tab);
+    key(&mut a, KeyCode::Tab);
+    for c in "10.1.0.99".chars() {
+        key(&mut a, KeyCode::Char(c));
+    }
+    let s = draw(&mut a);
+    assert!(s.contains("macvlan") && s.contains("10.1.0.99/32"), "{s}");
+    insta::assert_snapshot!("action_form_shim", s);
+    key(&mut a, KeyCode::Char('/'));
+    key(&mut a, KeyCode::Char('2'));
+    key(&mut a, KeyCode::Char('4'));
+    let s = draw(&mut a);
+    assert!(s.contains("refused") && s.contains("--ip"), "{s}");
+    key(&mut a, KeyCode::Enter);
+    assert!(a.form.as_ref().is_some_and(|f| f
+        .status
+        .as_deref()
+        .is_some_and(|m| m.contains("cannot apply"))));
+    key(&mut a, KeyCode::Esc);
+    assert!(a.form.is_none());
+}

@@ -15,7 +15,7 @@ use widgets::Tab;
 
 use super::state::{App, Focus};
 
-pub const KEYS: &str = "q quit · ? help · / filter · Tab/1-5 tabs · h/l focus · J/K netns · j/k g/G PgUp/PgDn move · Enter detail · s/S sort · c capture";
+pub const KEYS: &str = "q quit · ? help · / filter · Tab/1-5 tabs · h/l focus · J/K netns · j/k g/G PgUp/PgDn move · Enter detail · s/S sort · c capture · a actions";
 
 const HELP: &[(&str, &str)] = &[
     ("q, Ctrl-C", "quit (the terminal is restored)"),
@@ -50,6 +50,11 @@ pub fn render(f: &mut Frame, app: &mut App, now: Instant) {
     render_sidebar(f, side, app);
     let [tabs, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(right);
     render_tabs(f, tabs, app);
+    if app.form.is_some() {
+        render_form(f, body, app);
+        render_status(f, status, app);
+        return;
+    }
     if app.capture.is_some() {
         render_capture(f, body, app);
         render_status(f, status, app);
@@ -309,7 +314,44 @@ fn render_capture(f: &mut Frame, area: Rect, app: &mut App) {
     }
 }
 
+fn render_form(f: &mut Frame, area: Rect, app: &App) {
+    use widgets::form::{self, Preview};
+    let Some(fm) = &app.form else { return };
+    let plan = app.form_plan();
+    let commands: Vec<String> = plan
+        .as_ref()
+        .map(actions::Plan::commands)
+        .unwrap_or_default();
+    let preview = match &plan {
+        Ok(_) => Preview::Commands(&commands),
+        Err(e) => Preview::Invalid(e),
+    };
+    let title = format!(
+        " {} · in {} (PgUp/PgDn: other actions) ",
+        fm.kind.title(),
+        fm.netns.name
+    );
+    form::render(
+        f,
+        area,
+        &title,
+        &fm.fields(),
+        fm.focused,
+        &preview,
+        fm.status.as_deref(),
+    );
+}
+
 fn render_status(f: &mut Frame, area: Rect, app: &App) {
+    if app.form.is_some() {
+        let keys = "Tab/↑↓ field · type to edit · Enter apply (asks y/n) · PgUp/PgDn other action · Esc close";
+        let para = Paragraph::new(vec![
+            Line::from(app.ns_status()),
+            Line::from(Span::styled(keys, Style::default().fg(Color::DarkGray))),
+        ]);
+        f.render_widget(para, area);
+        return;
+    }
     if let Some(p) = &app.capture {
         let keys = if p.editing_filter {
             "type a BPF filter · Enter apply (errors show inline) · Esc cancel"
