@@ -497,3 +497,228 @@ fn exported_script_quotes_hostile_names() {
         assert_eq!(links[0]["link"], *parent, "the shim is not on {parent:?}");
     }
 }
+
+fn sysctl_forward(ns: &Netns) {
+    let o = ns.exec(&["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+    assert!(o.status.success(), "ip_forward in {}", ns.name);
+}
+
+/// node with underlay `ul` on eth0 and a pod namespace behind veth `pv`.
+fn node(n: &Netns, pod: &Netns, pod_net: &str) {
+    n.ip(&[
+        "link", "add", "pv", "type", "veth", "peer", "name", "eth0", "netns", &pod.name,
+    ]);
+    n.ip(&[
+        "addr",
+        "add",
+        &format!("10.244.{pod_net}.1/24"),
+        "dev",
+        "pv",
+    ]);
+    n.ip(&["link", "set", "pv", "up"]);
+    pod.ip(&[
+        "addr",
+        "add",
+        &format!("10.244.{pod_net}.2/24"),
+        "dev",
+        "eth0",
+    ]);
+    pod.ip(&["link", "set", "eth0", "up"]);
+    pod.ip(&[
+        "route",
+        "add",
+        "default",
+        "via",
+        &format!("10.244.{pod_net}.1"),
+    ]);
+    sysctl_forward(n);
+}
+
+#[test]
+fn pods_ping_across_nodes_after_vxlan_and_peer_on_both_sides() {
+    if !testns::require_root() {
+        return;
+    }
+    let (n1, n2) = (Netns::new("vxn1"), Netns::new("vxn2"));
+    n1.ip(&[
+        "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", &n2.name,
+    ]);
+    n1.ip(&["addr", "add", "10.0.0.5/24", "dev", "eth0"]);
+    n2.ip(&["addr", "add", "10.0.0.6/24", "dev", "eth0"]);
+    n1.ip(&["link", "set", "eth0", "up"]);
+    n2.ip(&["link", "set", "eth0", "up"]);
+    let (p1, p2) = (Netns::new("vxp1"), Netns::new("vxp2"));
+    node(&n1, &p1, "1");
+    node(&n2, &p2, "2");
+    let k = KernelSupport::all();
+    for (n, local, ip, mac) in [
+        (&n1, "10.0.0.5", "10.200.0.1/24", "02:00:00:00:00:01"),
+        (&n2, "10.0.0.6", "10.200.0.2/24", "02:00:00:00:00:02"),
+    ] {
+        let input = actions::VxlanInput {
+            name: "vx0".into(),
+            vni: 42,
+            port: None,
+            local: local.into(),
+            dev: "eth0".into(),
+            learning: false,
+            ip: ip.into(),
+            mac: Some(mac.into()),
+            mtu: None,
+        };
+        apply_netlink(
+            &actions::vxlan(
+                NsView {
+                    name: &n.name,
+                    state: &state(&n.name),
+                },
+                &input,
+                &k,
+            )
+            .expect("vxlan"),
+        );
+    }
+    assert!(
+        !pings(&p1, "10.244.2.2"),
+        "pods reach each other before any peer is set"
+    );
+    for (n, overlay, mac, underlay, route) in [
+        (
+            &n1,
+            "10.200.0.2",
+            "02:00:00:00:00:02",
+            "10.0.0.6",
+            "10.244.2.0/24",
+        ),
+        (
+            &n2,
+            "10.200.0.1",
+            "02:00:00:00:00:01",
+            "10.0.0.5",
+            "10.244.1.0/24",
+        ),
+    ] {
+        let input = actions::VxlanPeerInput {
+            dev: "vx0".into(),
+            overlay_ip: overlay.into(),
+            mac: mac.into(),
+            underlay: underlay.into(),
+            routes: vec![route.into()],
+        };
+        apply_netlink(
+            &actions::vxlan_peer(
+                NsView {
+                    name: &n.name,
+                    state: &state(&n.name),
+                },
+                &input,
+            )
+            .expect("vxlan-peer"),
+        );
+    }
+    assert!(
+        pings(&p1, "10.244.2.2"),
+        "pods do not reach each other over the vxlan"
+    );
+}
+
+#[test]
+fn attached_namespace_reaches_beyond_its_subnet_only_with_its_default_route() {
+    if !testns::require_root() {
+        return;
+    }
+    let h = Netns::new("ath");
+    let r = Netns::new("atr");
+    h.ip(&[
+        "link", "add", "eth0", "type", "veth", "peer", "name", "lan", "netns", &r.name,
+    ]);
+    h.ip(&["link", "set", "eth0", "up"]);
+    r.ip(&["addr", "add", "10.9.0.1/24", "dev", "lan"]);
+    r.ip(&["addr", "add", "10.99.0.1/32", "dev", "lo"]);
+    r.ip(&["link", "set", "lan", "up"]);
+    let target = format!("{}-t", h.name);
+    let input = actions::AttachInput {
+        parent: "eth0".into(),
+        target_ns: target.clone(),
+        ip: "10.9.0.50/24".into(),
+        gateway: "10.9.0.1".into(),
+        mode: Some("bridge".into()),
+        veth: false,
+        name: None,
+        mtu: None,
+    };
+    let plan = actions::attach(
+        NsView {
+            name: &h.name,
+            state: &state(&h.name),
+        },
+        None,
+        &input,
+        &KernelSupport::all(),
+    )
+    .expect("attach");
+    apply_netlink(&plan);
+    // The namespace was created by the plan: remove it with the test.
+    let t = Netns { name: target };
+    assert!(
+        pings(&t, "10.9.0.1"),
+        "the attached namespace does not reach its subnet"
+    );
+    assert!(
+        pings(&t, "10.99.0.1"),
+        "the attached namespace does not reach beyond its subnet"
+    );
+    t.ip(&["route", "del", "default"]);
+    assert!(
+        !pings(&t, "10.99.0.1"),
+        "it reaches beyond its subnet without a default route?"
+    );
+}
+
+#[test]
+fn twin_oracle_attach() {
+    if !testns::require_root() {
+        return;
+    }
+    let mut targets = Vec::new();
+    for (i, how) in ["netlink", "script"].iter().enumerate() {
+        let (h, _l) = host(&format!("twa{i}"));
+        let target = format!("{}-t", h.name);
+        let input = actions::AttachInput {
+            parent: "eth0".into(),
+            target_ns: target.clone(),
+            ip: "10.0.0.60/24".into(),
+            gateway: "10.0.0.1".into(),
+            mode: Some("bridge".into()),
+            veth: false,
+            name: Some("mv0".into()),
+            mtu: None,
+        };
+        let plan = actions::attach(
+            NsView {
+                name: &h.name,
+                state: &state(&h.name),
+            },
+            None,
+            &input,
+            &KernelSupport::all(),
+        )
+        .expect("attach");
+        if *how == "netlink" {
+            apply_netlink(&plan);
+        } else {
+            run_script(&plan);
+        }
+        let t = Netns { name: target };
+        targets.push((normalized(&t), t, h));
+    }
+    assert!(
+        targets[0].0.iter().any(|l| l.starts_with("link mv0")),
+        "{:?}",
+        targets[0].0
+    );
+    assert_eq!(
+        targets[0].0, targets[1].0,
+        "attach through netlink and its script disagree"
+    );
+}
