@@ -212,3 +212,57 @@ fn tui_in_tmux_filters_shows_detail_follows_ip_and_restores_terminal() {
         "mouse capture is off again"
     );
 }
+
+#[test]
+fn action_form_in_tmux_applies_a_shim() {
+    if !testns::require_root() {
+        return;
+    }
+    let p = Pair::new("tform");
+    let data = std::env::temp_dir().join(format!("nlt-tform-{}", std::process::id()));
+    std::fs::create_dir_all(&data).expect("data dir");
+    let session = format!("nlt-tform-{}", std::process::id());
+    let cmd = format!(
+        "NETLENS_DATA_DIR={} {} --netns {}; echo NETLENS-EXITED:$?; sleep 60",
+        data.display(),
+        env!("CARGO_BIN_EXE_netlens"),
+        p.a.name
+    );
+    testns::run(&[
+        "tmux",
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "160",
+        "-y",
+        "45",
+        &cmd,
+    ]);
+    let t = Tmux(session);
+    t.wait_for("the links", |s| s.contains(" va ") && s.contains("· live"));
+    t.keys(&["/", "v", "a", "Enter"]);
+    t.wait_for("the filter", |s| s.contains("filter: va"));
+    t.keys(&["a"]);
+    t.wait_for("the shim form", |s| {
+        s.contains("shim: let the host") && s.contains("parent: va")
+    });
+    t.keys(&["Tab"]);
+    t.keys(&["Tab"]);
+    for k in "10.1.0.99".chars() {
+        t.keys(&[&k.to_string()]);
+    }
+    t.wait_for("the live preview", |s| s.contains("10.1.0.99/32"));
+    t.keys(&["Enter"]);
+    t.wait_for("the y/n question", |s| s.contains("apply these 3 steps"));
+    t.keys(&["y"]);
+    t.wait_for("the applied plan", |s| s.contains("applied as plan"));
+    let link = p.a.ip_json(&["-d", "link", "show", "shim-va"]);
+    assert_eq!(link[0]["linkinfo"]["info_data"]["mode"], "bridge", "{link}");
+    t.keys(&["Escape"]);
+    t.wait_for("the form closing", |s| !s.contains("shim: let the host"));
+    t.keys(&["q"]);
+    t.wait_for("netlens exiting", |s| s.contains("NETLENS-EXITED:0"));
+    let _ = std::fs::remove_dir_all(&data);
+}
