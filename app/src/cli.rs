@@ -81,6 +81,9 @@ pub struct DumpArgs {
     /// Every namespace: the host's, named ones and containers'.
     #[arg(long, short = 'a', conflicts_with = "netns")]
     pub all: bool,
+    /// Include link counters ("stats64", as `ip -s`).
+    #[arg(long, short = 's')]
+    pub stats: bool,
     /// JSON in iproute2's field names and formats.
     #[arg(long, short = 'j')]
     pub json: bool,

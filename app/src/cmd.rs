@@ -17,7 +17,7 @@ pub fn pick_netns(name: Option<&str>) -> Result<NetnsInfo> {
     })
 }
 
-pub async fn dump(netns_arg: Option<&str>, all: bool, json: bool) -> Result<()> {
+pub async fn dump(netns_arg: Option<&str>, all: bool, json: bool, stats: bool) -> Result<()> {
     let out = std::io::stdout().lock();
     let mut out = BufWriter::with_capacity(1 << 16, out);
     if all {
@@ -28,7 +28,7 @@ pub async fn dump(netns_arg: Option<&str>, all: bool, json: bool) -> Result<()> 
         let mut states = Vec::new();
         let mut failed = 0;
         for info in d.namespaces {
-            match netstate::live::snapshot(&info).await {
+            match netstate::live::snapshot_with(&info, stats).await {
                 Ok(st) => states.push((info, st)),
                 Err(e) => {
                     failed += 1;
@@ -55,7 +55,7 @@ pub async fn dump(netns_arg: Option<&str>, all: bool, json: bool) -> Result<()> 
         return Ok(());
     }
     let info = pick_netns(netns_arg)?;
-    let st = netstate::live::snapshot(&info)
+    let st = netstate::live::snapshot_with(&info, stats)
         .await
         .with_context(|| format!("reading namespace {}", info.name))?;
     if json {

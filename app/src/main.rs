@@ -11,6 +11,10 @@ use clap::{CommandFactory, Parser};
 
 use cli::{Cli, Command};
 
+/// netlink dumps and packet decoding allocate many small objects: mimalloc makes them cheap.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// When the process started, for the first-frame benchmark.
 pub static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
@@ -56,7 +60,7 @@ fn run(cli: Cli) -> Result<()> {
         .build()?;
     let netns = cli.netns.as_deref();
     match cli.command {
-        Some(Command::Dump(a)) => rt.block_on(cmd::dump(netns, a.all, a.json)),
+        Some(Command::Dump(a)) => rt.block_on(cmd::dump(netns, a.all, a.json, a.stats)),
         Some(Command::Watch(a)) => rt.block_on(cmd::watch(netns, a.all, a.json, a.rcvbuf)),
         Some(Command::Capture(a)) => rt.block_on(capture_cmd::run(netns, a)),
         Some(Command::BenchRender { tab, frames }) => {

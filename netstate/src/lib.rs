@@ -3,6 +3,7 @@
 //!
 //! netlink-packet-route types stop at this crate's border: callers see [`model`] types.
 
+pub mod dump;
 pub mod inventory;
 pub mod json;
 pub mod live;

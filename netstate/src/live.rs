@@ -90,9 +90,7 @@ pub async fn open(ns: &NetnsInfo, subscribe: bool, rcvbuf: usize) -> Result<NsCo
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {
     All,
-    LinksAddrs,
     Routes,
-    NeighFdb,
 }
 
 impl NsConn {
@@ -161,7 +159,7 @@ impl NsConn {
 
     async fn dump_once(&mut self, part: Part) -> Result<NsState> {
         let mut st = NsState::default();
-        if matches!(part, Part::All | Part::LinksAddrs) {
+        if part == Part::All {
             self.dump_one(
                 RouteNetlinkMessage::GetLink(LinkMessage::default()),
                 "link",
@@ -184,7 +182,7 @@ impl NsConn {
                     .await?;
             }
         }
-        if matches!(part, Part::All | Part::NeighFdb) {
+        if part == Part::All {
             self.dump_one(
                 RouteNetlinkMessage::GetNeighbour(NeighbourMessage::default()),
                 "neighbour",
@@ -221,17 +219,19 @@ async fn backoff(tries: u32) {
 /// Dumps one namespace once. Links and addresses, routes, and neighbours and FDB are
 /// read on three sockets at the same time: the kernel builds the three dumps in parallel.
 pub async fn snapshot(ns: &NetnsInfo) -> Result<NsState> {
-    let part = |p: Part| async move { open(ns, false, 1 << 20).await?.dump_part(p).await };
-    let (a, r, n) = tokio::join!(
-        part(Part::LinksAddrs),
-        part(Part::Routes),
-        part(Part::NeighFdb)
-    );
-    let (mut st, r, n) = (a?, r?, n?);
-    st.routes = r.routes;
-    st.neighs = n.neighs;
-    st.fdb = n.fdb;
-    Ok(st)
+    snapshot_with(ns, true).await
+}
+
+/// Like [`snapshot`]; without `stats`, links carry no counters (a cheaper dump).
+pub async fn snapshot_with(ns: &NetnsInfo, stats: bool) -> Result<NsState> {
+    let ns = ns.clone();
+    let name = ns.name.clone();
+    tokio::task::spawn_blocking(move || crate::dump::snapshot_blocking(&ns, stats))
+        .await
+        .map_err(|e| Error::Netns {
+            name,
+            reason: format!("dump thread failed: {e}"),
+        })?
 }
 
 /// What a namespace watcher reports.

@@ -308,3 +308,18 @@ pub fn own() -> Result<NetnsInfo> {
         path: PathBuf::from(format!("/proc/{pid}/ns/net")),
     })
 }
+
+/// Starts `f` on a fresh thread that has entered `ns` and returns its handle (for running
+/// several namespace-bound jobs at once).
+pub fn spawn_in<T: Send + 'static>(
+    ns: &NetnsInfo,
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> std::io::Result<std::thread::JoinHandle<Result<T>>> {
+    let ns = ns.clone();
+    std::thread::Builder::new()
+        .name(format!("netns-{}", ns.name))
+        .spawn(move || {
+            enter(&ns)?;
+            f()
+        })
+}
