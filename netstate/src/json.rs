@@ -16,9 +16,9 @@ pub struct LinkJson<'a> {
     pub ns: &'a NsState,
 }
 
-fn ifname(ns: &NsState, ifindex: u32) -> String {
+fn ifname(ns: &NsState, ifindex: u32) -> std::borrow::Cow<'_, str> {
     ns.link_name(ifindex)
-        .map_or_else(|| format!("if{ifindex}"), str::to_owned)
+        .map_or_else(|| format!("if{ifindex}").into(), Into::into)
 }
 
 /// Writes the fields `ip -j link` shows before `addr_info`/`linkinfo`.

@@ -1,6 +1,10 @@
 //! iproute2's names for the kernel's numbers, so our text and JSON read like `ip`'s.
 
+use std::borrow::Cow;
 use std::fmt::Write;
+
+/// A name: borrowed for the kernel's known values, owned for numbers without a name.
+pub type Name = Cow<'static, str>;
 
 /// Formats a MAC address as `aa:bb:cc:dd:ee:ff`.
 pub fn mac(bytes: &[u8]) -> String {
@@ -55,63 +59,63 @@ pub const IFF_UP: u32 = 1;
 pub const IFF_LOWER_UP: u32 = 1 << 16;
 pub const IFF_PROMISC: u32 = 1 << 8;
 
-pub fn operstate(s: u8) -> String {
+pub fn operstate(s: u8) -> Name {
     match s {
-        0 => "UNKNOWN".into(),
-        1 => "NOTPRESENT".into(),
-        2 => "DOWN".into(),
-        3 => "LOWERLAYERDOWN".into(),
-        4 => "TESTING".into(),
-        5 => "DORMANT".into(),
-        6 => "UP".into(),
-        n => format!("{n:#x}"),
+        0 => Name::Borrowed("UNKNOWN"),
+        1 => Name::Borrowed("NOTPRESENT"),
+        2 => Name::Borrowed("DOWN"),
+        3 => Name::Borrowed("LOWERLAYERDOWN"),
+        4 => Name::Borrowed("TESTING"),
+        5 => Name::Borrowed("DORMANT"),
+        6 => Name::Borrowed("UP"),
+        n => Name::Owned(format!("{n:#x}")),
     }
 }
 
-pub fn linkmode(m: u8) -> String {
+pub fn linkmode(m: u8) -> Name {
     match m {
-        0 => "DEFAULT".into(),
-        1 => "DORMANT".into(),
-        2 => "TESTING".into(),
-        n => format!("{n:#x}"),
+        0 => Name::Borrowed("DEFAULT"),
+        1 => Name::Borrowed("DORMANT"),
+        2 => Name::Borrowed("TESTING"),
+        n => Name::Owned(format!("{n:#x}")),
     }
 }
 
-pub fn link_type(t: u16) -> String {
+pub fn link_type(t: u16) -> Name {
     match t {
-        1 => "ether".into(),
-        772 => "loopback".into(),
-        768 => "ipip".into(),
-        769 => "tunnel6".into(),
-        776 => "sit".into(),
-        778 => "gre".into(),
-        823 => "ip6gre".into(),
-        512 => "ppp".into(),
-        65534 => "none".into(),
-        65535 => "void".into(),
-        n => format!("[{n}]"),
+        1 => Name::Borrowed("ether"),
+        772 => Name::Borrowed("loopback"),
+        768 => Name::Borrowed("ipip"),
+        769 => Name::Borrowed("tunnel6"),
+        776 => Name::Borrowed("sit"),
+        778 => Name::Borrowed("gre"),
+        823 => Name::Borrowed("ip6gre"),
+        512 => Name::Borrowed("ppp"),
+        65534 => Name::Borrowed("none"),
+        65535 => Name::Borrowed("void"),
+        n => Name::Owned(format!("[{n}]")),
     }
 }
 
-pub fn macvlan_mode(m: u32) -> String {
+pub fn macvlan_mode(m: u32) -> Name {
     match m {
-        1 => "private".into(),
-        2 => "vepa".into(),
-        4 => "bridge".into(),
-        8 => "passthru".into(),
-        16 => "source".into(),
-        n => format!("{n}"),
+        1 => Name::Borrowed("private"),
+        2 => Name::Borrowed("vepa"),
+        4 => Name::Borrowed("bridge"),
+        8 => Name::Borrowed("passthru"),
+        16 => Name::Borrowed("source"),
+        n => Name::Owned(format!("{n}")),
     }
 }
 
-pub fn bridge_port_state(s: u8) -> String {
+pub fn bridge_port_state(s: u8) -> Name {
     match s {
-        0 => "disabled".into(),
-        1 => "listening".into(),
-        2 => "learning".into(),
-        3 => "forwarding".into(),
-        4 => "blocking".into(),
-        n => format!("{n}"),
+        0 => Name::Borrowed("disabled"),
+        1 => Name::Borrowed("listening"),
+        2 => Name::Borrowed("learning"),
+        3 => Name::Borrowed("forwarding"),
+        4 => Name::Borrowed("blocking"),
+        n => Name::Owned(format!("{n}")),
     }
 }
 
@@ -124,70 +128,70 @@ pub fn family(f: u8) -> &'static str {
     }
 }
 
-pub fn scope(s: u8) -> String {
+pub fn scope(s: u8) -> Name {
     match s {
-        0 => "global".into(),
-        200 => "site".into(),
-        253 => "link".into(),
-        254 => "host".into(),
-        255 => "nowhere".into(),
-        n => n.to_string(),
+        0 => Name::Borrowed("global"),
+        200 => Name::Borrowed("site"),
+        253 => Name::Borrowed("link"),
+        254 => Name::Borrowed("host"),
+        255 => Name::Borrowed("nowhere"),
+        n => Name::Owned(n.to_string()),
     }
 }
 
-pub fn table(t: u32) -> String {
+pub fn table(t: u32) -> Name {
     match t {
-        0 => "unspec".into(),
-        253 => "default".into(),
-        254 => "main".into(),
-        255 => "local".into(),
-        n => n.to_string(),
+        0 => Name::Borrowed("unspec"),
+        253 => Name::Borrowed("default"),
+        254 => Name::Borrowed("main"),
+        255 => Name::Borrowed("local"),
+        n => Name::Owned(n.to_string()),
     }
 }
 
-pub fn protocol(p: u8) -> String {
+pub fn protocol(p: u8) -> Name {
     match p {
-        0 => "unspec".into(),
-        1 => "redirect".into(),
-        2 => "kernel".into(),
-        3 => "boot".into(),
-        4 => "static".into(),
-        8 => "gated".into(),
-        9 => "ra".into(),
-        10 => "mrt".into(),
-        11 => "zebra".into(),
-        12 => "bird".into(),
-        13 => "dnrouted".into(),
-        14 => "xorp".into(),
-        15 => "ntk".into(),
-        16 => "dhcp".into(),
-        18 => "keepalived".into(),
-        42 => "babel".into(),
-        99 => "openr".into(),
-        186 => "bgp".into(),
-        187 => "isis".into(),
-        188 => "ospf".into(),
-        189 => "rip".into(),
-        192 => "eigrp".into(),
-        n => n.to_string(),
+        0 => Name::Borrowed("unspec"),
+        1 => Name::Borrowed("redirect"),
+        2 => Name::Borrowed("kernel"),
+        3 => Name::Borrowed("boot"),
+        4 => Name::Borrowed("static"),
+        8 => Name::Borrowed("gated"),
+        9 => Name::Borrowed("ra"),
+        10 => Name::Borrowed("mrt"),
+        11 => Name::Borrowed("zebra"),
+        12 => Name::Borrowed("bird"),
+        13 => Name::Borrowed("dnrouted"),
+        14 => Name::Borrowed("xorp"),
+        15 => Name::Borrowed("ntk"),
+        16 => Name::Borrowed("dhcp"),
+        18 => Name::Borrowed("keepalived"),
+        42 => Name::Borrowed("babel"),
+        99 => Name::Borrowed("openr"),
+        186 => Name::Borrowed("bgp"),
+        187 => Name::Borrowed("isis"),
+        188 => Name::Borrowed("ospf"),
+        189 => Name::Borrowed("rip"),
+        192 => Name::Borrowed("eigrp"),
+        n => Name::Owned(n.to_string()),
     }
 }
 
-pub fn route_type(t: u8) -> String {
+pub fn route_type(t: u8) -> Name {
     match t {
-        0 => "none".into(),
-        1 => "unicast".into(),
-        2 => "local".into(),
-        3 => "broadcast".into(),
-        4 => "anycast".into(),
-        5 => "multicast".into(),
-        6 => "blackhole".into(),
-        7 => "unreachable".into(),
-        8 => "prohibit".into(),
-        9 => "throw".into(),
-        10 => "nat".into(),
-        11 => "xresolve".into(),
-        n => n.to_string(),
+        0 => Name::Borrowed("none"),
+        1 => Name::Borrowed("unicast"),
+        2 => Name::Borrowed("local"),
+        3 => Name::Borrowed("broadcast"),
+        4 => Name::Borrowed("anycast"),
+        5 => Name::Borrowed("multicast"),
+        6 => Name::Borrowed("blackhole"),
+        7 => Name::Borrowed("unreachable"),
+        8 => Name::Borrowed("prohibit"),
+        9 => Name::Borrowed("throw"),
+        10 => Name::Borrowed("nat"),
+        11 => Name::Borrowed("xresolve"),
+        n => Name::Owned(n.to_string()),
     }
 }
 
@@ -209,12 +213,12 @@ pub fn route_flags(f: u32) -> Vec<&'static str> {
         .collect()
 }
 
-pub fn route_pref(p: u8) -> String {
+pub fn route_pref(p: u8) -> Name {
     match p {
-        0 => "medium".into(),
-        1 => "high".into(),
-        3 => "low".into(),
-        n => n.to_string(),
+        0 => Name::Borrowed("medium"),
+        1 => Name::Borrowed("high"),
+        3 => Name::Borrowed("low"),
+        n => Name::Owned(n.to_string()),
     }
 }
 
@@ -241,7 +245,7 @@ pub fn nud_states(s: u16) -> Vec<&'static str> {
 }
 
 /// The FDB state as `bridge -j fdb` prints it.
-pub fn fdb_state(s: u16) -> String {
+pub fn fdb_state(s: u16) -> Name {
     if s & 0x80 != 0 {
         "permanent".into()
     } else if s & 0x40 != 0 {
@@ -249,9 +253,9 @@ pub fn fdb_state(s: u16) -> String {
     } else if s & 0x04 != 0 {
         "stale".into()
     } else if s & 0x02 != 0 {
-        String::new()
+        "".into()
     } else {
-        format!("{s:#x}")
+        format!("{s:#x}").into()
     }
 }
 

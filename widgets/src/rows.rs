@@ -148,7 +148,10 @@ impl TableRow for Link {
             self.ifindex.to_string(),
             self.name.clone(),
             self.kind.clone().unwrap_or_default(),
-            self.operstate.map(names::operstate).unwrap_or_default(),
+            self.operstate
+                .map(names::operstate)
+                .unwrap_or_default()
+                .into_owned(),
             opt(self.mtu),
             self.address.as_deref().map(names::mac).unwrap_or_default(),
             parent,
@@ -176,7 +179,7 @@ impl TableRow for Addr {
             name(ns, self.ifindex),
             names::family(self.family).to_owned(),
             format!("{}/{}", opt(self.local.or(self.address)), self.prefixlen),
-            names::scope(self.scope),
+            names::scope(self.scope).into_owned(),
             self.label.clone().unwrap_or_default(),
         ]
     }
@@ -194,12 +197,12 @@ impl TableRow for Route {
             route_dst(self),
             opt(self.gateway),
             self.oif.map(|o| name(ns, o)).unwrap_or_default(),
-            names::table(self.table),
-            names::protocol(self.protocol),
-            names::scope(self.scope),
+            names::table(self.table).into_owned(),
+            names::protocol(self.protocol).into_owned(),
+            names::scope(self.scope).into_owned(),
             opt(self.metric),
             opt(self.prefsrc),
-            names::route_type(self.kind),
+            names::route_type(self.kind).into_owned(),
         ]
     }
 }
@@ -235,7 +238,7 @@ impl TableRow for Fdb {
             opt(self.vni),
             self.master.map(|m| name(ns, m)).unwrap_or_default(),
             names::fdb_flags(self.flags, self.ext_flags).join(","),
-            names::fdb_state(self.state),
+            names::fdb_state(self.state).into_owned(),
         ]
     }
 }

@@ -148,10 +148,10 @@ impl RouteSpec {
             a.extend(["dev".into(), dev.clone()]);
         }
         if let Some(p) = self.protocol {
-            a.extend(["proto".into(), names::protocol(p)]);
+            a.extend(["proto".into(), names::protocol(p).into_owned()]);
         }
         if let Some(t) = self.table {
-            a.extend(["table".into(), names::table(t)]);
+            a.extend(["table".into(), names::table(t).into_owned()]);
         }
         if let Some(m) = self.metric {
             a.extend(["metric".into(), m.to_string()]);
@@ -160,7 +160,7 @@ impl RouteSpec {
             a.extend(["src".into(), src.to_string()]);
         }
         if let Some(s) = self.scope {
-            a.extend(["scope".into(), names::scope(s)]);
+            a.extend(["scope".into(), names::scope(s).into_owned()]);
         }
         if self.onlink {
             a.push("onlink".into());
