@@ -143,20 +143,9 @@ fn run_script(plan: &Plan) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A "host" namespace whose `eth0` is a veth end (peer up in `lan`), with 10.0.0.5/24 and a
-/// default route via 10.0.0.1.
 fn host(tag: &str) -> (Netns, Netns) {
-    let h = Netns::new(&format!("{tag}h"));
-    let lan = Netns::new(&format!("{tag}l"));
-    h.ip(&[
-        "link", "add", "eth0", "type", "veth", "peer", "name", "up0", "netns", &lan.name,
-    ]);
-    h.ip(&["link", "set", "eth0", "up"]);
-    lan.ip(&["link", "set", "up0", "up"]);
-    h.ip(&["addr", "add", "10.0.0.5/24", "dev", "eth0"]);
-    h.ip(&["route", "add", "default", "via", "10.0.0.1"]);
-    lan.ip(&["addr", "add", "10.0.0.1/24", "dev", "up0"]);
-    (h, lan)
+    let h = testns::Host::new(tag);
+    (h.host, h.lan)
 }
 
 type Builder = fn(&str, &netstate::NsState) -> Plan;

@@ -12,17 +12,8 @@ use testns::Netns;
 const BIN: &str = env!("CARGO_BIN_EXE_netlens");
 
 fn host(tag: &str) -> (Netns, Netns) {
-    let h = Netns::new(&format!("{tag}h"));
-    let lan = Netns::new(&format!("{tag}l"));
-    h.ip(&[
-        "link", "add", "eth0", "type", "veth", "peer", "name", "up0", "netns", &lan.name,
-    ]);
-    h.ip(&["link", "set", "eth0", "up"]);
-    lan.ip(&["link", "set", "up0", "up"]);
-    h.ip(&["addr", "add", "10.0.0.5/24", "dev", "eth0"]);
-    h.ip(&["route", "add", "default", "via", "10.0.0.1"]);
-    lan.ip(&["addr", "add", "10.0.0.1/24", "dev", "up0"]);
-    (h, lan)
+    let h = testns::Host::new(tag);
+    (h.host, h.lan)
 }
 
 /// What `ip` shows of links, addresses and routes (no counters, no link-local).

@@ -9,6 +9,42 @@ use testns::Pair;
 struct Tmux(String);
 
 impl Tmux {
+    /// Starts netlens on namespace `ns` in a new detached tmux session of `w`x`h`, in `dir`,
+    /// with `env` (`NAME=value` words) before it; the shell reports its exit status.
+    fn start(
+        tag: &str,
+        ns: &str,
+        w: u16,
+        h: u16,
+        dir: Option<&std::path::Path>,
+        env: &str,
+    ) -> Tmux {
+        let session = format!("nlt-{tag}-{}", std::process::id());
+        let cmd = format!(
+            "{env} {} --netns {ns}; echo NETLENS-EXITED:$?; sleep 60",
+            env!("CARGO_BIN_EXE_netlens")
+        );
+        let (w, h) = (w.to_string(), h.to_string());
+        let mut args = vec![
+            "tmux",
+            "new-session",
+            "-d",
+            "-s",
+            &session,
+            "-x",
+            &w,
+            "-y",
+            &h,
+        ];
+        let d = dir.map(|d| d.to_string_lossy().into_owned());
+        if let Some(d) = &d {
+            args.extend(["-c", d.as_str()]);
+        }
+        args.push(&cmd);
+        testns::run(&args);
+        Tmux(session)
+    }
+
     fn keys(&self, keys: &[&str]) {
         let mut v = vec!["tmux", "send-keys", "-t", &self.0];
         v.extend_from_slice(keys);
@@ -57,28 +93,7 @@ fn capture_pane_in_tmux_sees_a_ping_filters_and_saves_a_pcap_tcpdump_reads() {
     let p = Pair::new("tcap");
     let dir = std::env::temp_dir().join(format!("nlt-tcap-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let session = format!("nlt-tcap-{}", std::process::id());
-    let cmd = format!(
-        "{} --netns {}; echo NETLENS-EXITED:$?; sleep 60",
-        env!("CARGO_BIN_EXE_netlens"),
-        p.a.name
-    );
-    let d = dir.to_string_lossy().into_owned();
-    testns::run(&[
-        "tmux",
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "160",
-        "-y",
-        "45",
-        "-c",
-        &d,
-        &cmd,
-    ]);
-    let t = Tmux(session);
+    let t = Tmux::start("tcap", &p.a.name, 160, 45, Some(&dir), "");
     t.wait_for("the links", |s| s.contains(" va ") && s.contains("· live"));
     t.keys(&["/", "v", "a", "Enter"]);
     t.wait_for("the filter", |s| s.contains("filter: va"));
@@ -146,25 +161,7 @@ fn tui_in_tmux_filters_shows_detail_follows_ip_and_restores_terminal() {
         return;
     }
     let p = Pair::new("tui");
-    let session = format!("nlt-tui-{}", std::process::id());
-    let cmd = format!(
-        "{} --netns {}; echo NETLENS-EXITED:$?; sleep 60",
-        env!("CARGO_BIN_EXE_netlens"),
-        p.a.name
-    );
-    testns::run(&[
-        "tmux",
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "150",
-        "-y",
-        "40",
-        &cmd,
-    ]);
-    let t = Tmux(session);
+    let t = Tmux::start("tui", &p.a.name, 150, 40, None, "");
 
     t.wait_for("the links of the test namespace", |s| {
         s.contains(" va ") && s.contains("· live")
@@ -221,26 +218,8 @@ fn action_form_in_tmux_applies_a_shim() {
     let p = Pair::new("tform");
     let data = std::env::temp_dir().join(format!("nlt-tform-{}", std::process::id()));
     std::fs::create_dir_all(&data).expect("data dir");
-    let session = format!("nlt-tform-{}", std::process::id());
-    let cmd = format!(
-        "NETLENS_DATA_DIR={} {} --netns {}; echo NETLENS-EXITED:$?; sleep 60",
-        data.display(),
-        env!("CARGO_BIN_EXE_netlens"),
-        p.a.name
-    );
-    testns::run(&[
-        "tmux",
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "160",
-        "-y",
-        "45",
-        &cmd,
-    ]);
-    let t = Tmux(session);
+    let env = format!("NETLENS_DATA_DIR={}", data.display());
+    let t = Tmux::start("tform", &p.a.name, 160, 45, None, &env);
     t.wait_for("the links", |s| s.contains(" va ") && s.contains("· live"));
     t.keys(&["/", "v", "a", "Enter"]);
     t.wait_for("the filter", |s| s.contains("filter: va"));

@@ -139,3 +139,27 @@ impl Pair {
         Pair { a, b }
     }
 }
+
+/// A "host" namespace whose `eth0` is a veth end (its peer `up0` up in a `lan` namespace),
+/// with 10.0.0.5/24 and a default route via 10.0.0.1 (which `lan` owns): a machine's NIC,
+/// without touching the machine's own.
+pub struct Host {
+    pub host: Netns,
+    pub lan: Netns,
+}
+
+impl Host {
+    pub fn new(tag: &str) -> Host {
+        let host = Netns::new(&format!("{tag}h"));
+        let lan = Netns::new(&format!("{tag}l"));
+        host.ip(&[
+            "link", "add", "eth0", "type", "veth", "peer", "name", "up0", "netns", &lan.name,
+        ]);
+        host.ip(&["link", "set", "eth0", "up"]);
+        lan.ip(&["link", "set", "up0", "up"]);
+        host.ip(&["addr", "add", "10.0.0.5/24", "dev", "eth0"]);
+        host.ip(&["route", "add", "default", "via", "10.0.0.1"]);
+        lan.ip(&["addr", "add", "10.0.0.1/24", "dev", "up0"]);
+        Host { host, lan }
+    }
+}
