@@ -711,3 +711,61 @@ fn twin_oracle_attach() {
         "attach through netlink and its script disagree"
     );
 }
+
+#[test]
+fn attach_rolls_back_from_every_step_including_the_new_namespace() {
+    if !testns::require_root() {
+        return;
+    }
+    let (h, _l) = host("rba");
+    let target = format!("{}-t", h.name);
+    let input = actions::AttachInput {
+        parent: "eth0".into(),
+        target_ns: target.clone(),
+        ip: "10.0.0.60/24".into(),
+        gateway: "10.0.0.1".into(),
+        mode: Some("bridge".into()),
+        veth: false,
+        name: Some("mv0".into()),
+        mtu: None,
+    };
+    let plan = actions::attach(
+        NsView {
+            name: &h.name,
+            state: &state(&h.name),
+        },
+        None,
+        &input,
+        &KernelSupport::all(),
+    )
+    .expect("attach");
+    let before = normalized(&h);
+    for at in 0..plan.steps.len() {
+        let mut ap = FailAt {
+            at,
+            n: 0,
+            inner: NetlinkApplier::new().expect("applier"),
+        };
+        let f = apply_plan(&plan, &mut ap).expect_err("the injected failure stops the plan");
+        assert!(
+            f.rolled_back_cleanly(),
+            "rollback from step {} failed: {:?}",
+            at + 1,
+            f.rollback
+        );
+        assert_eq!(
+            normalized(&h),
+            before,
+            "state after a failure at step {} differs",
+            at + 1
+        );
+        let listed = testns::run(&["ip", "netns", "list"]);
+        assert!(
+            !listed
+                .lines()
+                .any(|l| l.split_whitespace().next() == Some(target.as_str())),
+            "the new namespace outlived a failure at step {}",
+            at + 1
+        );
+    }
+}

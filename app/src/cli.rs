@@ -22,6 +22,10 @@ pub struct Cli {
     #[arg(long, value_name = "FILE", hide = true)]
     pub report_first_frame: Option<std::path::PathBuf>,
 
+    /// Packets a capture pane keeps for scrolling back (it also keeps at most 64 MiB).
+    #[arg(long, value_name = "N", default_value_t = 10_000, global = true)]
+    pub ring: usize,
+
     /// Write logs to this file (the terminal is never written to while the UI runs).
     #[arg(long, value_name = "FILE", global = true)]
     pub log: Option<std::path::PathBuf>,

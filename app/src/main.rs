@@ -81,6 +81,6 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        None => rt.block_on(tui::run(netns, cli.report_first_frame.as_deref())),
+        None => rt.block_on(tui::run(netns, cli.report_first_frame.as_deref(), cli.ring)),
     }
 }

@@ -119,7 +119,7 @@ pub async fn bench_render(netns: Option<&str>, tab: &str, frames: u32) -> Result
 }
 
 /// Runs the UI until the user quits.
-pub async fn run(netns: Option<&str>, report: Option<&std::path::Path>) -> Result<()> {
+pub async fn run(netns: Option<&str>, report: Option<&std::path::Path>, ring: usize) -> Result<()> {
     let want = match netns {
         Some(n) => Some(
             netstate::netns::find(n)
@@ -140,6 +140,7 @@ pub async fn run(netns: Option<&str>, report: Option<&std::path::Path>) -> Resul
         WatchOptions::default(),
     ));
     let mut app = App::new(want);
+    app.ring = ring.max(1);
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

@@ -43,6 +43,8 @@ pub struct CapturePane {
     pub message: Option<String>,
     pub page: usize,
     pub closed: bool,
+    /// Promiscuous mode of the capture (`P` toggles it and restarts the capture).
+    pub promisc: bool,
 }
 
 impl CapturePane {
@@ -80,6 +82,7 @@ impl CapturePane {
             message: None,
             page: 20,
             closed: false,
+            promisc: true,
         };
         for c in packets {
             p.counters.packets += 1;
@@ -97,6 +100,7 @@ impl CapturePane {
             iface: self.iface.clone(),
             netns: Some(self.netns.clone()),
             filter: self.filter.clone(),
+            promisc: self.promisc,
             channel: 8192,
             decode: DecodeOptions::default(),
             ..LiveOptions::default()
@@ -127,7 +131,7 @@ impl CapturePane {
         got || before != self.counters
     }
 
-    fn push(&mut self, c: Captured) {
+    pub(crate) fn push(&mut self, c: Captured) {
         let line = summary(&c.decoded, Some(c.ts), false).replace('\n', "  ▸ ");
         self.ring_bytes += c.data.len();
         self.packets.push_back(c);
@@ -233,6 +237,10 @@ impl CapturePane {
                 self.filter_input = self.filter.clone();
             }
             KeyCode::Char('p') => self.paused = !self.paused,
+            KeyCode::Char('P') => {
+                self.promisc = !self.promisc;
+                self.restart();
+            }
             KeyCode::Char('f' | 'G') | KeyCode::End => {
                 self.follow = true;
                 if !self.packets.is_empty() {
@@ -283,6 +291,9 @@ impl CapturePane {
             self.packets.len(),
             self.ring_capacity
         );
+        if !self.promisc {
+            s.push_str(" · not promiscuous");
+        }
         if self.paused {
             s.push_str(" · PAUSED");
         } else if self.follow {

@@ -395,3 +395,14 @@ fn action_form_previews_commands_and_names_the_bad_field() {
     key(&mut a, KeyCode::Esc);
     assert!(a.form.is_none());
 }
+
+#[test]
+fn capture_ring_keeps_the_last_n_packets() {
+    let mut p = pane();
+    p.ring_capacity = 2;
+    let extra = pane().packets.pop_front().expect("a packet");
+    p.push(extra);
+    assert_eq!(p.packets.len(), 2);
+    assert_eq!(p.lines.len(), 2);
+    assert_eq!(p.ring_evicted, 2, "3 + 1 packets into a ring of 2 evict 2");
+}

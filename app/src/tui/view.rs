@@ -356,7 +356,7 @@ fn render_status(f: &mut Frame, area: Rect, app: &App) {
         let keys = if p.editing_filter {
             "type a BPF filter · Enter apply (errors show inline) · Esc cancel"
         } else {
-            "q/Esc close · / filter · p pause · f follow · j/k move · Enter layers+hex · Tab next layer · w save pcap · ? help"
+            "q/Esc close · / filter · p pause · P promisc · f follow · j/k move · Enter layers+hex · Tab next layer · w save pcap · ? help"
         };
         let para = Paragraph::new(vec![
             Line::from(p.status()),
