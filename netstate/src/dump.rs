@@ -186,3 +186,46 @@ pub fn snapshot_blocking(ns: &NetnsInfo, stats: bool) -> Result<NsState> {
     st.fdb = n.fdb;
     Ok(st)
 }
+
+/// The id namespace `from` gives namespace `target`: the value `IFLA_LINK_NETNSID` carries
+/// in `from` for links whose peer or parent lives in `target` (`RTM_GETNSID`, as
+/// `ip netns list-id` does). `None` if none is assigned or either cannot be read.
+pub fn nsid_of(from: &NetnsInfo, target: &NetnsInfo) -> Option<i32> {
+    use netlink_packet_core::{NLM_F_ACK, NLM_F_REQUEST as REQ};
+    use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
+    use std::os::fd::AsRawFd;
+    let path = target.path.clone();
+    let h = netns::spawn_in(from, move || -> Result<Option<i32>> {
+        let fail = |e: std::io::Error| err("nsid", e.to_string());
+        let f = std::fs::File::open(&path).map_err(fail)?;
+        let mut sock = Socket::new(NETLINK_ROUTE).map_err(fail)?;
+        sock.bind_auto().map_err(fail)?;
+        let mut msg = NsidMessage::default();
+        msg.attributes.push(NsidAttribute::Fd(
+            u32::try_from(f.as_raw_fd()).unwrap_or(u32::MAX),
+        ));
+        let mut req = NetlinkMessage::from(RouteNetlinkMessage::GetNsId(msg));
+        req.header.flags = REQ | NLM_F_ACK;
+        req.header.sequence_number = 1;
+        req.finalize();
+        let mut out = vec![0u8; req.buffer_len()];
+        req.serialize(&mut out);
+        sock.send(&out, 0).map_err(fail)?;
+        let mut buf = Vec::with_capacity(1 << 16);
+        let n = sock.recv(&mut buf, 0).map_err(fail)?;
+        let reply =
+            NetlinkMessage::<RouteNetlinkMessage>::deserialize(buf.get(..n).unwrap_or_default())
+                .map_err(|e| err("nsid", e.to_string()))?;
+        drop(f);
+        Ok(match reply.payload {
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewNsId(m)) => {
+                m.attributes.iter().find_map(|a| match a {
+                    NsidAttribute::Id(i) if *i >= 0 => Some(*i),
+                    _ => None,
+                })
+            }
+            _ => None,
+        })
+    });
+    h.ok()?.join().ok()?.ok()?
+}

@@ -363,3 +363,34 @@ async fn namespaces_appear_and_disappear() {
     })
     .await;
 }
+
+#[test]
+fn nsid_of_names_the_namespace_a_veth_peer_lives_in() {
+    if !testns::require_root() {
+        return;
+    }
+    let p = Pair::new("nsid");
+    let (a, b) = (
+        netns::find(&p.a.name).expect("a"),
+        netns::find(&p.b.name).expect("b"),
+    );
+    let other = Pair::new("nsid2");
+    let c = netns::find(&other.b.name).expect("c");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let st = rt.block_on(netstate::live::snapshot(&a)).expect("dump");
+    let va = st.link_by_name("va").expect("va");
+    let id = va.link_netnsid.expect("va's peer is in another namespace");
+    assert_eq!(
+        netstate::dump::nsid_of(&a, &b),
+        Some(id),
+        "the peer's namespace"
+    );
+    assert_ne!(
+        netstate::dump::nsid_of(&a, &c),
+        Some(id),
+        "an unrelated namespace has another id"
+    );
+}

@@ -276,13 +276,11 @@ impl CapturePane {
         self.selected.and_then(|s| self.packets.get(s))
     }
 
-    /// The counters line of the pane.
-    pub fn status(&self) -> String {
+    /// The counters of the pane, in a line.
+    pub fn counters_line(&self) -> String {
         let c = &self.counters;
         let mut s = format!(
-            "{} in {} · {} packets {} bytes · dropped: kernel {} interface {} netlens {} · ring {}/{}",
-            self.iface,
-            self.netns.name,
+            "{} packets {} bytes · dropped: kernel {} interface {} netlens {} · ring {}/{}",
             c.packets,
             c.bytes,
             c.kernel_dropped,
@@ -299,11 +297,17 @@ impl CapturePane {
         } else if self.follow {
             s.push_str(" · following");
         }
-        if let Some(m) = &self.message {
-            s.push_str(" · ");
-            s.push_str(m);
-        }
         s
+    }
+
+    /// The status line: the latest message first (so a narrow terminal still shows it),
+    /// then where the capture runs and its counters.
+    pub fn status(&self) -> String {
+        let place = format!("{} in {}", self.iface, self.netns.name);
+        match &self.message {
+            Some(m) => format!("{m} · {place} · {}", self.counters_line()),
+            None => format!("{place} · {}", self.counters_line()),
+        }
     }
 }
 

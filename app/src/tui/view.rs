@@ -187,58 +187,32 @@ fn render_tabs(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(tabs, area);
 }
 
-fn render_detail(f: &mut Frame, area: Rect, app: &App) {
+fn render_detail(f: &mut Frame, area: Rect, app: &mut App) {
+    // The first column of the Links tab is the ifindex.
+    let selected_link = if app.tab == Tab::Links {
+        app.rows
+            .get(app.selected)
+            .and_then(|r| r.cell(0).parse::<u32>().ok())
+    } else {
+        None
+    };
+    let peer = selected_link.and_then(|i| app.veth_peer(i));
     let Some(entry) = app.current() else { return };
     let Some(row) = app.rows.get(app.selected) else {
         detail::render(f, area, " Detail ", vec![Line::from("(no row selected)")]);
         return;
     };
-    let lines = if app.tab == Tab::Links {
-        // The first column of the Links tab is the ifindex.
-        let link = row
-            .cell(0)
-            .parse::<u32>()
-            .ok()
-            .and_then(|i| entry.state.links.get(&i));
-        match link {
-            Some(l) => {
-                let peer = find_peer(app, entry.info.id, l);
-                detail::link_lines(
-                    l,
-                    &entry.state,
-                    peer.as_ref()
-                        .map(|(ns, name)| Peer { netns: ns, name })
-                        .as_ref(),
-                )
-            }
-            None => detail::row_lines(app.tab.headers(), row),
-        }
-    } else {
-        detail::row_lines(app.tab.headers(), row)
+    let lines = match selected_link.and_then(|i| entry.state.links.get(&i)) {
+        Some(l) => detail::link_lines(
+            l,
+            &entry.state,
+            peer.as_ref()
+                .map(|(ns, name)| Peer { netns: ns, name })
+                .as_ref(),
+        ),
+        None => detail::row_lines(app.tab.headers(), row),
     };
     detail::render(f, area, " Detail ", lines);
-}
-
-/// Finds a veth's peer in another namespace: the veth whose ifindex is our `IFLA_LINK`
-/// and whose `IFLA_LINK` is our ifindex.
-fn find_peer(
-    app: &App,
-    here: netstate::NsId,
-    l: &netstate::model::Link,
-) -> Option<(String, String)> {
-    let p = l.parent?;
-    l.link_netnsid?;
-    app.inv
-        .namespaces
-        .iter()
-        .filter(|n| n.info.id != here)
-        .find_map(|n| {
-            let c = n.state.links.get(&p)?;
-            (c.kind.as_deref() == Some("veth")
-                && c.parent == Some(l.ifindex)
-                && c.link_netnsid.is_some())
-            .then(|| (n.info.label(), c.name.clone()))
-        })
 }
 
 fn render_capture(f: &mut Frame, area: Rect, app: &mut App) {
@@ -292,7 +266,12 @@ fn render_capture(f: &mut Frame, area: Rect, app: &mut App) {
         .cloned()
         .collect();
     let sel = p.selected.map(|s| s.saturating_sub(p.offset));
-    let title = format!(" Capture · {} ", p.status());
+    let title = format!(
+        " Capture · {} in {} · {} ",
+        p.iface,
+        p.netns.name,
+        p.counters_line()
+    );
     packets::render_list(f, list_area, &title, &lines, sel, 0);
     if let (Some(d), Some(c)) = (det, p.current()) {
         let [tree, hex] =
