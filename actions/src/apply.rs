@@ -63,3 +63,13 @@ pub fn apply_plan<A: Apply>(plan: &Plan, applier: &mut A) -> Result<(), Failure<
     }
     Ok(())
 }
+
+/// Applies every step in order, carrying on past failures, and reports each result. For
+/// reverts (a confirm timer, `undo`): undoing as much as possible beats stopping at the
+/// first step whose object is already gone.
+pub fn apply_all<A: Apply>(plan: &Plan, applier: &mut A) -> Vec<(Step, Result<(), A::Error>)> {
+    plan.steps
+        .iter()
+        .map(|s| (s.clone(), applier.apply(s)))
+        .collect()
+}

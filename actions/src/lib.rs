@@ -14,7 +14,7 @@ pub mod step;
 pub mod types;
 pub mod validate;
 
-pub use apply::{apply_plan, Apply, Failure};
+pub use apply::{apply_all, apply_plan, Apply, Failure};
 pub use builders::{
     attach, recreate_vxlan, shim, vlan, vxlan, vxlan_peer, AttachInput, ShimInput, VlanInput,
     VxlanInput, VxlanPeerInput,

@@ -61,7 +61,7 @@ pub enum Command {
     Plan(crate::plan_cmd::PlanArgs),
     /// Internal: the confirm-timer guard (started by `plan --apply --confirm`).
     #[command(name = "_revert-guard", hide = true)]
-    RevertGuard { id: String, secs: u64 },
+    RevertGuard { id: String },
     /// Benchmark: dump a namespace, then time rendering frames of a tab in memory.
     #[command(hide = true)]
     BenchRender {

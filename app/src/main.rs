@@ -67,7 +67,7 @@ fn run(cli: Cli) -> Result<()> {
             rt.block_on(tui::bench_render(netns, &tab, frames))
         }
         Some(Command::Plan(a)) => rt.block_on(plan_cmd::run(netns, a)),
-        Some(Command::RevertGuard { id, secs }) => plan_cmd::guard(&id, secs),
+        Some(Command::RevertGuard { id }) => plan_cmd::guard(&id),
         Some(Command::Man) => {
             clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
             Ok(())

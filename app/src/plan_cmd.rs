@@ -148,11 +148,40 @@ pub struct Record {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
+    /// Being applied under a confirm timer: the guard is already watching.
+    Applying,
+    /// The apply failed and was rolled back.
+    Failed,
     Applied,
     AwaitingConfirm,
     Confirmed,
+    /// The guard has started reverting: too late to confirm.
+    Reverting,
     Reverted,
     Undone,
+}
+
+/// How long an apply under a confirm timer may take before the guard treats netlens as
+/// dead mid-apply and reverts what was done.
+const APPLY_GRACE: u64 = 30;
+
+/// Runs `f` on the record with an exclusive lock held, and saves it: confirm and the guard
+/// never interleave their read-modify-write.
+fn with_lock<T>(id: &str, f: impl FnOnce(&mut Record) -> Result<T>) -> Result<T> {
+    use nix::fcntl::{Flock, FlockArg};
+    let lock_path = record_path(id)?.with_extension("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("opening {}", lock_path.display()))?;
+    let _lock = Flock::lock(file, FlockArg::LockExclusive)
+        .map_err(|(_, e)| anyhow::anyhow!("locking {}: {e}", lock_path.display()))?;
+    let mut rec = load(id)?;
+    let out = f(&mut rec)?;
+    save(&rec)?;
+    Ok(out)
 }
 
 fn now() -> u64 {
@@ -374,10 +403,6 @@ fn export(plan: &Plan, file: &Path) -> Result<()> {
 
 /// Applies a plan through netlink on a blocking thread; on failure says which step failed
 /// and what the rollback did.
-async fn apply(plan: Plan) -> Result<Plan> {
-    tokio::task::spawn_blocking(move || apply_sync(plan)).await?
-}
-
 /// Applies a plan through netlink (blocking); on failure says which step failed and what
 /// the rollback did.
 pub fn apply_sync(plan: Plan) -> Result<Plan> {
@@ -412,25 +437,41 @@ pub fn apply_sync(plan: Plan) -> Result<Plan> {
     }
 }
 
-/// Applies a plan, records it for `undo`, and with a confirm timer starts the guard that
-/// reverts it unless confirmed. Returns the plan's id.
+/// Applies a plan and records it for `undo`. With a confirm timer, the record and the guard
+/// exist before the first step, so a netlens killed mid-apply is reverted too. Returns the
+/// plan's id.
 pub fn apply_and_record(plan: Plan, confirm_secs: Option<u64>) -> Result<String> {
-    let plan = apply_sync(plan)?;
     let id = format!("{}-{}", now(), std::process::id());
     let rec = Record {
         id: id.clone(),
-        plan,
-        status: if confirm_secs.is_some() {
-            Status::AwaitingConfirm
-        } else {
-            Status::Applied
-        },
+        plan: plan.clone(),
+        status: Status::Applying,
         applied_at: now(),
-        confirm_by: confirm_secs.map(|s| now() + s),
+        confirm_by: confirm_secs.map(|s| now() + s + APPLY_GRACE),
     };
-    save(&rec)?;
-    if let Some(secs) = confirm_secs {
-        spawn_guard(&id, secs)?;
+    if confirm_secs.is_some() {
+        save(&rec)?;
+        spawn_guard(&id)?;
+    }
+    match apply_sync(plan) {
+        Ok(_) if confirm_secs.is_some() => with_lock(&id, |r| {
+            r.status = Status::AwaitingConfirm;
+            r.confirm_by = confirm_secs.map(|s| now() + s);
+            Ok(())
+        })?,
+        Ok(_) => save(&Record {
+            status: Status::Applied,
+            ..rec
+        })?,
+        Err(e) => {
+            if confirm_secs.is_some() {
+                let _ = with_lock(&id, |r| {
+                    r.status = Status::Failed;
+                    Ok(())
+                });
+            }
+            return Err(e);
+        }
     }
     Ok(id)
 }
@@ -511,11 +552,15 @@ pub async fn run(netns: Option<&str>, a: PlanArgs) -> Result<()> {
 
 /// Starts the guard as its own process: it outlives this one, its terminal and its SSH
 /// session, and reverts the plan unless it is confirmed in time.
-fn spawn_guard(id: &str, secs: u64) -> Result<()> {
+fn spawn_guard(id: &str) -> Result<()> {
+    use std::os::unix::process::CommandExt;
     let exe =
         std::env::current_exe().context("finding the netlens executable for the confirm guard")?;
     std::process::Command::new(exe)
-        .args(["_revert-guard", id, &secs.to_string()])
+        .args(["_revert-guard", id])
+        // Its own process group from the start: a Ctrl-C or hang-up aimed at netlens's
+        // group does not reach it, even before it calls setsid.
+        .process_group(0)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -525,25 +570,42 @@ fn spawn_guard(id: &str, secs: u64) -> Result<()> {
 }
 
 pub fn confirm(id: Option<&str>) -> Result<()> {
-    let mut rec = match id {
-        Some(id) => load(id)?,
-        None => list()?
-            .into_iter()
-            .rev()
-            .find(|r| r.status == Status::AwaitingConfirm)
-            .context("no plan is awaiting confirmation")?,
+    let id = match id {
+        Some(id) => id.to_owned(),
+        None => {
+            list()?
+                .into_iter()
+                .rev()
+                .find(|r| r.status == Status::AwaitingConfirm)
+                .context("no plan is awaiting confirmation")?
+                .id
+        }
     };
-    if rec.status != Status::AwaitingConfirm {
-        bail!(
-            "plan {}: nothing to confirm (it is {:?})",
-            rec.id,
-            rec.status
-        );
-    }
-    rec.status = Status::Confirmed;
-    save(&rec)?;
-    eprintln!("netlens: plan {} confirmed", rec.id);
+    with_lock(&id, |r| match r.status {
+        Status::AwaitingConfirm => {
+            r.status = Status::Confirmed;
+            Ok(())
+        }
+        Status::Reverting | Status::Reverted => {
+            bail!("plan {id}: too late, the confirm timer ran out and it is being reverted")
+        }
+        other => bail!("plan {id}: nothing to confirm (it is {other:?})"),
+    })?;
+    eprintln!("netlens: plan {id} confirmed");
     Ok(())
+}
+
+/// Applies a plan's undo step by step, carrying on past failures; returns what failed.
+fn revert(plan: &Plan) -> Result<Vec<String>> {
+    let undo = plan.undo();
+    let mut ap = NetlinkApplier::new()?;
+    Ok(actions::apply_all(&undo, &mut ap)
+        .into_iter()
+        .filter_map(|(s, r)| {
+            r.err()
+                .map(|e| format!("{}: {}", s.command_line(), e.message))
+        })
+        .collect())
 }
 
 async fn undo(id: Option<&str>) -> Result<()> {
@@ -560,42 +622,73 @@ async fn undo(id: Option<&str>) -> Result<()> {
             })
             .context("no applied plan to undo (`netlens plan undo --list`)")?,
     };
-    let undo = rec.plan.undo();
-    for c in undo.commands() {
+    for c in rec.plan.undo().commands() {
         println!("{c}");
     }
-    apply(undo).await?;
+    let plan = rec.plan.clone();
+    let failed = tokio::task::spawn_blocking(move || revert(&plan)).await??;
     rec.status = Status::Undone;
     save(&rec)?;
-    eprintln!("netlens: plan {} undone", rec.id);
-    Ok(())
+    if failed.is_empty() {
+        eprintln!("netlens: plan {} undone", rec.id);
+        Ok(())
+    } else {
+        bail!(
+            "plan {}: some undo steps failed (the others were done):\n  {}",
+            rec.id,
+            failed.join("\n  ")
+        )
+    }
 }
 
 /// The confirm-timer guard: leaves netlens's session (so a hang-up does not reach it),
-/// sleeps, and reverts the plan unless it was confirmed.
-pub fn guard(id: &str, secs: u64) -> Result<()> {
+/// waits for the record's deadline, and reverts the plan unless it was confirmed — also
+/// when netlens died while applying it.
+pub fn guard(id: &str) -> Result<()> {
     let _ = nix::unistd::setsid();
-    std::thread::sleep(Duration::from_secs(secs));
-    let mut rec = load(id)?;
-    if rec.status != Status::AwaitingConfirm {
+    loop {
+        let rec = load(id)?;
+        let due = rec.confirm_by.unwrap_or(0);
+        match rec.status {
+            Status::Applying | Status::AwaitingConfirm if now() >= due => break,
+            Status::Applying | Status::AwaitingConfirm => {
+                std::thread::sleep(
+                    Duration::from_millis(200).min(Duration::from_secs(due.saturating_sub(now()))),
+                );
+            }
+            _ => return Ok(()),
+        }
+    }
+    let go = with_lock(id, |r| {
+        Ok(
+            if matches!(r.status, Status::Applying | Status::AwaitingConfirm) {
+                r.status = Status::Reverting;
+                true
+            } else {
+                false
+            },
+        )
+    })?;
+    if !go {
         return Ok(());
     }
-    let undo = rec.plan.undo();
-    let mut ap = NetlinkApplier::new()?;
-    match apply_plan(&undo, &mut ap) {
-        Ok(()) => {
-            rec.status = Status::Reverted;
-            save(&rec)?;
-            log(&format!(
-                "plan {id} ({}) was not confirmed within {secs} s: reverted",
-                rec.plan.title
-            ));
-        }
-        Err(f) => log(&format!(
-            "plan {id}: revert failed at step {}: {}",
-            f.index + 1,
-            f.error
-        )),
+    let rec = load(id)?;
+    let failed = revert(&rec.plan)?;
+    with_lock(id, |r| {
+        r.status = Status::Reverted;
+        Ok(())
+    })?;
+    if failed.is_empty() {
+        log(&format!(
+            "plan {id} ({}) was not confirmed in time: reverted",
+            rec.plan.title
+        ));
+    } else {
+        log(&format!(
+            "plan {id} ({}) was not confirmed in time: reverted, but these undo steps failed: {}",
+            rec.plan.title,
+            failed.join("; ")
+        ));
     }
     Ok(())
 }
