@@ -117,7 +117,7 @@ fn change_json(ns_name: &str, c: &Change, st: &NsState) -> serde_json::Result<St
                 serde_json::json!({ "ifindex": a.ifindex, "addr_info": [netstate::json::AddrJson(a)] })
             }
         },
-        Change::NewRoute(route) | Change::DelRoute(route) => {
+        Change::NewRoute(route) | Change::ReplaceRoute(route) | Change::DelRoute(route) => {
             serde_json::to_value(RouteJson { route, ns: st })?
         }
         Change::NewNeigh(neigh) | Change::DelNeigh(neigh) => {

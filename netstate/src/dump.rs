@@ -57,6 +57,12 @@ fn dump_one(
             }
             let m = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&data[off..off + len])
                 .map_err(|e| err(ns, format!("{what} dump: cannot parse a message: {e}")))?;
+            if m.header.flags & NLM_F_DUMP_INTR != 0 {
+                // The table changed under the dump: what it returned may miss objects.
+                return Err(Error::DumpOverrun {
+                    name: ns.to_owned(),
+                });
+            }
             match m.payload {
                 NetlinkPayload::Done(_) => return Ok(()),
                 NetlinkPayload::Error(e) if e.code.is_some() => {
@@ -81,7 +87,26 @@ enum Part {
     NeighFdb,
 }
 
+/// `NLM_F_DUMP_INTR`: the kernel's tables changed while it was dumping them.
+const NLM_F_DUMP_INTR: u16 = 0x10;
+
+/// Dumps one part, starting again (a bounded number of times) when the dump was interrupted.
 fn dump_part(ns: &str, part: Part, stats: bool) -> Result<NsState> {
+    let mut tries: u32 = 0;
+    loop {
+        match dump_part_once(ns, part, stats) {
+            Err(Error::DumpOverrun { .. }) if tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(
+                    10 * u64::from(tries.min(20)),
+                ));
+            }
+            r => return r,
+        }
+    }
+}
+
+fn dump_part_once(ns: &str, part: Part, stats: bool) -> Result<NsState> {
     let mut sock = Socket::new(NETLINK_ROUTE)
         .map_err(|e| err(ns, format!("cannot open a netlink socket: {e}")))?;
     sock.bind_auto()

@@ -214,12 +214,13 @@ pub async fn supervise(scope: Scope, tx: UnboundedSender<Update>, opts: WatchOpt
                 .await
                 .unwrap_or_default(),
         };
+        // A watcher that ended (its error is shown) is started again on this scan.
         running.retain(|id, task| {
             let keep = d.namespaces.iter().any(|n| n.id == *id);
             if !keep {
                 task.abort();
             }
-            keep
+            keep && !task.is_finished()
         });
         let fresh: Vec<NetnsInfo> = d
             .namespaces

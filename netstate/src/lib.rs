@@ -22,7 +22,7 @@ pub use netns::{NetnsInfo, NsId};
 pub enum Error {
     #[error("namespace {name}: {reason}")]
     Netns { name: String, reason: String },
-    #[error("namespace {name}: netlink: the receive buffer overran during a dump")]
+    #[error("namespace {name}: netlink: the dump was interrupted (receive buffer overrun, or the tables changed under it)")]
     DumpOverrun { name: String },
     #[error("namespace {name}: netlink: {reason}")]
     Netlink { name: String, reason: String },

@@ -114,6 +114,12 @@ impl NsConn {
             reason: format!("{what} dump request failed: {e}"),
         })?;
         while let Some(m) = stream.next().await {
+            if m.header.flags & 0x10 != 0 {
+                // NLM_F_DUMP_INTR: the tables changed under the dump; start it again.
+                return Err(Error::DumpOverrun {
+                    name: self.name.clone(),
+                });
+            }
             match m.payload {
                 NetlinkPayload::InnerMessage(inner) => {
                     if let Some(c) = parse::change(inner) {
@@ -320,10 +326,11 @@ async fn watch_inner(
         let mut overran = false;
         let mut routes_dirty = false;
         for (m, _) in batch {
+            let flags = m.header.flags;
             match m.payload {
                 NetlinkPayload::Overrun(_) => overran = true,
                 NetlinkPayload::InnerMessage(inner) => {
-                    if let Some(c) = parse::change(inner) {
+                    if let Some(c) = parse::change_with_flags(inner, flags) {
                         match &c {
                             Change::NewLink(l) => {
                                 let is_up = l.flags & names::IFF_UP != 0;

@@ -326,6 +326,9 @@ pub enum Change {
     NewAddr(Addr),
     DelAddr(Addr),
     NewRoute(Route),
+    /// `NLM_F_REPLACE`: the route took the place of the one with the same table, prefix,
+    /// tos and metric (its gateway, device or type may differ; no delete is announced).
+    ReplaceRoute(Route),
     DelRoute(Route),
     NewNeigh(Neigh),
     DelNeigh(Neigh),
@@ -339,7 +342,7 @@ impl Change {
         match self {
             Change::NewLink(_) | Change::DelLink(_) => "link",
             Change::NewAddr(_) | Change::DelAddr(_) => "addr",
-            Change::NewRoute(_) | Change::DelRoute(_) => "route",
+            Change::NewRoute(_) | Change::ReplaceRoute(_) | Change::DelRoute(_) => "route",
             Change::NewNeigh(_) | Change::DelNeigh(_) => "neigh",
             Change::NewFdb(_) | Change::DelFdb(_) => "fdb",
         }
@@ -388,6 +391,19 @@ impl NsState {
             }
             Change::DelAddr(a) => {
                 self.addrs.remove(&a.key());
+            }
+            Change::ReplaceRoute(r) => {
+                let same = |o: &Route| {
+                    o.family == r.family
+                        && o.table == r.table
+                        && o.dst == r.dst
+                        && o.dst_len == r.dst_len
+                        && o.tos == r.tos
+                        && o.metric.unwrap_or(0) == r.metric.unwrap_or(0)
+                        && (r.family != 10 || o.oif == r.oif)
+                };
+                self.routes.retain(|_, o| !same(o));
+                self.routes.insert(r.key(), r);
             }
             Change::NewRoute(r) => {
                 self.routes.insert(r.key(), r);

@@ -21,14 +21,30 @@ const AF_BRIDGE: u8 = 7;
 
 /// Turns a route-netlink message into a model change; `None` for messages we do not track.
 pub fn change(msg: RouteNetlinkMessage) -> Option<Change> {
+    change_with_flags(msg, 0)
+}
+
+/// `NLM_F_REPLACE` in a notification's header.
+const NLM_F_REPLACE: u16 = 0x100;
+
+/// Like [`change`], with the notification's netlink header flags (a replace is announced
+/// as a new route carrying `NLM_F_REPLACE`).
+pub fn change_with_flags(msg: RouteNetlinkMessage, flags: u16) -> Option<Change> {
     Some(match msg {
         RouteNetlinkMessage::NewLink(m) => Change::NewLink(link(m)),
         RouteNetlinkMessage::DelLink(m) => Change::DelLink(m.header.index),
         RouteNetlinkMessage::NewAddress(m) => Change::NewAddr(addr(m)),
         RouteNetlinkMessage::DelAddress(m) => Change::DelAddr(addr(m)),
+        RouteNetlinkMessage::NewRoute(m) if flags & NLM_F_REPLACE != 0 => {
+            Change::ReplaceRoute(route(m)?)
+        }
         RouteNetlinkMessage::NewRoute(m) => Change::NewRoute(route(m)?),
         RouteNetlinkMessage::DelRoute(m) => Change::DelRoute(route(m)?),
         RouteNetlinkMessage::NewNeighbour(m) => match neigh_or_fdb(m)? {
+            // The kernel keeps NOARP/NONE entries for multicast and broadcast mappings
+            // without announcing them, and `ip neigh` hides them: the model leaves them out,
+            // and an entry that turns into one leaves the model.
+            Either::Neigh(n) if !crate::json::ip_neigh_shows(&n) => Change::DelNeigh(n),
             Either::Neigh(n) => Change::NewNeigh(n),
             Either::Fdb(f) => Change::NewFdb(f),
         },
@@ -429,12 +445,6 @@ fn neigh_or_fdb(m: NeighbourMessage) -> Option<Either> {
             NeighbourAttribute::Protocol(p) => n.protocol = Some(u8::from(p)),
             _ => {}
         }
-    }
-    // The kernel keeps NOARP/NONE entries for multicast and broadcast mappings without
-    // announcing them; `ip neigh` hides them too. Keeping them would make the live model
-    // differ from a dump for reasons no event can fix.
-    if !crate::json::ip_neigh_shows(&n) {
-        return None;
     }
     Some(Either::Neigh(n))
 }

@@ -226,7 +226,7 @@ pub fn change(c: &Change, ns: &NsState) -> String {
             .get(i)
             .map_or_else(|| format!("{i}: if{i}"), |l| link(l, ns)),
         Change::NewAddr(a) | Change::DelAddr(a) => addr(a, ns),
-        Change::NewRoute(r) | Change::DelRoute(r) => route(r, ns),
+        Change::NewRoute(r) | Change::ReplaceRoute(r) | Change::DelRoute(r) => route(r, ns),
         Change::NewNeigh(n) | Change::DelNeigh(n) => neigh(n, ns),
         Change::NewFdb(f) | Change::DelFdb(f) => fdb(f, ns),
     };

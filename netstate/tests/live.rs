@@ -260,6 +260,52 @@ async fn ip_changes_reach_the_model_within_a_second() {
         "10.1.0.2",
     ]);
     w.until("fdb del", sec, |i| !has_fdb(&st(i))).await;
+    // A replace announces only the new route: the old one must not linger.
+    p.a.ip(&["route", "add", "10.79.0.0/16", "via", "10.1.0.2"]);
+    p.a.ip(&["route", "replace", "10.79.0.0/16", "dev", "va"]);
+    let r79 = |s: &NsState| {
+        s.routes
+            .values()
+            .filter(|r| r.dst.is_some_and(|d| d.to_string() == "10.79.0.0"))
+            .count()
+    };
+    let gw79 = |s: &NsState| {
+        s.routes
+            .values()
+            .any(|r| r.dst.is_some_and(|d| d.to_string() == "10.79.0.0") && r.gateway.is_none())
+    };
+    w.until("route replace", sec, |i| r79(&st(i)) == 1 && gw79(&st(i)))
+        .await;
+    // An entry turned NOARP leaves the model (as it leaves `ip neigh`).
+    p.a.ip(&[
+        "neigh",
+        "replace",
+        "10.1.0.8",
+        "lladdr",
+        "02:00:00:00:00:08",
+        "dev",
+        "va",
+        "nud",
+        "permanent",
+    ]);
+    let has8 = |s: &NsState| {
+        s.neighs
+            .values()
+            .any(|x| x.dst.is_some_and(|d| d.to_string() == "10.1.0.8"))
+    };
+    w.until("neigh permanent", sec, |i| has8(&st(i))).await;
+    p.a.ip(&[
+        "neigh",
+        "replace",
+        "10.1.0.8",
+        "lladdr",
+        "02:00:00:00:00:08",
+        "dev",
+        "va",
+        "nud",
+        "noarp",
+    ]);
+    w.until("neigh turned noarp", sec, |i| !has8(&st(i))).await;
     p.a.ip(&["link", "del", "br9"]);
     w.until("link del", sec, |i| !has_link(&st(i), "br9")).await;
 

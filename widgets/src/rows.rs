@@ -250,7 +250,7 @@ pub fn change_key(c: &netstate::Change) -> u64 {
         C::NewLink(l) => l.key(),
         C::DelLink(i) => link_key(*i),
         C::NewAddr(a) | C::DelAddr(a) => TableRow::key(a),
-        C::NewRoute(r) | C::DelRoute(r) => TableRow::key(r),
+        C::NewRoute(r) | C::ReplaceRoute(r) | C::DelRoute(r) => TableRow::key(r),
         C::NewNeigh(n) | C::DelNeigh(n) => TableRow::key(n),
         C::NewFdb(f) | C::DelFdb(f) => TableRow::key(f),
     }
