@@ -346,11 +346,12 @@ async fn link_set(h: &mut rtnetlink::Handle, step: &Step, s: &LinkSet) -> Result
 
 async fn addr_add(h: &rtnetlink::Handle, step: &Step, a: &AddrSpec) -> Result<(), ApplyError> {
     let i = index(h, step, &a.dev).await?;
-    h.address()
-        .add(i, a.addr.addr(), a.addr.prefix_len())
-        .execute()
-        .await
-        .map_err(|e| from_rtnl(step, &e))
+    let mut req = h.address().add(i, a.addr.addr(), a.addr.prefix_len());
+    // `ip addr add` without `brd` sends no broadcast address; rtnetlink adds one.
+    req.message_mut()
+        .attributes
+        .retain(|x| !matches!(x, AddressAttribute::Broadcast(_)));
+    req.execute().await.map_err(|e| from_rtnl(step, &e))
 }
 
 async fn addr_del(h: &rtnetlink::Handle, step: &Step, a: &AddrSpec) -> Result<(), ApplyError> {
@@ -467,11 +468,8 @@ async fn neigh(
         AddressFamily::Inet
     };
     m.header.ifindex = index(h, step, &n.dev).await?;
-    m.header.state = if n.permanent {
-        NeighbourState::Permanent
-    } else {
-        NeighbourState::Reachable
-    };
+    // `ip neigh add|replace` without `nud` makes a permanent entry too.
+    m.header.state = NeighbourState::Permanent;
     m.attributes
         .push(NeighbourAttribute::Destination(neigh_addr(n.dst)));
     if add {

@@ -58,11 +58,12 @@ fn normalized(ns: &Netns) -> BTreeSet<String> {
                 continue;
             }
             out.insert(format!(
-                "addr {} {}/{} {}",
+                "addr {} {}/{} {} brd={}",
                 s(&l["ifname"]),
                 s(&a["local"]),
                 s(&a["prefixlen"]),
-                s(&a["scope"])
+                s(&a["scope"]),
+                s(&a["broadcast"])
             ));
         }
     }

@@ -34,8 +34,8 @@ fn snapshot(ns: &Netns) -> BTreeSet<String> {
         for a in l["addr_info"].as_array().into_iter().flatten() {
             if !a["local"].as_str().unwrap_or("").starts_with("fe80") {
                 out.insert(format!(
-                    "addr {} {}/{}",
-                    l["ifname"], a["local"], a["prefixlen"]
+                    "addr {} {}/{} brd={}",
+                    l["ifname"], a["local"], a["prefixlen"], a["broadcast"]
                 ));
             }
         }

@@ -121,12 +121,15 @@ impl CapturePane {
         self.counters = live.counters.values();
         // Bounded work per tick keeps the UI responsive during a flood; the channel is
         // bounded too, so what we cannot take is dropped and counted by the capture thread.
+        // Paused: nothing is taken, so what does not fit in the channel is dropped by the
+        // capture thread and counted as ours, never thrown away silently.
+        if self.paused {
+            return before != self.counters;
+        }
         let batch: Vec<Captured> = live.rx.try_iter().take(20_000).collect();
-        let got = !batch.is_empty() && !self.paused;
-        if !self.paused {
-            for c in batch {
-                self.push(c);
-            }
+        let got = !batch.is_empty();
+        for c in batch {
+            self.push(c);
         }
         got || before != self.counters
     }
