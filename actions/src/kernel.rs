@@ -185,12 +185,32 @@ fn devices(step: &Step) -> Vec<String> {
 
 impl KernelSupport {
     /// What the running kernel supports, as far as can be told without changing anything:
-    /// 8021q creates `/proc/net/vlan` when it is loaded or built in. The other kinds are
-    /// assumed present; if one is not, applying fails and [`explain_errno`] says why.
+    /// 8021q is there when `/proc/net/vlan` exists (loaded or built in) or when the
+    /// kernel's module lists name it (the kernel loads it on the first vlan link). The
+    /// other kinds are assumed present; if one is not, applying fails and
+    /// [`explain_errno`] says why.
     pub fn probe() -> Self {
         KernelSupport {
-            vlan: std::path::Path::new("/proc/net/vlan").exists(),
+            vlan: std::path::Path::new("/proc/net/vlan").exists() || module_available("8021q"),
             ..KernelSupport::all()
         }
     }
+}
+
+/// Whether `modules.dep` or `modules.builtin` of the running kernel lists `name`.
+fn module_available(name: &str) -> bool {
+    let Ok(release) = std::fs::read_to_string("/proc/sys/kernel/osrelease") else {
+        return false;
+    };
+    let dir = std::path::Path::new("/lib/modules").join(release.trim());
+    let file = format!("/{name}.ko");
+    ["modules.dep", "modules.builtin"].iter().any(|f| {
+        std::fs::read_to_string(dir.join(f)).is_ok_and(|t| {
+            t.lines().any(|l| {
+                l.split(':')
+                    .next()
+                    .is_some_and(|p| p.ends_with(&file) || p.contains(&format!("{file}.")))
+            })
+        })
+    })
 }

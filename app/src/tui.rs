@@ -131,6 +131,17 @@ pub async fn run(netns: Option<&str>, report: Option<&std::path::Path>, ring: us
     let mut terminal =
         ratatui::try_init().context("cannot initialise the terminal (is this a TTY?)")?;
     let _guard = TerminalGuard;
+    // ratatui's hook restores the terminal on any panic; a panic on another thread (a
+    // capture or apply thread) must not take the terminal from under the running UI.
+    let restore_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() == Some("main") {
+            let _ = execute!(std::io::stdout(), DisableMouseCapture);
+            restore_hook(info);
+        } else {
+            tracing::error!("a background thread panicked: {info}");
+        }
+    }));
     execute!(std::io::stdout(), EnableMouseCapture).context("enabling mouse capture")?;
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -147,6 +158,8 @@ pub async fn run(netns: Option<&str>, report: Option<&std::path::Path>, ring: us
     let mut term_signals =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    let mut quit = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::quit())?;
     let mut dirty = true;
     let mut reported_live = false;
     let mut last_draw: Option<Instant> = None;
@@ -185,6 +198,8 @@ pub async fn run(netns: Option<&str>, report: Option<&std::path::Path>, ring: us
             }
             _ = term_signals.recv() => break,
             _ = hup.recv() => break,
+            _ = int.recv() => break,
+            _ = quit.recv() => break,
         }
     }
     sup.abort();

@@ -240,6 +240,8 @@ fn compare(ns: &Netns) -> Vec<String> {
         "scope",
         "label",
         "broadcast",
+        "dynamic",
+        "noprefixroute",
     ];
     for t in theirs.as_array().expect("ip addr list") {
         let name = s(&t["ifname"]);

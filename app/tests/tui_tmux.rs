@@ -245,3 +245,33 @@ fn action_form_in_tmux_applies_a_shim() {
     t.wait_for("netlens exiting", |s| s.contains("NETLENS-EXITED:0"));
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[test]
+fn sigint_from_outside_restores_the_terminal() {
+    if !testns::require_root() {
+        return;
+    }
+    let p = Pair::new("tint");
+    let t = Tmux::start("tint", &p.a.name, 120, 30, None, "");
+    t.wait_for("the UI", |s| s.contains("· live"));
+    let shell = t.display("#{pane_pid}");
+    let pid = testns::run(&["pgrep", "-P", &shell, "netlens"]);
+    let pid = pid
+        .lines()
+        .next()
+        .expect("netlens runs in the pane")
+        .trim()
+        .to_owned();
+    testns::run(&["kill", "-INT", &pid]);
+    t.wait_for("netlens exiting", |s| s.contains("NETLENS-EXITED:0"));
+    assert_eq!(
+        t.display("#{alternate_on}"),
+        "0",
+        "the alternate screen is left"
+    );
+    assert_eq!(
+        t.display("#{mouse_any_flag}"),
+        "0",
+        "mouse capture is off again"
+    );
+}

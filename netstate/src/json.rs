@@ -235,7 +235,10 @@ impl Serialize for InfoDataJson<'_> {
             } => {
                 m.serialize_entry("mode", &names::macvlan_mode(*mode))?;
                 if flags & 1 != 0 {
-                    m.serialize_entry("flags", &"nopromisc")?;
+                    m.serialize_entry("nopromisc", &true)?;
+                }
+                if flags & 2 != 0 {
+                    m.serialize_entry("nodst", &true)?;
                 }
                 if let Some(v) = bcqueuelen {
                     m.serialize_entry("bcqueuelen", v)?;
@@ -390,7 +393,7 @@ impl Serialize for AddrInfos<'_> {
 pub struct AddrJson<'a>(pub &'a Addr);
 
 /// `IFA_F_*` names in iproute2's order and their JSON keys.
-const ADDR_FLAGS: [(u32, &str); 10] = [
+const ADDR_FLAGS: [(u32, &str); 11] = [
     (0x01, "secondary"),
     (0x02, "nodad"),
     (0x04, "optimistic"),
@@ -401,6 +404,7 @@ const ADDR_FLAGS: [(u32, &str); 10] = [
     (0x100, "mngtmpaddr"),
     (0x200, "noprefixroute"),
     (0x400, "autojoin"),
+    (0x800, "stable-privacy"),
 ];
 
 impl Serialize for AddrJson<'_> {
@@ -422,7 +426,7 @@ impl Serialize for AddrJson<'_> {
             m.serialize_entry("broadcast", &b.to_string())?;
         }
         m.serialize_entry("scope", &names::scope(a.scope))?;
-        if a.family == 10 && a.flags & 0x80 == 0 {
+        if a.flags & 0x80 == 0 {
             m.serialize_entry("dynamic", &true)?;
         }
         for (bit, name) in ADDR_FLAGS {
