@@ -538,6 +538,7 @@ fn netns_add(name: &str) -> Result<(), String> {
     use nix::sched::{unshare, CloneFlags};
     let dir = std::path::Path::new(netstate::netns::NETNS_RUN_DIR);
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    share_run_dir(dir)?;
     let path = dir.join(name);
     if path.exists() {
         return Err(format!("namespace {name} already exists"));
@@ -562,6 +563,37 @@ fn netns_add(name: &str) -> Result<(), String> {
         let _ = std::fs::remove_file(&path);
     }
     r
+}
+
+/// Makes the namespace directory a shared mount, as `ip netns add` does, so namespace mounts
+/// propagate to (and can be removed from) other mount namespaces.
+fn share_run_dir(dir: &std::path::Path) -> Result<(), String> {
+    use nix::mount::{mount, MsFlags};
+    let shared = || {
+        mount(
+            None::<&str>,
+            dir,
+            None::<&str>,
+            MsFlags::MS_SHARED | MsFlags::MS_REC,
+            None::<&str>,
+        )
+    };
+    match shared() {
+        Ok(()) => Ok(()),
+        Err(nix::errno::Errno::EINVAL) => {
+            // Not a mount point yet: bind it onto itself, then share it.
+            mount(
+                Some(dir),
+                dir,
+                None::<&str>,
+                MsFlags::MS_BIND | MsFlags::MS_REC,
+                None::<&str>,
+            )
+            .map_err(|e| format!("bind mount {}: {e}", dir.display()))?;
+            shared().map_err(|e| format!("make {} shared: {e}", dir.display()))
+        }
+        Err(e) => Err(format!("make {} shared: {e}", dir.display())),
+    }
 }
 
 /// `ip netns del NAME`.

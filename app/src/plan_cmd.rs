@@ -255,6 +255,17 @@ pub fn build(
     target: Option<&netstate::NsState>,
     a: &Action,
 ) -> Result<Plan> {
+    let nameable = match &netns.kind {
+        netstate::netns::NsKind::Host => true,
+        netstate::netns::NsKind::Named => !netns.name.starts_with('/'),
+        netstate::netns::NsKind::Process { .. } => false,
+    };
+    if !nameable {
+        bail!(
+            "--netns {}: plans act on namespaces `ip -n` can name (host, or a name under /run/netns), so that the commands shown and exported run as they are; name this one first (`ip netns attach NAME PID`)",
+            netns.name
+        );
+    }
     let k = KernelSupport::probe();
     let view = NsView {
         name: if netns.name == "host" {

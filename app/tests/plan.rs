@@ -127,6 +127,42 @@ fn preview_changes_nothing_and_apply_then_undo_restores() {
 }
 
 #[test]
+fn plans_refuse_namespaces_ip_cannot_name() {
+    if !testns::require_root() {
+        return;
+    }
+    let (h, _l) = host("pnn");
+    let data = data_dir("pnn");
+    let mut sleeper = Command::new("ip")
+        .args(["netns", "exec", &h.name, "sleep", "30"])
+        .spawn()
+        .expect("a process in the namespace");
+    std::thread::sleep(Duration::from_millis(200));
+    let ns = format!("pid:{}", sleeper.id());
+    let o = netlens(
+        &data,
+        &[
+            "plan",
+            "--netns",
+            &ns,
+            "shim",
+            "--parent",
+            "eth0",
+            "--ip",
+            "10.0.0.99",
+        ],
+    );
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains(&ns) && err.contains("ip netns attach"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[test]
 fn export_writes_a_script_and_its_undo_that_run() {
     if !testns::require_root() {
         return;
