@@ -240,6 +240,24 @@ pub fn enter(ns: &NetnsInfo) -> Result<()> {
         name: ns.name.clone(),
         reason: format!("cannot open {}: {e}", ns.path.display()),
     })?;
+    // The path may name another namespace by now (a container restarted, a pid reused):
+    // enter only the one that was found.
+    let opened = f
+        .metadata()
+        .map(|m| NsId {
+            dev: m.dev(),
+            ino: m.ino(),
+        })
+        .ok();
+    if opened != Some(ns.id) {
+        return Err(Error::Netns {
+            name: ns.name.clone(),
+            reason: format!(
+                "{} no longer refers to this namespace (it was removed or replaced)",
+                ns.path.display()
+            ),
+        });
+    }
     setns(&f, CloneFlags::CLONE_NEWNET).map_err(|e| Error::Netns {
         name: ns.name.clone(),
         reason: if e == nix::errno::Errno::EPERM {
