@@ -674,26 +674,7 @@ fn twin_oracle_attach() {
     for (i, how) in ["netlink", "script"].iter().enumerate() {
         let (h, _l) = host(&format!("twa{i}"));
         let target = format!("{}-t", h.name);
-        let input = actions::AttachInput {
-            parent: "eth0".into(),
-            target_ns: target.clone(),
-            ip: "10.0.0.60/24".into(),
-            gateway: "10.0.0.1".into(),
-            mode: Some("bridge".into()),
-            veth: false,
-            name: Some("mv0".into()),
-            mtu: None,
-        };
-        let plan = actions::attach(
-            NsView {
-                name: &h.name,
-                state: &state(&h.name),
-            },
-            None,
-            &input,
-            &KernelSupport::all(),
-        )
-        .expect("attach");
+        let plan = attach_plan(&h.name, &target);
         if *how == "netlink" {
             apply_netlink(&plan);
         } else {
@@ -720,26 +701,7 @@ fn attach_rolls_back_from_every_step_including_the_new_namespace() {
     }
     let (h, _l) = host("rba");
     let target = format!("{}-t", h.name);
-    let input = actions::AttachInput {
-        parent: "eth0".into(),
-        target_ns: target.clone(),
-        ip: "10.0.0.60/24".into(),
-        gateway: "10.0.0.1".into(),
-        mode: Some("bridge".into()),
-        veth: false,
-        name: Some("mv0".into()),
-        mtu: None,
-    };
-    let plan = actions::attach(
-        NsView {
-            name: &h.name,
-            state: &state(&h.name),
-        },
-        None,
-        &input,
-        &KernelSupport::all(),
-    )
-    .expect("attach");
+    let plan = attach_plan(&h.name, &target);
     let before = normalized(&h);
     for at in 0..plan.steps.len() {
         let mut ap = FailAt {
@@ -769,4 +731,28 @@ fn attach_rolls_back_from_every_step_including_the_new_namespace() {
             at + 1
         );
     }
+}
+
+/// Attach a macvlan `mv0` on `eth0` of `host` into a new namespace `target`, 10.0.0.60/24.
+fn attach_plan(host: &str, target: &str) -> Plan {
+    let input = actions::AttachInput {
+        parent: "eth0".into(),
+        target_ns: target.to_owned(),
+        ip: "10.0.0.60/24".into(),
+        gateway: "10.0.0.1".into(),
+        mode: Some("bridge".into()),
+        veth: false,
+        name: Some("mv0".into()),
+        mtu: None,
+    };
+    actions::attach(
+        NsView {
+            name: host,
+            state: &state(host),
+        },
+        None,
+        &input,
+        &KernelSupport::all(),
+    )
+    .expect("attach")
 }
