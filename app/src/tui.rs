@@ -193,6 +193,7 @@ pub async fn run(netns: Option<&str>, report: Option<&std::path::Path>, ring: us
             _ = tick.tick() => {
                 let now = Instant::now();
                 dirty |= app.expire(now);
+                dirty |= app.rows_pending();
                 dirty |= app.drain_capture();
                 dirty |= app.poll_form();
             }

@@ -79,21 +79,19 @@ fn preview_changes_nothing_and_apply_then_undo_restores() {
     let (h, _l) = host("pap");
     let data = data_dir("pap");
     let before = snapshot(&h);
-    let o = netlens(
-        &data,
-        &[
-            "plan",
-            "--netns",
-            &h.name,
-            "shim",
-            "--parent",
-            "eth0",
-            "--ip",
-            "10.0.0.99",
-            "--to",
-            "10.0.0.50",
-        ],
-    );
+    let mut shim = vec![
+        "plan",
+        "--netns",
+        &h.name,
+        "shim",
+        "--parent",
+        "eth0",
+        "--ip",
+        "10.0.0.99",
+        "--to",
+        "10.0.0.50",
+    ];
+    let o = netlens(&data, &shim);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
@@ -102,22 +100,8 @@ fn preview_changes_nothing_and_apply_then_undo_restores() {
     );
     assert_eq!(snapshot(&h), before, "a preview changed the namespace");
 
-    let o = netlens(
-        &data,
-        &[
-            "plan",
-            "--netns",
-            &h.name,
-            "shim",
-            "--parent",
-            "eth0",
-            "--ip",
-            "10.0.0.99",
-            "--to",
-            "10.0.0.50",
-            "--apply",
-        ],
-    );
+    shim.push("--apply");
+    let o = netlens(&data, &shim);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_ne!(snapshot(&h), before);
     let o = netlens(&data, &["plan", "undo"]);

@@ -9,6 +9,9 @@ use netstate::NsId;
 use widgets::rows::{change_key, cmp_cells};
 use widgets::{Row, Tab};
 
+/// Least time between two rebuilds of the rows caused by kernel changes alone.
+pub const REBUILD_EVERY: Duration = Duration::from_millis(250);
+
 /// How long a changed row stays highlighted.
 pub const HIGHLIGHT: Duration = Duration::from_millis(1500);
 
@@ -38,6 +41,10 @@ pub struct App {
     /// Rows of the current tab after filter and sort, rebuilt only when something changed.
     pub rows: Vec<Row>,
     rows_dirty: bool,
+    /// The kernel changed the namespace on screen: rows are rebuilt at most every
+    /// [`REBUILD_EVERY`], so a busy host does not rebuild 100k rows per event batch.
+    data_dirty: bool,
+    last_rebuild: Option<Instant>,
     /// Row keys changed recently, per namespace.
     recent: HashMap<NsId, HashMap<u64, Instant>>,
     /// Visible table height, from the last render.
@@ -72,6 +79,8 @@ impl App {
             quit: false,
             rows: Vec::new(),
             rows_dirty: true,
+            data_dirty: false,
+            last_rebuild: None,
             recent: HashMap::new(),
             page: 20,
             want_ns,
@@ -95,7 +104,14 @@ impl App {
     /// Applies an inventory update. Returns whether the screen needs redrawing.
     pub fn on_update(&mut self, u: Update, now: Instant) -> bool {
         let is_ns_list = matches!(u, Update::Namespaces(_));
-        let changed = self.inv.apply(u);
+        // Only the keys of what changed are kept (to highlight rows): no change is cloned.
+        let recent = &mut self.recent;
+        let touched = self.inv.apply_each(u, |info, c, _| {
+            recent
+                .entry(info.id)
+                .or_default()
+                .insert(change_key(c), now);
+        });
         if is_ns_list {
             self.peers.clear();
             if let Some(w) = self.want_ns {
@@ -110,16 +126,15 @@ impl App {
             self.rows_dirty = true;
             return true;
         }
-        if let Some((id, changes)) = changed {
-            let rec = self.recent.entry(id).or_default();
-            for c in &changes {
-                rec.insert(change_key(c), now);
-            }
-            if Some(id) == self.ns {
-                self.rows_dirty = true;
-            }
+        if touched.is_some() && touched == self.ns {
+            self.data_dirty = true;
         }
         true
+    }
+
+    /// Whether kernel changes wait for the next row rebuild (the tick redraws for them).
+    pub fn rows_pending(&self) -> bool {
+        self.data_dirty
     }
 
     /// Whether the row changed within [`HIGHLIGHT`].
@@ -144,10 +159,16 @@ impl App {
     /// Rebuilds the visible rows if the data, tab, filter or sort changed, keeping the
     /// selection on the same object when it is still there.
     pub fn refresh_rows(&mut self) {
-        if !self.rows_dirty {
+        let data_due = self.data_dirty
+            && self
+                .last_rebuild
+                .is_none_or(|t| t.elapsed() >= REBUILD_EVERY);
+        if !self.rows_dirty && !data_due {
             return;
         }
         self.rows_dirty = false;
+        self.data_dirty = false;
+        self.last_rebuild = Some(Instant::now());
         let keep = self.rows.get(self.selected).map(|r| r.key);
         let Some(entry) = self.current() else {
             self.rows.clear();
