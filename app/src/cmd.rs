@@ -4,7 +4,7 @@ use std::io::{BufWriter, Write};
 
 use anyhow::{Context, Result};
 use netstate::inventory::{self, Inventory, Scope, Update};
-use netstate::json::{AddrLinkJson, FdbJson, LinkJson, NeighJson, NsJson, RouteJson};
+use netstate::json::{AddrLinkJson, FdbJson, LinkJson, NeighJson, RouteJson};
 use netstate::live::WatchOptions;
 use netstate::model::Change;
 use netstate::{netns, text, NetnsInfo, NsState};
@@ -18,6 +18,11 @@ pub fn pick_netns(name: Option<&str>) -> Result<NetnsInfo> {
 }
 
 pub async fn dump(netns_arg: Option<&str>, all: bool, json: bool, stats: bool) -> Result<()> {
+    if json {
+        let netns_arg = netns_arg.map(str::to_owned);
+        return tokio::task::spawn_blocking(move || dump_json(netns_arg.as_deref(), all, stats))
+            .await?;
+    }
     let out = std::io::stdout().lock();
     let mut out = BufWriter::with_capacity(1 << 16, out);
     if all {
@@ -25,31 +30,18 @@ pub async fn dump(netns_arg: Option<&str>, all: bool, json: bool, stats: bool) -
         for p in &d.problems {
             eprintln!("netlens: {p}");
         }
-        let mut states = Vec::new();
-        let mut failed = 0;
+        let mut read = 0;
         for info in d.namespaces {
             match netstate::live::snapshot_with(&info, stats).await {
-                Ok(st) => states.push((info, st)),
-                Err(e) => {
-                    failed += 1;
-                    eprintln!("netlens: {e}");
+                Ok(st) => {
+                    read += 1;
+                    write_text(&mut out, &info.label(), &st)?;
                 }
-            }
-        }
-        if json {
-            let v: Vec<NsJson> = states
-                .iter()
-                .map(|(i, ns)| NsJson { name: &i.name, ns })
-                .collect();
-            serde_json::to_writer(&mut out, &v)?;
-            writeln!(out)?;
-        } else {
-            for (info, st) in &states {
-                write_text(&mut out, &info.label(), st)?;
+                Err(e) => eprintln!("netlens: {e}"),
             }
         }
         out.flush()?;
-        if failed > 0 && states.is_empty() {
+        if read == 0 {
             anyhow::bail!("no namespace could be read");
         }
         return Ok(());
@@ -58,19 +50,60 @@ pub async fn dump(netns_arg: Option<&str>, all: bool, json: bool, stats: bool) -
     let st = netstate::live::snapshot_with(&info, stats)
         .await
         .with_context(|| format!("reading namespace {}", info.name))?;
-    if json {
-        serde_json::to_writer(
-            &mut out,
-            &NsJson {
-                name: &info.name,
-                ns: &st,
-            },
-        )?;
-        writeln!(out)?;
-    } else {
-        write_text(&mut out, &info.label(), &st)?;
-    }
+    write_text(&mut out, &info.label(), &st)?;
     out.flush()?;
+    Ok(())
+}
+
+/// `dump --json`: each namespace is dumped, then streamed out (routes, neighbours and FDB
+/// entries are never held as a model); `--all` prints a list and leaves out, with a message,
+/// the namespaces that cannot be read.
+fn dump_json(netns_arg: Option<&str>, all: bool, stats: bool) -> Result<()> {
+    let out = std::io::stdout().lock();
+    let mut out = BufWriter::with_capacity(1 << 16, out);
+    let warn = |name: &str, bad: &netstate::dump::Unparsed| {
+        if bad.count > 0 {
+            eprintln!(
+                "netlens: namespace {name}: {} netlink message(s) could not be parsed and are left out (first: {})",
+                bad.count,
+                bad.first.as_deref().unwrap_or("?")
+            );
+        }
+    };
+    if !all {
+        let info = pick_netns(netns_arg)?;
+        let d = netstate::dump::raw_dump(&info, stats)
+            .with_context(|| format!("reading namespace {}", info.name))?;
+        let bad = d.write_json(&mut out)?;
+        writeln!(out)?;
+        out.flush()?;
+        warn(&info.name, &bad);
+        return Ok(());
+    }
+    let d = netns::discover();
+    for p in &d.problems {
+        eprintln!("netlens: {p}");
+    }
+    let mut read = 0;
+    out.write_all(b"[")?;
+    for info in d.namespaces {
+        match netstate::dump::raw_dump(&info, stats) {
+            Ok(d) => {
+                if read > 0 {
+                    out.write_all(b",")?;
+                }
+                read += 1;
+                let bad = d.write_json(&mut out)?;
+                warn(&info.name, &bad);
+            }
+            Err(e) => eprintln!("netlens: {e}"),
+        }
+    }
+    out.write_all(b"]\n")?;
+    out.flush()?;
+    if read == 0 {
+        anyhow::bail!("no namespace could be read");
+    }
     Ok(())
 }
 

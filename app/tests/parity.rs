@@ -121,6 +121,21 @@ fn build(p: &Pair) {
         "table",
         "100",
     ]);
+    // Routes whose messages carry more than dst/gateway/dev: multipath hops with weights,
+    // metrics, types without a device, a table above 255, an IPv6 preference.
+    for r in [
+        "10.7.0.0/16 nexthop via 10.1.0.2 weight 2 nexthop via 10.1.0.3 weight 1",
+        "10.4.0.0/16 via 10.1.0.2 mtu 1400",
+        "blackhole 10.6.0.0/16",
+        "unreachable 10.5.0.0/16 table 1000",
+        "prohibit 10.3.0.0/16 table 1000 metric 7",
+        "fd0a::/64 via fd00::2 dev va pref high",
+        "fd0b::/64 nexthop via fd00::2 dev va nexthop via fd00::3 dev va",
+    ] {
+        let mut args = vec!["route", "add"];
+        args.extend(r.split(' '));
+        a.ip(&args);
+    }
     a.ip(&[
         "neigh",
         "replace",
@@ -282,14 +297,30 @@ fn compare(ns: &Netns) -> Vec<String> {
         };
     let rf = [
         "type", "dst", "gateway", "dev", "table", "protocol", "scope", "metric", "prefsrc",
-        "flags", "pref",
+        "flags", "pref", "nexthops", "metrics",
     ];
+    let their_routes = ns.ip_json(&["route", "show", "table", "all"]);
     check(
         "routes",
         tuples(&ours["routes"], &rf),
-        tuples(&ns.ip_json(&["route", "show", "table", "all"]), &rf),
+        tuples(&their_routes, &rf),
         &mut bad,
     );
+    // In the same order too: netlens prints routes as the kernel dumps them, as ip does.
+    let order = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .expect("a JSON list")
+            .iter()
+            .map(|r| format!("{} {}", s(&r["dst"]), s(&r["table"])))
+            .collect()
+    };
+    if order(&ours["routes"]) != order(&their_routes) {
+        bad.push(format!(
+            "routes order: netlens {:?} vs iproute2 {:?}",
+            order(&ours["routes"]),
+            order(&their_routes)
+        ));
+    }
     let nf = ["dst", "dev", "lladdr", "state", "router"];
     check(
         "neigh",

@@ -672,6 +672,32 @@ impl Serialize for NsJson<'_> {
     }
 }
 
+/// Writes the start of [`NsJson`]'s object for streaming: `{"netns":…,"links":[…],"addrs":[…]`,
+/// to be followed by `,"routes":[…]`, `,"neigh":[…]`, `,"fdb":[…]` and `}`.
+pub fn write_head(
+    out: &mut dyn std::io::Write,
+    name: &str,
+    ns: &NsState,
+) -> serde_json::Result<()> {
+    let io = serde_json::Error::io;
+    out.write_all(b"{\"netns\":").map_err(io)?;
+    serde_json::to_writer(&mut *out, name)?;
+    out.write_all(b",\"links\":").map_err(io)?;
+    serde_json::to_writer(
+        &mut *out,
+        &seq(ns.links.values().map(|link| LinkJson { link, ns })),
+    )?;
+    out.write_all(b",\"addrs\":").map_err(io)?;
+    serde_json::to_writer(
+        &mut *out,
+        &seq(ns.links.values().map(|link| AddrLinkJson {
+            link,
+            ns,
+            addrs: addrs_of(ns, link.ifindex),
+        })),
+    )
+}
+
 /// Addresses of one link, IPv4 first as `ip addr` lists them.
 pub fn addrs_of(ns: &NsState, ifindex: u32) -> Vec<&Addr> {
     let lo = crate::model::AddrKey {

@@ -12,6 +12,7 @@ pub mod names;
 pub mod netns;
 mod parse;
 pub mod text;
+mod wire;
 
 pub use live::{NetEvent, NetEventKind};
 pub use model::{Change, NsState};
