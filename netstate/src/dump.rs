@@ -51,9 +51,16 @@ fn dump_one(
         .map_err(|e| err(ns, format!("{what} dump request failed: {e}")))?;
     loop {
         buf.clear();
-        let n = sock
-            .recv(buf, 0)
-            .map_err(|e| err(ns, format!("{what} dump failed: {e}")))?;
+        let n = sock.recv(buf, 0).map_err(|e| {
+            if e.raw_os_error() == Some(ENOBUFS) {
+                // The socket's buffer overran: the dump is incomplete; it starts again.
+                Error::DumpOverrun {
+                    name: ns.to_owned(),
+                }
+            } else {
+                err(ns, format!("{what} dump failed: {e}"))
+            }
+        })?;
         let data = buf.get(..n).unwrap_or_default();
         for m in messages(data) {
             let Some(m) = m else {
@@ -84,6 +91,7 @@ fn dump_one(
     }
 }
 
+const ENOBUFS: i32 = 105;
 const NLMSG_NOOP: u16 = 1;
 const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
@@ -325,6 +333,17 @@ pub fn snapshot_blocking(ns: &NetnsInfo, stats: bool) -> Result<NsState> {
     st.neighs = n.neighs;
     st.fdb = n.fdb;
     Ok(st)
+}
+
+/// The routes of every table of `ns`, read on one socket (after a change the kernel does
+/// not announce route by route, such as a link going down).
+pub fn routes_blocking(ns: &NetnsInfo) -> Result<Vec<crate::model::Route>> {
+    let name = ns.name.clone();
+    let st = netns::spawn_in(ns, move || dump_part::<NsState>(&name, Part::Routes, false))
+        .map_err(|e| err(&ns.name, e.to_string()))?
+        .join()
+        .map_err(|_| err(&ns.name, "a dump thread panicked".into()))??;
+    Ok(st.routes.into_values().collect())
 }
 
 /// One namespace dumped for printing: links and addresses in a model, routes, neighbours

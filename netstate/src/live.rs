@@ -1,13 +1,10 @@
-//! One netlink connection per namespace: dump, subscribe, apply events, re-dump on overrun.
+//! One netlink connection per namespace subscribed to its events; dumps (the first, and
+//! again after an overrun) on blocking sockets of their own ([`crate::dump`]).
 
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::StreamExt;
-use netlink_packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_DUMP, NLM_F_REQUEST};
-use netlink_packet_route::address::AddressMessage;
-use netlink_packet_route::link::LinkMessage;
-use netlink_packet_route::neighbour::NeighbourMessage;
-use netlink_packet_route::route::RouteMessage;
-use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
+use netlink_packet_route::RouteNetlinkMessage;
 use netlink_sys::{AsyncSocket, SocketAddr};
 use rtnetlink::MulticastGroup;
 use tokio::sync::mpsc::UnboundedSender;
@@ -35,7 +32,6 @@ pub struct NsConn {
     handle: rtnetlink::Handle,
     messages: Messages,
     _conn: AbortOnDrop,
-    name: String,
 }
 
 /// Opens a route-netlink connection inside `ns`; with `subscribe`, it also receives link,
@@ -43,7 +39,6 @@ pub struct NsConn {
 pub async fn open(ns: &NetnsInfo, subscribe: bool, rcvbuf: usize) -> Result<NsConn> {
     let rt = tokio::runtime::Handle::current();
     let name = ns.name.clone();
-    let err_name = name.clone();
     let (conn, handle, messages) = tokio::task::spawn_blocking({
         let ns = ns.clone();
         move || {
@@ -74,7 +69,7 @@ pub async fn open(ns: &NetnsInfo, subscribe: bool, rcvbuf: usize) -> Result<NsCo
     })
     .await
     .map_err(|e| Error::Netns {
-        name: err_name.clone(),
+        name: ns.name.clone(),
         reason: format!("namespace thread failed: {e}"),
     })??;
     let task = tokio::spawn(conn);
@@ -82,15 +77,7 @@ pub async fn open(ns: &NetnsInfo, subscribe: bool, rcvbuf: usize) -> Result<NsCo
         handle,
         messages,
         _conn: AbortOnDrop(task),
-        name: err_name,
     })
-}
-
-/// Which tables a dump reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Part {
-    All,
-    Routes,
 }
 
 impl NsConn {
@@ -98,134 +85,24 @@ impl NsConn {
     pub fn handle(&self) -> rtnetlink::Handle {
         self.handle.clone()
     }
-
-    /// Sends one dump request and applies each answer to `st` as it arrives (the netlink
-    /// messages are never all held at once).
-    async fn dump_one(
-        &mut self,
-        msg: RouteNetlinkMessage,
-        what: &str,
-        st: &mut NsState,
-    ) -> Result<()> {
-        let mut req = NetlinkMessage::from(msg);
-        req.header.flags = NLM_F_REQUEST | NLM_F_DUMP;
-        let mut stream = self.handle.request(req).map_err(|e| Error::Netlink {
-            name: self.name.clone(),
-            reason: format!("{what} dump request failed: {e}"),
-        })?;
-        while let Some(m) = stream.next().await {
-            if m.header.flags & 0x10 != 0 {
-                // NLM_F_DUMP_INTR: the tables changed under the dump; start it again.
-                return Err(Error::DumpOverrun {
-                    name: self.name.clone(),
-                });
-            }
-            match m.payload {
-                NetlinkPayload::InnerMessage(inner) => {
-                    if let Some(c) = parse::change(inner) {
-                        st.apply(c);
-                    }
-                }
-                NetlinkPayload::Error(e) if e.to_io().raw_os_error() == Some(105) => {
-                    return Err(Error::DumpOverrun {
-                        name: self.name.clone(),
-                    });
-                }
-                NetlinkPayload::Error(e) if e.code.is_some() => {
-                    return Err(Error::Netlink {
-                        name: self.name.clone(),
-                        reason: format!("{what} dump failed: {}", e.to_io()),
-                    })
-                }
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-
-    /// Dumps every table, like `ip link`, `ip addr`, `ip route show table all`,
-    /// `ip neigh` and `bridge fdb show` together.
-    pub async fn dump(&mut self) -> Result<NsState> {
-        self.dump_part(Part::All).await
-    }
-
-    async fn dump_part(&mut self, part: Part) -> Result<NsState> {
-        // A dump racing a burst of events can itself hit ENOBUFS: start it again.
-        let mut tries = 0;
-        loop {
-            match self.dump_once(part).await {
-                Err(Error::DumpOverrun { .. }) if tries < 1000 => {
-                    tries += 1;
-                    backoff(tries).await;
-                }
-                r => return r,
-            }
-        }
-    }
-
-    async fn dump_once(&mut self, part: Part) -> Result<NsState> {
-        let mut st = NsState::default();
-        if part == Part::All {
-            self.dump_one(
-                RouteNetlinkMessage::GetLink(LinkMessage::default()),
-                "link",
-                &mut st,
-            )
-            .await?;
-            self.dump_one(
-                RouteNetlinkMessage::GetAddress(AddressMessage::default()),
-                "address",
-                &mut st,
-            )
-            .await?;
-        }
-        if matches!(part, Part::All | Part::Routes) {
-            // An AF_UNSPEC dump would also walk MPLS and multicast tables: ask per family.
-            for fam in [AddressFamily::Inet, AddressFamily::Inet6] {
-                let mut r = RouteMessage::default();
-                r.header.address_family = fam;
-                self.dump_one(RouteNetlinkMessage::GetRoute(r), "route", &mut st)
-                    .await?;
-            }
-        }
-        if part == Part::All {
-            self.dump_one(
-                RouteNetlinkMessage::GetNeighbour(NeighbourMessage::default()),
-                "neighbour",
-                &mut st,
-            )
-            .await?;
-            let mut fdb = NeighbourMessage::default();
-            fdb.header.family = AddressFamily::Bridge;
-            self.dump_one(RouteNetlinkMessage::GetNeighbour(fdb), "fdb", &mut st)
-                .await?;
-        }
-        Ok(st)
-    }
-
-    /// Dumps the routes of every table.
-    pub async fn dump_routes(&mut self) -> Result<Vec<Route>> {
-        Ok(self
-            .dump_part(Part::Routes)
-            .await?
-            .routes
-            .into_values()
-            .collect())
-    }
-}
-
-/// Waits a little longer after each failed dump, so a storm of events can pass.
-async fn backoff(tries: u32) {
-    tokio::time::sleep(std::time::Duration::from_millis(
-        u64::from(tries.min(50)) * 10,
-    ))
-    .await;
 }
 
 /// Dumps one namespace once. Links and addresses, routes, and neighbours and FDB are
 /// read on three sockets at the same time: the kernel builds the three dumps in parallel.
 pub async fn snapshot(ns: &NetnsInfo) -> Result<NsState> {
     snapshot_with(ns, true).await
+}
+
+/// The routes of every table of `ns`, dumped once on a socket of their own.
+pub async fn routes(ns: &NetnsInfo) -> Result<Vec<Route>> {
+    let ns = ns.clone();
+    let name = ns.name.clone();
+    tokio::task::spawn_blocking(move || crate::dump::routes_blocking(&ns))
+        .await
+        .map_err(|e| Error::Netns {
+            name,
+            reason: format!("dump thread failed: {e}"),
+        })?
 }
 
 /// Like [`snapshot`]; without `stats`, links carry no counters (a cheaper dump).
@@ -296,10 +173,12 @@ async fn watch_inner(
 ) -> Result<()> {
     let send = |kind| tx.send(NetEvent { ns: ns.id, kind }).is_ok();
     // Subscribe first, dump second: events that race the dump wait in the queue and are
-    // applied after it, so the model converges on the kernel's state.
+    // applied after it, so the model converges on the kernel's state. The dump itself runs
+    // on three blocking sockets of its own ([`snapshot`]: several times faster than one
+    // request after the other on this connection) while the connection keeps queueing.
     let mut conn = open(ns, true, opts.rcvbuf).await?;
     let mut overruns = 0u64;
-    let mut state = conn.dump().await?;
+    let mut state = snapshot(ns).await?;
     let mut up: std::collections::HashMap<u32, bool> = state
         .links
         .values()
@@ -357,7 +236,7 @@ async fn watch_inner(
                 return Ok(());
             }
             // Lost events cannot be replayed: the only truthful state is a fresh dump.
-            let fresh = conn.dump().await?;
+            let fresh = snapshot(ns).await?;
             up = fresh
                 .links
                 .values()
@@ -375,7 +254,7 @@ async fn watch_inner(
             return Ok(());
         }
         if routes_dirty {
-            let routes = conn.dump_routes().await?;
+            let routes = routes(ns).await?;
             if !send(NetEventKind::Routes(routes)) {
                 return Ok(());
             }
