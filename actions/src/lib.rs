@@ -22,7 +22,7 @@ pub use builders::{
 pub use export::{export_batch, export_sh, export_undo_sh, Batch, ExportError};
 pub use kernel::{explain_errno, missing_support, KernelSupport};
 pub use plan::Plan;
-pub use step::{Step, Tool};
+pub use step::{AddrSpec, Step, Tool};
 pub use types::{Mac, MacvlanMode, VlanProtocol, HOST};
 pub use validate::{NsView, Result, ValidationError};
 

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::process::Command;
 
 use actions::netlink::NetlinkApplier;
-use actions::{apply_plan, Apply, KernelSupport, NsView, Plan, Step};
+use actions::{apply_plan, AddrSpec, Apply, KernelSupport, NsView, Plan, Step};
 use serde_json::Value;
 use testns::Netns;
 
@@ -58,12 +58,14 @@ fn normalized(ns: &Netns) -> BTreeSet<String> {
                 continue;
             }
             out.insert(format!(
-                "addr {} {}/{} {} brd={}",
+                "addr {} {}/{} {} brd={} label={} noprefixroute={}",
                 s(&l["ifname"]),
                 s(&a["local"]),
                 s(&a["prefixlen"]),
                 s(&a["scope"]),
-                s(&a["broadcast"])
+                s(&a["broadcast"]),
+                s(&a["label"]),
+                a.get("noprefixroute").is_some()
             ));
         }
     }
@@ -189,6 +191,20 @@ fn shim_move_plan(ns: &str, st: &netstate::NsState) -> Plan {
     .expect("valid shim --move-host-ip")
 }
 
+/// Host addresses a move must carry as they are: a labelled secondary and one without a
+/// prefix route.
+fn extra_host_addrs(ns: &str, _st: &netstate::NsState) -> Plan {
+    let mut labelled = AddrSpec::new(ns, "eth0", "10.0.0.6/24".parse().expect("cidr"));
+    labelled.label = Some("eth0:web".into());
+    let mut bare = AddrSpec::new(ns, "eth0", "10.0.1.5/24".parse().expect("cidr"));
+    bare.noprefixroute = true;
+    Plan::new(
+        "extra host addresses",
+        ns,
+        vec![Step::AddrAdd(labelled), Step::AddrAdd(bare)],
+    )
+}
+
 fn vxlan_plan(ns: &str, st: &netstate::NsState) -> Plan {
     let input = actions::VxlanInput {
         name: "vx0".into(),
@@ -262,7 +278,7 @@ fn twin_oracle_shim() {
 #[test]
 fn twin_oracle_shim_move_host_ip() {
     if testns::require_root() {
-        twin("twm", &[], shim_move_plan);
+        twin("twm", &[extra_host_addrs], shim_move_plan);
     }
 }
 
@@ -329,7 +345,7 @@ fn rollback_from_every_step() {
         return;
     }
     rollback_everywhere("rbs", &[], shim_plan);
-    rollback_everywhere("rbm", &[], shim_move_plan);
+    rollback_everywhere("rbm", &[extra_host_addrs], shim_move_plan);
     rollback_everywhere("rbv", &[], vxlan_plan);
     rollback_everywhere("rbp", &[vxlan_plan], peer_plan);
 }

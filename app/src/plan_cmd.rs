@@ -48,7 +48,9 @@ pub enum Action {
         /// A container IP or CIDR to route through the shim (repeatable).
         #[arg(long = "to")]
         to: Vec<String>,
-        /// Move the parent's address and routes (default route included) onto the shim.
+        /// Move the parent's IPv4 addresses (labels and noprefixroute kept) and routes
+        /// (default route included) onto the shim. A DHCP address is refused: the lease
+        /// would run out on the shim while the client renews it on the parent.
         #[arg(long)]
         move_host_ip: bool,
     },

@@ -171,11 +171,7 @@ pub fn attach(
     if lo_down {
         steps.push(up_new(&tn, "lo"));
     }
-    steps.push(Step::AddrAdd(AddrSpec {
-        netns: tn.clone(),
-        dev: name.clone(),
-        addr: ip,
-    }));
+    steps.push(Step::AddrAdd(AddrSpec::new(tn.clone(), name.clone(), ip)));
     steps.push(up_new(&tn, &name));
     steps.push(Step::RouteAdd(default));
     let what = if input.veth {

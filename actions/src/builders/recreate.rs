@@ -93,11 +93,11 @@ pub fn recreate_vxlan(ns: NsView<'_>, dev: &str) -> Result<Plan> {
         if is_link_local(&addr) {
             continue;
         }
-        steps.push(Step::AddrAdd(AddrSpec {
-            netns: netns.clone(),
-            dev: link.name.clone(),
+        steps.push(Step::AddrAdd(AddrSpec::new(
+            netns.clone(),
+            link.name.clone(),
             addr,
-        }));
+        )));
     }
     if link.flags & IFF_UP != 0 {
         steps.push(Step::LinkSet(LinkSet {

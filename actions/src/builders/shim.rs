@@ -18,6 +18,10 @@ use crate::Result;
 
 /// `IFA_F_SECONDARY`.
 const IFA_F_SECONDARY: u32 = 0x01;
+/// `IFA_F_NOPREFIXROUTE`.
+const IFA_F_NOPREFIXROUTE: u32 = 0x200;
+/// An address lifetime of `forever`.
+const FOREVER: u32 = u32::MAX;
 /// `RTPROT_KERNEL`: routes the kernel adds with an address.
 const RTPROT_KERNEL: u8 = 2;
 /// `RTN_UNICAST`.
@@ -90,11 +94,6 @@ pub fn shim(ns: NsView<'_>, input: &ShimInput, support: &KernelSupport) -> Resul
         to_routes.push(spec);
     }
 
-    let addr = |a: IpNet, dev: &str| AddrSpec {
-        netns: ns.name.to_string(),
-        dev: dev.to_string(),
-        addr: a,
-    };
     let mut steps = vec![Step::LinkAdd(LinkAdd {
         netns: ns.name.to_string(),
         name: name.clone(),
@@ -102,8 +101,14 @@ pub fn shim(ns: NsView<'_>, input: &ShimInput, support: &KernelSupport) -> Resul
         address: None,
         mtu: None,
     })];
-    steps.extend(own.map(|a| Step::AddrAdd(addr(a, &name))));
-    steps.extend(moved.iter().map(|&a| Step::AddrAdd(addr(a, &name))));
+    steps.extend(own.map(|a| Step::AddrAdd(AddrSpec::new(ns.name, name.clone(), a))));
+    for m in &moved {
+        steps.push(Step::AddrAdd(AddrSpec {
+            dev: name.clone(),
+            label: shim_label(m, &parent.name, &name)?,
+            ..m.clone()
+        }));
+    }
     steps.push(up_new(ns.name, &name));
     for previous in routes {
         let route = RouteSpec {
@@ -115,7 +120,8 @@ pub fn shim(ns: NsView<'_>, input: &ShimInput, support: &KernelSupport) -> Resul
             previous: Some(previous),
         });
     }
-    steps.extend(moved.iter().map(|&a| Step::AddrDel(addr(a, &parent.name))));
+    // Deleted with their label and flags, so that undoing the plan puts them back as they were.
+    steps.extend(moved.into_iter().map(Step::AddrDel));
     steps.extend(to_routes.into_iter().map(Step::RouteAdd));
 
     let title = if input.move_host_ip {
@@ -165,8 +171,10 @@ fn host_address(s: &str, ns: NsView<'_>) -> Result<IpNet> {
 }
 
 /// The parent's IPv4 addresses (secondaries first: deleting a primary takes
-/// its secondaries with it) and the routes through it to re-add via the shim.
-fn host_config(ns: NsView<'_>, parent: &Link) -> Result<(Vec<IpNet>, Vec<RouteSpec>)> {
+/// its secondaries with it), as they are on the parent (label, `noprefixroute`), and the
+/// routes through it to re-add via the shim. A dynamic address (a DHCP lease) is refused:
+/// on the shim it would expire while the DHCP client renews it on the parent.
+fn host_config(ns: NsView<'_>, parent: &Link) -> Result<(Vec<AddrSpec>, Vec<RouteSpec>)> {
     let mut addrs: Vec<&Addr> = ns
         .state
         .addrs
@@ -181,10 +189,31 @@ fn host_config(ns: NsView<'_>, parent: &Link) -> Result<(Vec<IpNet>, Vec<RouteSp
         ));
     }
     addrs.sort_by_key(|a| a.flags & IFA_F_SECONDARY == 0);
-    let moved = addrs
-        .iter()
-        .filter_map(|a| IpNet::new(a.local.or(a.address)?, a.prefixlen).ok())
-        .collect();
+    let mut moved = Vec::new();
+    for a in addrs {
+        let Some(net) = a
+            .local
+            .or(a.address)
+            .and_then(|l| IpNet::new(l, a.prefixlen).ok())
+        else {
+            continue;
+        };
+        if let Some(valid) = a.valid_lft.filter(|&v| v != FOREVER) {
+            return Err(ValidationError::new(
+                "--move-host-ip",
+                &parent.name,
+                format!(
+                    "{net} on {} is dynamic (valid_lft {valid}s: a DHCP lease): moved to the shim it would expire there while the DHCP client renews it on {}; give the shim its own --ip, or make the address static first",
+                    parent.name, parent.name
+                ),
+            ));
+        }
+        moved.push(AddrSpec {
+            label: a.label.clone().filter(|l| *l != parent.name),
+            noprefixroute: a.flags & IFA_F_NOPREFIXROUTE != 0,
+            ..AddrSpec::new(ns.name, parent.name.clone(), net)
+        });
+    }
     let mut routes = Vec::new();
     for r in ns.state.routes.values().filter(|r| {
         r.family == 2
@@ -208,4 +237,37 @@ fn host_config(ns: NsView<'_>, parent: &Link) -> Result<(Vec<IpNet>, Vec<RouteSp
     // The default route last: when it moves, everything it needs is in place.
     routes.sort_by_key(|r| r.dst.prefix_len() == 0);
     Ok((moved, routes))
+}
+
+/// The label a moved address takes on the shim: `eth0:web` becomes `SHIM:web` (a label
+/// must start with its device's name, and is at most 15 bytes).
+fn shim_label(a: &AddrSpec, parent: &str, shim: &str) -> Result<Option<String>> {
+    let Some(label) = &a.label else {
+        return Ok(None);
+    };
+    let suffix = label
+        .strip_prefix(parent)
+        .filter(|rest| rest.starts_with(':'))
+        .ok_or_else(|| {
+            ValidationError::new(
+                "--move-host-ip",
+                label,
+                format!(
+                    "the label of {} does not start with \"{parent}:\", so it cannot follow the address to the shim; move this address by hand",
+                    a.addr
+                ),
+            )
+        })?;
+    let new = format!("{shim}{suffix}");
+    if new.len() > 15 {
+        return Err(ValidationError::new(
+            "--move-host-ip",
+            label,
+            format!(
+                "on the shim the label of {} would be {new}, longer than 15 bytes; choose a shorter --name",
+                a.addr
+            ),
+        ));
+    }
+    Ok(Some(new))
 }

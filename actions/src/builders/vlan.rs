@@ -89,13 +89,7 @@ pub fn vlan(ns: NsView<'_>, input: &VlanInput, support: &KernelSupport) -> Resul
             previous: Some(LinkChange::Promisc(false)),
         }));
     }
-    steps.extend(ip.map(|addr| {
-        Step::AddrAdd(AddrSpec {
-            netns: ns.name.to_string(),
-            dev: name.clone(),
-            addr,
-        })
-    }));
+    steps.extend(ip.map(|addr| Step::AddrAdd(AddrSpec::new(ns.name, name.clone(), addr))));
     steps.push(up_new(ns.name, &name));
     let title = format!("vlan {}: VLAN {id} on {}", q(&name), q(&parent.name));
     Ok(Plan::new(title, ns.name, steps))

@@ -117,11 +117,7 @@ pub fn vxlan(ns: NsView<'_>, input: &VxlanInput, support: &KernelSupport) -> Res
             address: mac,
             mtu,
         }),
-        Step::AddrAdd(AddrSpec {
-            netns,
-            dev: input.name.clone(),
-            addr: ip,
-        }),
+        Step::AddrAdd(AddrSpec::new(netns, input.name.clone(), ip)),
         up_new(ns.name, &input.name),
     ];
     let title = format!(

@@ -16,25 +16,52 @@ const RTNH_F_ONLINK: u32 = 4;
 /// `RTPROT_BOOT`: what `ip route add` records without `proto`.
 const RTPROT_BOOT: u8 = 3;
 
-/// `ip [-n NS] addr add|del CIDR dev DEV`
+/// `ip [-n NS] addr add|del CIDR dev DEV [label LABEL] [noprefixroute]`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddrSpec {
     pub netns: String,
     pub dev: String,
     /// The local address with its prefix length (`10.0.0.5/24`).
     pub addr: IpNet,
+    /// `label`: an IPv4 address's label other than the device's name (`eth0:web`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// `noprefixroute`: the kernel adds no route for the prefix.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub noprefixroute: bool,
 }
 
 impl AddrSpec {
-    /// The words after `ip [-n NS]`, for `verb` `add` or `del`.
+    /// A plain address: no label, the prefix route the kernel adds.
+    pub fn new(netns: impl Into<String>, dev: impl Into<String>, addr: IpNet) -> AddrSpec {
+        AddrSpec {
+            netns: netns.into(),
+            dev: dev.into(),
+            addr,
+            label: None,
+            noprefixroute: false,
+        }
+    }
+
+    /// The words after `ip [-n NS]`, for `verb` `add` or `del` (an address is deleted by
+    /// its value and prefix alone).
     pub fn args(&self, verb: &str) -> Vec<String> {
-        vec![
+        let mut v = vec![
             "addr".into(),
             verb.into(),
             self.addr.to_string(),
             "dev".into(),
             self.dev.clone(),
-        ]
+        ];
+        if verb == "add" {
+            if let Some(l) = &self.label {
+                v.extend(["label".into(), l.clone()]);
+            }
+            if self.noprefixroute {
+                v.push("noprefixroute".into());
+            }
+        }
+        v
     }
 }
 

@@ -80,11 +80,11 @@ fn other_kinds_name_their_module() {
 
 #[test]
 fn errnos_are_explained() {
-    let addr = Step::AddrAdd(AddrSpec {
-        netns: "red".into(),
-        dev: "mv-red".into(),
-        addr: "10.0.0.60/24".parse().unwrap(),
-    });
+    let addr = Step::AddrAdd(AddrSpec::new(
+        "red",
+        "mv-red",
+        "10.0.0.60/24".parse().unwrap(),
+    ));
     assert!(explain_errno(&vlan_add(), 17).contains("eth0.100 already exists in namespace host"));
     assert!(explain_errno(&vlan_add(), 17).contains("VLAN with id 100"));
     assert!(explain_errno(&vlan_add(), 19).contains("eth0"));

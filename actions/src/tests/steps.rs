@@ -159,6 +159,79 @@ fn secondary_addresses_move_first() {
     assert_eq!(dels, ["10.0.0.8/24", "10.0.0.5/24"]);
 }
 
+fn move_with(edit: impl Fn(&mut netstate::model::Addr), name: Option<&str>) -> crate::Result<Plan> {
+    let mut host = fixture::host();
+    let mut a = fixture::addr(2, "10.0.0.8/24");
+    a.flags = 1;
+    edit(&mut a);
+    host.addrs.insert(a.key(), a);
+    let input = crate::ShimInput {
+        parent: "eth0".into(),
+        name: name.map(Into::into),
+        move_host_ip: true,
+        ..Default::default()
+    };
+    crate::shim(NsView::host(&host), &input, &crate::KernelSupport::all())
+}
+
+#[test]
+fn moved_addresses_keep_their_label_and_noprefixroute_and_undo_restores_them() {
+    let plan = move_with(
+        |a| {
+            a.label = Some("eth0:web".into());
+            a.flags |= 0x200;
+        },
+        None,
+    )
+    .unwrap();
+    let cmds: Vec<String> = plan.steps.iter().map(|s| s.command().join(" ")).collect();
+    assert!(
+        cmds.contains(
+            &"ip addr add 10.0.0.8/24 dev shim-eth0 label shim-eth0:web noprefixroute".into()
+        ),
+        "{cmds:#?}"
+    );
+    assert!(
+        cmds.contains(&"ip addr del 10.0.0.8/24 dev eth0".into()),
+        "{cmds:#?}"
+    );
+    // The primary, labelled as its device, carries no label.
+    assert!(
+        cmds.contains(&"ip addr add 10.0.0.5/24 dev shim-eth0".into()),
+        "{cmds:#?}"
+    );
+    let undo: Vec<String> = plan
+        .steps
+        .iter()
+        .rev()
+        .filter_map(Step::inverse)
+        .map(|s| s.command().join(" "))
+        .collect();
+    assert!(
+        undo.contains(&"ip addr add 10.0.0.8/24 dev eth0 label eth0:web noprefixroute".into()),
+        "{undo:#?}"
+    );
+}
+
+#[test]
+fn dynamic_addresses_and_labels_that_cannot_follow_are_refused_by_name() {
+    let dynamic = move_with(|a| a.valid_lft = Some(3521), None).unwrap_err();
+    assert_eq!(dynamic.field, "--move-host-ip");
+    assert!(
+        dynamic.to_string().contains("10.0.0.8/24") && dynamic.to_string().contains("DHCP"),
+        "{dynamic}"
+    );
+    assert!(move_with(|a| a.valid_lft = Some(u32::MAX), None).is_ok());
+    let foreign = move_with(|a| a.label = Some("web".into()), None).unwrap_err();
+    assert_eq!(
+        (foreign.field, foreign.value.as_str()),
+        ("--move-host-ip", "web")
+    );
+    let long = move_with(|a| a.label = Some("eth0:webserver".into()), None).unwrap_err();
+    assert!(long.to_string().contains("15 bytes"), "{long}");
+    assert!(move_with(|a| a.label = Some("eth0:webserver".into()), Some("s0")).is_ok());
+}
+
 /// Applies steps into a log and fails at one index.
 struct Recorder {
     fail_at: usize,
