@@ -9,7 +9,9 @@ use netstate::model::{KindInfo, NeighKey, NsState};
 use super::{no_repeat, up_new};
 use crate::kernel::KernelSupport;
 use crate::plan::Plan;
-use crate::step::{AddrSpec, FdbSpec, LinkAdd, LinkKind, NeighSpec, RouteSpec, Step, VxlanSpec};
+use crate::step::{
+    AddrSpec, FdbSpec, LinkAdd, LinkKind, NeighSpec, RouteSpec, Step, VxlanSpec, NUD_PERMANENT,
+};
 use crate::types::shell_quote as q;
 use crate::validate::{self, NsView, ParentUse, ValidationError};
 use crate::Result;
@@ -222,10 +224,15 @@ pub fn vxlan_peer(ns: NsView<'_>, input: &VxlanPeerInput) -> Result<Plan> {
         dev: dev.name.clone(),
         permanent: true,
     };
+    // Only a static entry is put back by undo. A learned one (REACHABLE, STALE, FAILED,
+    // INCOMPLETE…) is the kernel's cache: undo deletes the static entry and the kernel
+    // resolves the address again, which is what "no static entry" means. (Replaying a
+    // learned entry would make it permanent: `ip neigh replace` defaults to nud permanent.)
     let previous = ns
         .state
         .neighs
         .get(&key)
+        .filter(|n| n.state & NUD_PERMANENT != 0)
         .and_then(|n| NeighSpec::from_model(ns.name, n, ns.state));
     let mut steps = vec![Step::NeighReplace { neigh, previous }];
     let fdb = FdbSpec {

@@ -277,3 +277,56 @@ fn a_failed_step_rolls_back_what_was_done() {
     apply_plan(&plan, &mut ok).unwrap();
     assert_eq!(ok.log, plan.steps);
 }
+
+#[test]
+fn vxlan_peer_undo_deletes_over_a_learned_entry_and_restores_a_static_one() {
+    let peer = |state: u16, lladdr: Option<Vec<u8>>| {
+        let mut host = fixture::host();
+        let n = netstate::model::Neigh {
+            family: 2,
+            ifindex: 3,
+            dst: Some("10.244.0.2".parse().unwrap()),
+            lladdr,
+            state,
+            flags: 0,
+            ext_flags: 0,
+            protocol: None,
+        };
+        host.neighs.insert(n.key(), n);
+        let input = crate::VxlanPeerInput {
+            dev: "vx0".into(),
+            overlay_ip: "10.244.0.2".into(),
+            mac: "02:00:00:00:00:2c".into(),
+            underlay: "10.0.0.7".into(),
+            routes: Vec::new(),
+        };
+        let plan = crate::vxlan_peer(NsView::host(&host), &input).unwrap();
+        plan.steps
+            .iter()
+            .find_map(|s| match s {
+                Step::NeighReplace { .. } => s.inverse(),
+                _ => None,
+            })
+            .unwrap()
+            .command()
+            .join(" ")
+    };
+    let ll = Some(vec![2, 0, 0, 0, 0, 0x77]);
+    // FAILED (no address), INCOMPLETE, REACHABLE, STALE: the kernel's cache.
+    for (state, lladdr) in [
+        (0x20, None),
+        (0x01, None),
+        (0x02, ll.clone()),
+        (0x04, ll.clone()),
+    ] {
+        assert_eq!(
+            peer(state, lladdr),
+            "ip neigh del 10.244.0.2 dev vx0",
+            "state {state:#x}"
+        );
+    }
+    assert_eq!(
+        peer(0x80, ll),
+        "ip neigh replace 10.244.0.2 lladdr 02:00:00:00:00:77 dev vx0 nud permanent"
+    );
+}
