@@ -65,12 +65,11 @@ impl NetlinkApplier {
     }
 }
 
-fn ns_info(name: &str) -> Result<netstate::NetnsInfo, String> {
-    if name == HOST {
-        netstate::netns::own().map_err(|e| e.to_string())
-    } else {
-        netstate::netns::find(name).map_err(|e| e.to_string())
-    }
+/// The namespace a plan's steps act in. `host` is the host's (PID 1's) namespace, the one
+/// the plan was validated against, even when netlens itself runs in another.
+pub(crate) fn ns_info(name: &str) -> Result<netstate::NetnsInfo, String> {
+    debug_assert_eq!(HOST, "host");
+    netstate::netns::find(name).map_err(|e| e.to_string())
 }
 
 fn fail(step: &Step, errno: Option<i32>, message: String) -> ApplyError {

@@ -520,6 +520,14 @@ pub async fn run(netns: Option<&str>, a: PlanArgs) -> Result<()> {
         _ => None,
     };
     let plan = build(&info, &st, target.as_ref(), &a.action)?;
+    if info.kind == netstate::netns::NsKind::Host {
+        if let Some(own) = netstate::netns::own().ok().filter(|o| o.id != info.id) {
+            eprintln!(
+                "netlens: note: netlens runs in namespace {}, not the host's: --apply acts on the host's namespace (PID 1's); the commands below and an exported script act on the namespace they are run in",
+                own.name
+            );
+        }
+    }
     println!("# {}", plan.title);
     for c in plan.commands() {
         println!("{c}");
