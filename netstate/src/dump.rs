@@ -39,7 +39,7 @@ fn dump_one(
     msg: RouteNetlinkMessage,
     seq: u32,
     buf: &mut Vec<u8>,
-    each: &mut dyn FnMut(&[u8]) -> std::result::Result<(), String>,
+    each: &mut dyn FnMut(&[u8]),
 ) -> Result<()> {
     let mut req = NetlinkMessage::from(msg);
     req.header.flags = NLM_F_REQUEST | NLM_F_DUMP;
@@ -75,7 +75,18 @@ fn dump_one(
             }
             match kind {
                 NLMSG_NOOP => {}
-                NLMSG_DONE => return Ok(()),
+                NLMSG_DONE => {
+                    // The kernel reports a dump that failed part-way (EMSGSIZE…) in DONE.
+                    let code = m
+                        .get(16..20)
+                        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                        .map_or(0, i32::from_ne_bytes);
+                    if code < 0 {
+                        let e = std::io::Error::from_raw_os_error(-code);
+                        return Err(err(ns, format!("{what} dump ended with an error: {e}")));
+                    }
+                    return Ok(());
+                }
                 NLMSG_ERROR => {
                     let e = NetlinkMessage::<RouteNetlinkMessage>::deserialize(m)
                         .map_err(|e| err(ns, format!("{what} dump: cannot parse an error: {e}")))?;
@@ -85,7 +96,7 @@ fn dump_one(
                         }
                     }
                 }
-                _ => each(m).map_err(|e| err(ns, format!("{what} dump: {e}")))?,
+                _ => each(m),
             }
         }
     }
@@ -130,16 +141,25 @@ fn header(m: &[u8]) -> (u16, u16) {
 
 /// What one dump part collects its messages into.
 trait Collect: Default {
-    fn add(&mut self, msg: &[u8]) -> std::result::Result<(), String>;
+    fn add(&mut self, msg: &[u8]);
 }
 
-impl Collect for NsState {
+/// A model built from a dump, and the messages that could not be parsed (left out, counted:
+/// one odd message does not cost the whole namespace).
+#[derive(Default)]
+struct Model {
+    st: NsState,
+    bad: Unparsed,
+}
+
+impl Collect for Model {
     /// Parses the message and applies it to the model.
-    fn add(&mut self, msg: &[u8]) -> std::result::Result<(), String> {
-        if let Some(c) = change_of(msg)? {
-            self.apply(c);
+    fn add(&mut self, msg: &[u8]) {
+        match change_of(msg) {
+            Ok(Some(c)) => self.st.apply(c),
+            Ok(None) => {}
+            Err(e) => self.bad.add(e),
         }
-        Ok(())
     }
 }
 
@@ -165,11 +185,10 @@ fn change_of(msg: &[u8]) -> std::result::Result<Option<Change>, String> {
 struct Raw(Vec<u8>);
 
 impl Collect for Raw {
-    fn add(&mut self, msg: &[u8]) -> std::result::Result<(), String> {
+    fn add(&mut self, msg: &[u8]) {
         self.0.extend_from_slice(msg);
         // Keep the 4-byte alignment `messages` walks by.
         self.0.resize(self.0.len().next_multiple_of(4), 0);
-        Ok(())
     }
 }
 
@@ -235,7 +254,7 @@ fn dump_part<T: Collect>(ns: &str, part: Part, stats: bool) -> Result<T> {
     let mut tries: u32 = 0;
     loop {
         match dump_part_once(ns, part, stats) {
-            Err(Error::DumpOverrun { .. }) if tries < 100 => {
+            Err(Error::DumpOverrun { .. }) if tries < 1000 => {
                 tries += 1;
                 std::thread::sleep(std::time::Duration::from_millis(
                     10 * u64::from(tries.min(20)),
@@ -304,7 +323,7 @@ fn dump_part_once<T: Collect>(ns: &str, part: Part, stats: bool) -> Result<T> {
 
 /// Runs the three parts of a dump of `ns` on three sockets read by three threads at the
 /// same time (the kernel builds the three dumps in parallel).
-fn dump_parts<R: Collect + Send + 'static>(ns: &NetnsInfo, stats: bool) -> Result<(NsState, R, R)> {
+fn dump_parts<R: Collect + Send + 'static>(ns: &NetnsInfo, stats: bool) -> Result<(Model, R, R)> {
     let spawn = |p: Part| {
         let name = ns.name.clone();
         netns::spawn_in(ns, move || dump_part::<R>(&name, p, stats))
@@ -312,7 +331,7 @@ fn dump_parts<R: Collect + Send + 'static>(ns: &NetnsInfo, stats: bool) -> Resul
     };
     let name = ns.name.clone();
     let links = netns::spawn_in(ns, move || {
-        dump_part::<NsState>(&name, Part::LinksAddrs, stats)
+        dump_part::<Model>(&name, Part::LinksAddrs, stats)
     })
     .map_err(|e| err(&ns.name, e.to_string()))?;
     let routes = spawn(Part::Routes)?;
@@ -324,26 +343,43 @@ fn dump_parts<R: Collect + Send + 'static>(ns: &NetnsInfo, stats: bool) -> Resul
     Ok((links?, routes?, neigh?))
 }
 
+/// Logs the messages of a dump that could not be parsed (they are left out of the model).
+fn warn_unparsed(ns: &str, bad: &Unparsed) {
+    if bad.count > 0 {
+        tracing::warn!(
+            netns = ns,
+            count = bad.count,
+            first = bad.first.as_deref().unwrap_or(""),
+            "netlink messages that could not be parsed were left out of the dump"
+        );
+    }
+}
+
 /// Dumps every table of `ns` once into a model: links and addresses, routes, and
 /// neighbours and FDB on three sockets at the same time. Without `stats`, links carry no
-/// counters (a cheaper dump, as `ip link` without `-s`).
+/// counters (a cheaper dump, as `ip link` without `-s`). Messages that cannot be parsed
+/// are left out and logged.
 pub fn snapshot_blocking(ns: &NetnsInfo, stats: bool) -> Result<NsState> {
-    let (mut st, r, n) = dump_parts::<NsState>(ns, stats)?;
-    st.routes = r.routes;
-    st.neighs = n.neighs;
-    st.fdb = n.fdb;
-    Ok(st)
+    let (mut m, r, n) = dump_parts::<Model>(ns, stats)?;
+    m.bad.merge(r.bad);
+    m.bad.merge(n.bad);
+    warn_unparsed(&ns.name, &m.bad);
+    m.st.routes = r.st.routes;
+    m.st.neighs = n.st.neighs;
+    m.st.fdb = n.st.fdb;
+    Ok(m.st)
 }
 
 /// The routes of every table of `ns`, read on one socket (after a change the kernel does
 /// not announce route by route, such as a link going down).
 pub fn routes_blocking(ns: &NetnsInfo) -> Result<Vec<crate::model::Route>> {
     let name = ns.name.clone();
-    let st = netns::spawn_in(ns, move || dump_part::<NsState>(&name, Part::Routes, false))
+    let m = netns::spawn_in(ns, move || dump_part::<Model>(&name, Part::Routes, false))
         .map_err(|e| err(&ns.name, e.to_string()))?
         .join()
         .map_err(|_| err(&ns.name, "a dump thread panicked".into()))??;
-    Ok(st.routes.into_values().collect())
+    warn_unparsed(&ns.name, &m.bad);
+    Ok(m.st.routes.into_values().collect())
 }
 
 /// One namespace dumped for printing: links and addresses in a model, routes, neighbours
@@ -351,16 +387,19 @@ pub fn routes_blocking(ns: &NetnsInfo) -> Result<Vec<crate::model::Route>> {
 pub struct RawDump {
     name: String,
     st: NsState,
+    /// Link and address messages that could not be parsed.
+    bad: Unparsed,
     routes: Raw,
     neigh: Raw,
 }
 
 /// Dumps every table of `ns` once for [`RawDump::write_json`].
 pub fn raw_dump(ns: &NetnsInfo, stats: bool) -> Result<RawDump> {
-    let (st, routes, neigh) = dump_parts::<Raw>(ns, stats)?;
+    let (m, routes, neigh) = dump_parts::<Raw>(ns, stats)?;
     Ok(RawDump {
         name: ns.name.clone(),
-        st,
+        st: m.st,
+        bad: m.bad,
         routes,
         neigh,
     })
@@ -393,7 +432,8 @@ impl RawDump {
             json::write_head(out, &self.name, st)?;
             out.write_all(b",\"routes\":[")?;
             let mut first = true;
-            let mut bad = routes_json(mine, st, out, &mut first)?;
+            let mut bad = self.bad.clone();
+            bad.merge(routes_json(mine, st, out, &mut first)?);
             let (rest, rest_bad) = other
                 .join()
                 .map_err(|_| std::io::Error::other("the serializing thread panicked"))??;

@@ -177,6 +177,10 @@ async fn watch_inner(
     // on three blocking sockets of its own ([`snapshot`]: several times faster than one
     // request after the other on this connection) while the connection keeps queueing.
     let mut conn = open(ns, true, opts.rcvbuf).await?;
+    // Re-dumps (after an overrun, a link going down) enter the namespace again: hold it
+    // open, so they reach it as long as this watcher lives.
+    let pinned = netns::pin(ns)?;
+    let ns = &pinned.info;
     let mut overruns = 0u64;
     let mut state = snapshot(ns).await?;
     let mut up: std::collections::HashMap<u32, bool> = state
@@ -190,16 +194,30 @@ async fn watch_inner(
     }) {
         return Ok(());
     }
+    // Events queued while a snapshot ran may describe links the snapshot read after its
+    // routes (the parts are read at the same time): a link that went down in between has
+    // lost routes the snapshot still holds, and its event shows no change of state. After
+    // a snapshot, any link event already waiting makes the routes be read again.
+    let mut after_snapshot = true;
     loop {
-        let Some(first) = conn.messages.next().await else {
-            return Err(Error::Netlink {
-                name: ns.name.clone(),
-                reason: "the netlink socket closed".into(),
-            });
-        };
-        let mut batch = vec![first];
-        while let Ok(m) = conn.messages.try_recv() {
-            batch.push(m);
+        let mut batch = Vec::new();
+        if std::mem::take(&mut after_snapshot) {
+            while let Ok(m) = conn.messages.try_recv() {
+                batch.push(m);
+            }
+        }
+        let raced = !batch.is_empty();
+        if batch.is_empty() {
+            let Some(first) = conn.messages.next().await else {
+                return Err(Error::Netlink {
+                    name: ns.name.clone(),
+                    reason: "the netlink socket closed".into(),
+                });
+            };
+            batch.push(first);
+            while let Ok(m) = conn.messages.try_recv() {
+                batch.push(m);
+            }
         }
         let mut changes = Vec::with_capacity(batch.len());
         let mut overran = false;
@@ -213,7 +231,9 @@ async fn watch_inner(
                         match &c {
                             Change::NewLink(l) => {
                                 let is_up = l.flags & names::IFF_UP != 0;
-                                if up.insert(l.ifindex, is_up).is_some_and(|was| was != is_up) {
+                                if up.insert(l.ifindex, is_up).is_some_and(|was| was != is_up)
+                                    || raced
+                                {
                                     routes_dirty = true;
                                 }
                             }
@@ -248,6 +268,7 @@ async fn watch_inner(
             }) {
                 return Ok(());
             }
+            after_snapshot = true;
             continue;
         }
         if !changes.is_empty() && !send(NetEventKind::Changes(changes)) {

@@ -268,6 +268,42 @@ pub fn enter(ns: &NetnsInfo) -> Result<()> {
     })
 }
 
+/// A namespace held open: it cannot vanish or be replaced under its holder (a container's
+/// process exiting, a name deleted and reused). [`Pinned::info`] names it by the open file,
+/// so threads started later with [`spawn_in`] enter this very namespace.
+#[derive(Debug)]
+pub struct Pinned {
+    _file: fs::File,
+    pub info: NetnsInfo,
+}
+
+/// Opens `ns` and keeps it open (see [`Pinned`]).
+pub fn pin(ns: &NetnsInfo) -> Result<Pinned> {
+    use std::os::fd::AsRawFd;
+    let f = fs::File::open(&ns.path).map_err(|e| Error::Netns {
+        name: ns.name.clone(),
+        reason: format!("cannot open {}: {e}", ns.path.display()),
+    })?;
+    let opened = f.metadata().map(|m| NsId {
+        dev: m.dev(),
+        ino: m.ino(),
+    });
+    if opened.ok() != Some(ns.id) {
+        return Err(Error::Netns {
+            name: ns.name.clone(),
+            reason: format!(
+                "{} no longer refers to this namespace (it was removed or replaced)",
+                ns.path.display()
+            ),
+        });
+    }
+    let info = NetnsInfo {
+        path: PathBuf::from(format!("/proc/self/fd/{}", f.as_raw_fd())),
+        ..ns.clone()
+    };
+    Ok(Pinned { _file: f, info })
+}
+
 /// Runs `f` on a fresh thread that has entered `ns`, and returns its result. Sockets made
 /// in `f` stay bound to `ns` after the thread ends.
 pub fn run_in<T: Send + 'static>(

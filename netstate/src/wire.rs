@@ -27,19 +27,35 @@ const RTA_TABLE: u16 = 15;
 const RTA_PREF: u16 = 20;
 const RTAX_MTU: u16 = 2;
 
+type Parsed<T> = Result<T, &'static str>;
+
 /// The attributes packed in `data`: (type without the nested/byte-order bits, payload).
-/// Stops at the first attribute whose length does not fit, as the kernel's `nla_ok` does.
-fn attrs(data: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+/// An attribute whose length does not fit is an error, as netlink-packet-route makes it.
+fn attrs(data: &[u8]) -> impl Iterator<Item = Parsed<(u16, &[u8])>> {
     let mut off = 0;
     std::iter::from_fn(move || {
-        let len = usize::from(u16_at(data, off)?);
-        let kind = u16_at(data, off + 2)? & 0x3fff;
-        if len < 4 {
+        if off >= data.len() {
             return None;
         }
-        let payload = data.get(off + 4..off + len)?;
-        off += (len + 3) & !3;
-        Some((kind, payload))
+        let at = || {
+            let len = usize::from(u16_at(data, off).ok_or("attribute header cut")?);
+            let kind = u16_at(data, off + 2).ok_or("attribute header cut")? & 0x3fff;
+            let payload = data
+                .get(off + 4..off + len)
+                .filter(|_| len >= 4)
+                .ok_or("attribute length out of bounds")?;
+            Ok(((len + 3) & !3, (kind, payload)))
+        };
+        Some(match at() {
+            Ok((step, a)) => {
+                off += step;
+                Ok(a)
+            }
+            Err(e) => {
+                off = data.len();
+                Err(e)
+            }
+        })
     })
 }
 
@@ -47,68 +63,76 @@ fn u16_at(d: &[u8], off: usize) -> Option<u16> {
     Some(u16::from_ne_bytes(d.get(off..off + 2)?.try_into().ok()?))
 }
 
-fn u32_of(p: &[u8]) -> Option<u32> {
-    Some(u32::from_ne_bytes(p.get(..4)?.try_into().ok()?))
+fn u32_of(p: &[u8]) -> Parsed<u32> {
+    <[u8; 4]>::try_from(p)
+        .map(u32::from_ne_bytes)
+        .map_err(|_| "a 32-bit attribute of another length")
 }
 
-/// An address attribute of a route of `family` (2: IPv4, 10: IPv6); `None` for any other
-/// length, as netlink-packet-route reports it as an unknown address.
-fn addr(family: u8, p: &[u8]) -> Option<IpAddr> {
-    match (family, p.len()) {
-        (2, 4) => Some(IpAddr::V4(Ipv4Addr::from(<[u8; 4]>::try_from(p).ok()?))),
-        (10, 16) => Some(IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(p).ok()?))),
-        _ => None,
+/// An address attribute of a route of `family` (2: IPv4, 10: IPv6), of exactly its
+/// family's length.
+fn addr(family: u8, p: &[u8]) -> Parsed<IpAddr> {
+    match family {
+        2 => <[u8; 4]>::try_from(p).map(|a| IpAddr::V4(Ipv4Addr::from(a))),
+        _ => <[u8; 16]>::try_from(p).map(|a| IpAddr::V6(Ipv6Addr::from(a))),
     }
+    .map_err(|_| "an address of the wrong length")
 }
 
 /// The hops of `RTA_MULTIPATH`: `struct rtnexthop` (len, flags, hops, ifindex), each
 /// followed by its own attributes.
-fn nexthops(family: u8, mut p: &[u8]) -> Vec<NextHop> {
+fn nexthops(family: u8, mut p: &[u8]) -> Parsed<Vec<NextHop>> {
     let mut hops = Vec::new();
-    while p.len() >= 8 {
-        let len = usize::from(u16_at(p, 0).unwrap_or(0));
-        if len < 8 || len > p.len() {
-            break;
+    while !p.is_empty() {
+        let len = usize::from(u16_at(p, 0).ok_or("next hop cut")?);
+        let hop = p
+            .get(..len)
+            .filter(|_| len >= 8)
+            .ok_or("next hop length out of bounds")?;
+        let mut gateway = None;
+        for a in attrs(hop.get(8..).unwrap_or_default()) {
+            let (k, v) = a?;
+            if k == RTA_GATEWAY {
+                gateway = Some(addr(family, v)?);
+            }
         }
-        let gateway = attrs(p.get(8..len).unwrap_or_default())
-            .find(|(k, _)| *k == RTA_GATEWAY)
-            .and_then(|(_, v)| addr(family, v));
         hops.push(NextHop {
             gateway,
-            oif: u32_of(p.get(4..).unwrap_or_default()).unwrap_or(0),
-            weight: p.get(3).copied().unwrap_or(0),
-            flags: p.get(2).copied().unwrap_or(0),
+            oif: u32_of(hop.get(4..8).unwrap_or_default())?,
+            weight: hop.get(3).copied().unwrap_or(0),
+            flags: hop.get(2).copied().unwrap_or(0),
         });
         p = p.get((len + 3) & !3..).unwrap_or_default();
     }
-    hops
+    Ok(hops)
 }
 
 /// The route in one `RTM_NEWROUTE` netlink message (header included). `Ok(None)` for
 /// families other than IPv4/IPv6 (MPLS, multicast), as [`crate::parse::route`];
-/// `Err` when the message is too short to hold a route header.
-pub fn route(msg: &[u8]) -> Result<Option<Route>, &'static str> {
+/// `Err` where netlink-packet-route fails too: a cut header, an attribute that overruns
+/// the message, a value of the wrong length.
+pub fn route(msg: &[u8]) -> Parsed<Option<Route>> {
     let body = msg
         .get(NLMSG_HDRLEN..)
         .filter(|b| b.len() >= RTMSG_LEN)
         .ok_or("route message shorter than its header")?;
-    let h = |i: usize| body.get(i).copied().unwrap_or(0);
-    let family = h(0);
+    let byte = |i: usize| body.get(i).copied().unwrap_or(0);
+    let family = byte(0);
     if family != 2 && family != 10 {
         return Ok(None);
     }
     let mut r = Route {
         family,
-        table: u32::from(h(4)),
+        table: u32::from(byte(4)),
         dst: None,
-        dst_len: h(1),
+        dst_len: byte(1),
         src: None,
-        src_len: h(2),
-        tos: h(3),
-        protocol: h(5),
-        scope: h(6),
-        kind: h(7),
-        flags: u32_of(body.get(8..).unwrap_or_default()).unwrap_or(0),
+        src_len: byte(2),
+        tos: byte(3),
+        protocol: byte(5),
+        scope: byte(6),
+        kind: byte(7),
+        flags: u32_of(body.get(8..12).unwrap_or_default())?,
         gateway: None,
         oif: None,
         prefsrc: None,
@@ -117,24 +141,31 @@ pub fn route(msg: &[u8]) -> Result<Option<Route>, &'static str> {
         mtu: None,
         nexthops: Vec::new(),
     };
-    for (kind, p) in attrs(body.get(RTMSG_LEN..).unwrap_or_default()) {
+    for a in attrs(body.get(RTMSG_LEN..).unwrap_or_default()) {
+        let (kind, p) = a?;
         match kind {
-            RTA_TABLE => r.table = u32_of(p).unwrap_or(r.table),
-            RTA_DST => r.dst = addr(family, p),
-            RTA_SRC => r.src = addr(family, p),
-            RTA_GATEWAY => r.gateway = addr(family, p),
-            RTA_PREFSRC => r.prefsrc = addr(family, p),
-            RTA_OIF => r.oif = u32_of(p).or(r.oif),
-            RTA_PRIORITY => r.metric = u32_of(p).or(r.metric),
-            RTA_PREF => r.pref = p.first().copied().or(r.pref),
+            RTA_TABLE => r.table = u32_of(p)?,
+            RTA_DST => r.dst = Some(addr(family, p)?),
+            RTA_SRC => r.src = Some(addr(family, p)?),
+            RTA_GATEWAY => r.gateway = Some(addr(family, p)?),
+            RTA_PREFSRC => r.prefsrc = Some(addr(family, p)?),
+            RTA_OIF => r.oif = Some(u32_of(p)?),
+            RTA_PRIORITY => r.metric = Some(u32_of(p)?),
+            RTA_PREF => {
+                r.pref = Some(match p {
+                    [v] => *v,
+                    _ => return Err("RTA_PREF of another length than 1"),
+                });
+            }
             RTA_METRICS => {
-                for (k, v) in attrs(p) {
-                    if k == RTAX_MTU {
-                        r.mtu = u32_of(v).or(r.mtu);
+                for m in attrs(p) {
+                    let (metric, value) = m?;
+                    if metric == RTAX_MTU {
+                        r.mtu = Some(u32_of(value)?);
                     }
                 }
             }
-            RTA_MULTIPATH => r.nexthops = nexthops(family, p),
+            RTA_MULTIPATH => r.nexthops = nexthops(family, p)?,
             _ => {}
         }
     }
@@ -290,6 +321,63 @@ mod tests {
             let b = bytes(m.clone());
             assert_eq!(route(&b), Ok(via_crate(&b)), "{m:?}");
         }
+    }
+
+    /// A route message built by hand: IPv4, main table, with these attributes (type,
+    /// payload); `extra` is appended raw after them.
+    fn hand_made(attrs: &[(u16, &[u8])], extra: &[u8]) -> Vec<u8> {
+        let mut body = vec![2, 24, 0, 0, 254, 3, 0, 1, 0, 0, 0, 0];
+        for (k, v) in attrs {
+            let len = u16::try_from(4 + v.len()).expect("test attribute");
+            body.extend_from_slice(&len.to_ne_bytes());
+            body.extend_from_slice(&k.to_ne_bytes());
+            body.extend_from_slice(v);
+            body.resize(body.len().next_multiple_of(4), 0);
+        }
+        body.extend_from_slice(extra);
+        let len = u32::try_from(16 + body.len()).expect("test message");
+        let mut m = len.to_ne_bytes().to_vec();
+        m.extend_from_slice(&24u16.to_ne_bytes());
+        m.extend_from_slice(&[0; 10]);
+        m.extend_from_slice(&body);
+        m
+    }
+
+    #[test]
+    fn malformed_attributes_fail_as_the_crate_fails() {
+        let dst: &[u8] = &[10, 0, 0, 0];
+        let cases: Vec<Vec<u8>> = vec![
+            hand_made(&[(RTA_DST, dst), (RTA_OIF, &[1, 0, 0, 0])], &[]),
+            hand_made(&[(RTA_OIF, &[1, 0])], &[]),
+            hand_made(&[(RTA_DST, &[10, 0, 0])], &[]),
+            hand_made(&[(RTA_GATEWAY, &[0; 16])], &[]),
+            hand_made(&[(RTA_PREF, &[1, 0])], &[]),
+            hand_made(&[(RTA_TABLE, &[1, 0, 0, 0, 0, 0, 0, 0])], &[]),
+            hand_made(&[(RTA_METRICS, &[8, 0, 2, 0, 0x78, 5, 0, 0])], &[]),
+            hand_made(&[(RTA_METRICS, &[6, 0, 2, 0, 0x78, 5, 0, 0])], &[]),
+            // An attribute whose length runs past the message.
+            hand_made(&[(RTA_DST, dst)], &[40, 0, 4, 0, 1, 0, 0, 0]),
+            // A next hop whose length runs past the attribute.
+            hand_made(&[(RTA_MULTIPATH, &[32, 0, 0, 0, 2, 0, 0, 0])], &[]),
+            hand_made(&[(RTA_MULTIPATH, &[8, 0, 0, 1, 2, 0, 0, 0])], &[]),
+        ];
+        let mut failed = Vec::new();
+        for (i, b) in cases.iter().enumerate() {
+            let ours = route(b);
+            if ours.is_err() {
+                failed.push(i);
+            }
+            let theirs = NetlinkMessage::<RouteNetlinkMessage>::deserialize(b);
+            assert_eq!(
+                ours.is_ok(),
+                theirs.is_ok(),
+                "case {i}: wire {ours:?}, crate {theirs:?}"
+            );
+            if let Ok(r) = ours {
+                assert_eq!(r, via_crate(b), "case {i}");
+            }
+        }
+        assert_eq!(failed, [1, 2, 3, 4, 5, 7, 8, 9], "which cases fail");
     }
 
     #[test]
