@@ -314,6 +314,34 @@ fn compare(ns: &Netns) -> Vec<String> {
             .map(|r| format!("{} {}", s(&r["dst"]), s(&r["table"])))
             .collect()
     };
+    let names = |v: &Value, key: &str| -> Vec<String> {
+        v.as_array()
+            .expect("a JSON list")
+            .iter()
+            .map(|e| s(&e[key]))
+            .collect()
+    };
+    for (what, a, b) in [
+        (
+            "links",
+            names(&ours["links"], "ifname"),
+            names(&ns.ip_json(&["-d", "link", "show"]), "ifname"),
+        ),
+        (
+            "neigh",
+            names(&ours["neigh"], "dst"),
+            names(&ns.ip_json(&["neigh"]), "dst"),
+        ),
+        (
+            "fdb",
+            names(&ours["fdb"], "mac"),
+            names(&ns.bridge_json(&["fdb", "show"]), "mac"),
+        ),
+    ] {
+        if a != b {
+            bad.push(format!("{what} order: netlens {a:?} vs iproute2 {b:?}"));
+        }
+    }
     if order(&ours["routes"]) != order(&their_routes) {
         bad.push(format!(
             "routes order: netlens {:?} vs iproute2 {:?}",
