@@ -182,7 +182,7 @@ pub struct NextHop {
 }
 
 /// A route from any table.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Route {
     pub family: u8,
     pub table: u32,

@@ -315,22 +315,14 @@ pub fn route(m: RouteMessage) -> Option<Route> {
     let mut r = Route {
         family: fam,
         table: u32::from(m.header.table),
-        dst: None,
         dst_len: m.header.destination_prefix_length,
-        src: None,
         src_len: m.header.source_prefix_length,
         tos: m.header.tos,
         protocol: u8::from(m.header.protocol),
         scope: u8::from(m.header.scope),
         kind: u8::from(m.header.kind),
         flags: m.header.flags.bits(),
-        gateway: None,
-        oif: None,
-        prefsrc: None,
-        metric: None,
-        pref: None,
-        mtu: None,
-        nexthops: Vec::new(),
+        ..Route::default()
     };
     for attr in m.attributes {
         match attr {

@@ -124,22 +124,14 @@ pub fn route(msg: &[u8]) -> Parsed<Option<Route>> {
     let mut r = Route {
         family,
         table: u32::from(byte(4)),
-        dst: None,
         dst_len: byte(1),
-        src: None,
         src_len: byte(2),
         tos: byte(3),
         protocol: byte(5),
         scope: byte(6),
         kind: byte(7),
         flags: u32_of(body.get(8..12).unwrap_or_default())?,
-        gateway: None,
-        oif: None,
-        prefsrc: None,
-        metric: None,
-        pref: None,
-        mtu: None,
-        nexthops: Vec::new(),
+        ..Route::default()
     };
     for a in attrs(body.get(RTMSG_LEN..).unwrap_or_default()) {
         let (kind, p) = a?;
