@@ -15,23 +15,21 @@ pub fn visible(area: Rect) -> usize {
     usize::from(area.height.saturating_sub(2))
 }
 
-/// The packet list: one summary line per packet (the first line of multi-line summaries).
+/// The packet list: the visible summary lines (one per packet, the first line of
+/// multi-line summaries), `selected` counted from the first of them.
 pub fn render_list(
     f: &mut Frame,
     area: Rect,
     title: &str,
     lines: &[String],
     selected: Option<usize>,
-    offset: usize,
 ) {
-    let h = visible(area);
-    let end = (offset + h).min(lines.len());
-    let start = offset.min(end);
-    let items: Vec<ListItem> = lines[start..end]
+    let items: Vec<ListItem> = lines
         .iter()
+        .take(visible(area))
         .map(|l| ListItem::new(l.as_str()))
         .collect();
-    let mut st = ListState::default().with_selected(selected.and_then(|s| s.checked_sub(start)));
+    let mut st = ListState::default().with_selected(selected);
     let list = List::new(items)
         .block(
             Block::default()

@@ -265,14 +265,17 @@ fn render_capture(f: &mut Frame, area: Rect, app: &mut App) {
         .take(p.page)
         .cloned()
         .collect();
-    let sel = p.selected.map(|s| s.saturating_sub(p.offset));
+    let sel = p
+        .selected
+        .and_then(|s| s.checked_sub(p.offset))
+        .filter(|&s| s < p.page);
     let title = format!(
         " Capture · {} in {} · {} ",
         p.iface,
         p.netns.name,
         p.counters_line()
     );
-    packets::render_list(f, list_area, &title, &lines, sel, 0);
+    packets::render_list(f, list_area, &title, &lines, sel);
     if let (Some(d), Some(c)) = (det, p.current()) {
         let [tree, hex] =
             Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(d);
