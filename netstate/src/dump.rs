@@ -251,10 +251,13 @@ const NLM_F_DUMP_INTR: u16 = 0x10;
 
 /// Dumps one part, starting again (a bounded number of times) when the dump was interrupted.
 fn dump_part<T: Collect>(ns: &str, part: Part, stats: bool) -> Result<T> {
+    let start = std::time::Instant::now();
     let mut tries: u32 = 0;
     loop {
         match dump_part_once(ns, part, stats) {
-            Err(Error::DumpOverrun { .. }) if tries < 1000 => {
+            // Tables that keep changing interrupt every dump: give up after a while and say
+            // so, rather than block a watcher for minutes.
+            Err(Error::DumpOverrun { .. }) if start.elapsed() < RETRY_FOR => {
                 tries += 1;
                 std::thread::sleep(std::time::Duration::from_millis(
                     10 * u64::from(tries.min(20)),
@@ -264,6 +267,9 @@ fn dump_part<T: Collect>(ns: &str, part: Part, stats: bool) -> Result<T> {
         }
     }
 }
+
+/// How long an interrupted dump is started again before the interruption is reported.
+const RETRY_FOR: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The dump requests of one part: what each reads, the request, its sequence number.
 fn requests(part: Part, stats: bool) -> Vec<(&'static str, RouteNetlinkMessage, u32)> {

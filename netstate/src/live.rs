@@ -154,6 +154,15 @@ impl Default for WatchOptions {
     }
 }
 
+/// The up/down state the watcher compares link events with, seeded from a snapshot. A link
+/// the snapshot shows down is recorded as up: the dump parts run at the same time, so the
+/// routes may have been read before that link went down and the kernel flushed them
+/// without a word. Its first event (the kernel queues it after the flush) then counts as
+/// a change and the routes are read again; no timing is involved.
+fn seed_up(st: &NsState) -> std::collections::HashMap<u32, bool> {
+    st.links.keys().map(|&i| (i, true)).collect()
+}
+
 /// Watches one namespace until `tx` closes: subscribes, dumps, then streams changes.
 /// Errors are reported as [`NetEventKind::Failed`].
 pub async fn watch(ns: NetnsInfo, tx: UnboundedSender<NetEvent>, opts: WatchOptions) {
@@ -183,41 +192,23 @@ async fn watch_inner(
     let ns = &pinned.info;
     let mut overruns = 0u64;
     let mut state = snapshot(ns).await?;
-    let mut up: std::collections::HashMap<u32, bool> = state
-        .links
-        .values()
-        .map(|l| (l.ifindex, l.flags & names::IFF_UP != 0))
-        .collect();
+    let mut up = seed_up(&state);
     if !send(NetEventKind::Snapshot {
         state: Box::new(std::mem::take(&mut state)),
         overruns,
     }) {
         return Ok(());
     }
-    // Events queued while a snapshot ran may describe links the snapshot read after its
-    // routes (the parts are read at the same time): a link that went down in between has
-    // lost routes the snapshot still holds, and its event shows no change of state. After
-    // a snapshot, any link event already waiting makes the routes be read again.
-    let mut after_snapshot = true;
     loop {
-        let mut batch = Vec::new();
-        if std::mem::take(&mut after_snapshot) {
-            while let Ok(m) = conn.messages.try_recv() {
-                batch.push(m);
-            }
-        }
-        let raced = !batch.is_empty();
-        if batch.is_empty() {
-            let Some(first) = conn.messages.next().await else {
-                return Err(Error::Netlink {
-                    name: ns.name.clone(),
-                    reason: "the netlink socket closed".into(),
-                });
-            };
-            batch.push(first);
-            while let Ok(m) = conn.messages.try_recv() {
-                batch.push(m);
-            }
+        let Some(first) = conn.messages.next().await else {
+            return Err(Error::Netlink {
+                name: ns.name.clone(),
+                reason: "the netlink socket closed".into(),
+            });
+        };
+        let mut batch = vec![first];
+        while let Ok(m) = conn.messages.try_recv() {
+            batch.push(m);
         }
         let mut changes = Vec::with_capacity(batch.len());
         let mut overran = false;
@@ -231,9 +222,7 @@ async fn watch_inner(
                         match &c {
                             Change::NewLink(l) => {
                                 let is_up = l.flags & names::IFF_UP != 0;
-                                if up.insert(l.ifindex, is_up).is_some_and(|was| was != is_up)
-                                    || raced
-                                {
+                                if up.insert(l.ifindex, is_up).is_some_and(|was| was != is_up) {
                                     routes_dirty = true;
                                 }
                             }
@@ -257,18 +246,13 @@ async fn watch_inner(
             }
             // Lost events cannot be replayed: the only truthful state is a fresh dump.
             let fresh = snapshot(ns).await?;
-            up = fresh
-                .links
-                .values()
-                .map(|l| (l.ifindex, l.flags & names::IFF_UP != 0))
-                .collect();
+            up = seed_up(&fresh);
             if !send(NetEventKind::Snapshot {
                 state: Box::new(fresh),
                 overruns,
             }) {
                 return Ok(());
             }
-            after_snapshot = true;
             continue;
         }
         if !changes.is_empty() && !send(NetEventKind::Changes(changes)) {
