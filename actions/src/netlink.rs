@@ -14,7 +14,7 @@ use netlink_packet_core::{
     NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL,
     NLM_F_REPLACE, NLM_F_REQUEST,
 };
-use netlink_packet_route::address::{AddressAttribute, AddressFlags};
+use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressScope};
 use netlink_packet_route::link::{
     InfoData, InfoKind, InfoMacVlan, InfoMacVtap, InfoVeth, InfoVlan, LinkAttribute, LinkMessage,
 };
@@ -347,8 +347,14 @@ async fn addr_add(h: &rtnetlink::Handle, step: &Step, a: &AddrSpec) -> Result<()
     let i = index(h, step, &a.dev).await?;
     let mut req = h.address().add(i, a.addr.addr(), a.addr.prefix_len());
     // `ip addr add` without `brd` sends no broadcast address; rtnetlink adds one.
+    if let Some(sc) = a.scope {
+        req.message_mut().header.scope = AddressScope::from(sc);
+    }
     let attrs = &mut req.message_mut().attributes;
     attrs.retain(|x| !matches!(x, AddressAttribute::Broadcast(_)));
+    if let Some(IpAddr::V4(b)) = a.broadcast {
+        attrs.push(AddressAttribute::Broadcast(b));
+    }
     if let Some(l) = &a.label {
         attrs.push(AddressAttribute::Label(l.clone()));
     }

@@ -191,13 +191,15 @@ fn shim_move_plan(ns: &str, st: &netstate::NsState) -> Plan {
     .expect("valid shim --move-host-ip")
 }
 
-/// Host addresses a move must carry as they are: a labelled secondary and one without a
-/// prefix route.
+/// Host addresses a move must carry as they are: a labelled secondary with a broadcast
+/// address, and a link-scope one without a prefix route.
 fn extra_host_addrs(ns: &str, _st: &netstate::NsState) -> Plan {
     let mut labelled = AddrSpec::new(ns, "eth0", "10.0.0.6/24".parse().expect("cidr"));
     labelled.label = Some("eth0:web".into());
+    labelled.broadcast = Some("10.0.0.255".parse().expect("ip"));
     let mut bare = AddrSpec::new(ns, "eth0", "10.0.1.5/24".parse().expect("cidr"));
     bare.noprefixroute = true;
+    bare.scope = Some(253);
     Plan::new(
         "extra host addresses",
         ns,

@@ -102,12 +102,16 @@ pub fn shim(ns: NsView<'_>, input: &ShimInput, support: &KernelSupport) -> Resul
         mtu: None,
     })];
     steps.extend(own.map(|a| Step::AddrAdd(AddrSpec::new(ns.name, name.clone(), a))));
-    for m in &moved {
-        steps.push(Step::AddrAdd(AddrSpec {
-            dev: name.clone(),
-            label: shim_label(m, &parent.name, &name)?,
-            ..m.clone()
-        }));
+    // On the shim, primaries first: the first address of a subnet becomes its primary
+    // (the source of its prefix route and of the moved default route).
+    for secondary in [false, true] {
+        for (m, _) in moved.iter().filter(|(_, s)| *s == secondary) {
+            steps.push(Step::AddrAdd(AddrSpec {
+                dev: name.clone(),
+                label: shim_label(m, &parent.name, &name)?,
+                ..m.clone()
+            }));
+        }
     }
     steps.push(up_new(ns.name, &name));
     for previous in routes {
@@ -121,7 +125,7 @@ pub fn shim(ns: NsView<'_>, input: &ShimInput, support: &KernelSupport) -> Resul
         });
     }
     // Deleted with their label and flags, so that undoing the plan puts them back as they were.
-    steps.extend(moved.into_iter().map(Step::AddrDel));
+    steps.extend(moved.into_iter().map(|(m, _)| Step::AddrDel(m)));
     steps.extend(to_routes.into_iter().map(Step::RouteAdd));
 
     let title = if input.move_host_ip {
@@ -170,11 +174,15 @@ fn host_address(s: &str, ns: NsView<'_>) -> Result<IpNet> {
     Ok(net)
 }
 
+/// The parent's addresses to move, each with whether it is a secondary.
+type Moved = Vec<(AddrSpec, bool)>;
+
 /// The parent's IPv4 addresses (secondaries first: deleting a primary takes
-/// its secondaries with it), as they are on the parent (label, `noprefixroute`), and the
+/// its secondaries with it), as they are on the parent (label, `noprefixroute`, broadcast,
+/// scope; a peer or deprecated address is refused), and the
 /// routes through it to re-add via the shim. A dynamic address (a DHCP lease) is refused:
 /// on the shim it would expire while the DHCP client renews it on the parent.
-fn host_config(ns: NsView<'_>, parent: &Link) -> Result<(Vec<AddrSpec>, Vec<RouteSpec>)> {
+fn host_config(ns: NsView<'_>, parent: &Link) -> Result<(Moved, Vec<RouteSpec>)> {
     let mut addrs: Vec<&Addr> = ns
         .state
         .addrs
@@ -208,11 +216,27 @@ fn host_config(ns: NsView<'_>, parent: &Link) -> Result<(Vec<AddrSpec>, Vec<Rout
                 ),
             ));
         }
-        moved.push(AddrSpec {
+        let refuse = |why: &str| {
+            ValidationError::new(
+                "--move-host-ip",
+                &parent.name,
+                format!("{net} on {} {why}; move it by hand", parent.name),
+            )
+        };
+        if a.local.is_some() && a.address.is_some() && a.local != a.address {
+            return Err(refuse("has a peer address (point-to-point)"));
+        }
+        if a.preferred_lft == Some(0) {
+            return Err(refuse("is deprecated (preferred_lft 0)"));
+        }
+        let spec = AddrSpec {
             label: a.label.clone().filter(|l| *l != parent.name),
             noprefixroute: a.flags & IFA_F_NOPREFIXROUTE != 0,
+            broadcast: a.broadcast,
+            scope: Some(a.scope).filter(|&sc| sc != 0),
             ..AddrSpec::new(ns.name, parent.name.clone(), net)
-        });
+        };
+        moved.push((spec, a.flags & IFA_F_SECONDARY != 0));
     }
     let mut routes = Vec::new();
     for r in ns.state.routes.values().filter(|r| {

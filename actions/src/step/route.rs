@@ -16,7 +16,7 @@ const RTNH_F_ONLINK: u32 = 4;
 /// `RTPROT_BOOT`: what `ip route add` records without `proto`.
 const RTPROT_BOOT: u8 = 3;
 
-/// `ip [-n NS] addr add|del CIDR dev DEV [label LABEL] [noprefixroute]`
+/// `ip [-n NS] addr add|del CIDR dev DEV [broadcast B] [scope S] [label LABEL] [noprefixroute]`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddrSpec {
     pub netns: String,
@@ -29,6 +29,12 @@ pub struct AddrSpec {
     /// `noprefixroute`: the kernel adds no route for the prefix.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub noprefixroute: bool,
+    /// `broadcast`: an IPv4 address's broadcast address (none unless given, as `ip`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broadcast: Option<IpAddr>,
+    /// `scope`, when not global (`RT_SCOPE_*`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<u8>,
 }
 
 impl AddrSpec {
@@ -40,6 +46,8 @@ impl AddrSpec {
             addr,
             label: None,
             noprefixroute: false,
+            broadcast: None,
+            scope: None,
         }
     }
 
@@ -54,6 +62,12 @@ impl AddrSpec {
             self.dev.clone(),
         ];
         if verb == "add" {
+            if let Some(b) = self.broadcast {
+                v.extend(["broadcast".into(), b.to_string()]);
+            }
+            if let Some(sc) = self.scope {
+                v.extend(["scope".into(), names::scope(sc).into_owned()]);
+            }
             if let Some(l) = &self.label {
                 v.extend(["label".into(), l.clone()]);
             }

@@ -157,6 +157,16 @@ fn secondary_addresses_move_first() {
         })
         .collect();
     assert_eq!(dels, ["10.0.0.8/24", "10.0.0.5/24"]);
+    // On the shim the primary comes first, so it stays the primary.
+    let adds: Vec<String> = plan
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::AddrAdd(a) => Some(a.addr.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(adds, ["10.0.0.5/24", "10.0.0.8/24"]);
 }
 
 fn move_with(edit: impl Fn(&mut netstate::model::Addr), name: Option<&str>) -> crate::Result<Plan> {
@@ -180,6 +190,7 @@ fn moved_addresses_keep_their_label_and_noprefixroute_and_undo_restores_them() {
         |a| {
             a.label = Some("eth0:web".into());
             a.flags |= 0x200;
+            a.broadcast = Some("10.0.0.255".parse().unwrap());
         },
         None,
     )
@@ -187,7 +198,8 @@ fn moved_addresses_keep_their_label_and_noprefixroute_and_undo_restores_them() {
     let cmds: Vec<String> = plan.steps.iter().map(|s| s.command().join(" ")).collect();
     assert!(
         cmds.contains(
-            &"ip addr add 10.0.0.8/24 dev shim-eth0 label shim-eth0:web noprefixroute".into()
+            &"ip addr add 10.0.0.8/24 dev shim-eth0 broadcast 10.0.0.255 label shim-eth0:web noprefixroute"
+                .into()
         ),
         "{cmds:#?}"
     );
@@ -208,13 +220,27 @@ fn moved_addresses_keep_their_label_and_noprefixroute_and_undo_restores_them() {
         .map(|s| s.command().join(" "))
         .collect();
     assert!(
-        undo.contains(&"ip addr add 10.0.0.8/24 dev eth0 label eth0:web noprefixroute".into()),
+        undo.contains(
+            &"ip addr add 10.0.0.8/24 dev eth0 broadcast 10.0.0.255 label eth0:web noprefixroute"
+                .into()
+        ),
         "{undo:#?}"
     );
 }
 
 #[test]
 fn dynamic_addresses_and_labels_that_cannot_follow_are_refused_by_name() {
+    for (edit, why) in [
+        (
+            (|a: &mut netstate::model::Addr| a.address = Some("10.0.0.9".parse().unwrap()))
+                as fn(&mut netstate::model::Addr),
+            "peer",
+        ),
+        (|a| a.preferred_lft = Some(0), "deprecated"),
+    ] {
+        let e = move_with(edit, None).unwrap_err();
+        assert!(e.to_string().contains(why), "{e}");
+    }
     let dynamic = move_with(|a| a.valid_lft = Some(3521), None).unwrap_err();
     assert_eq!(dynamic.field, "--move-host-ip");
     assert!(
