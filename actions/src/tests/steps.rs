@@ -148,25 +148,19 @@ fn secondary_addresses_move_first() {
         ..Default::default()
     };
     let plan = crate::shim(NsView::host(&host), &input, &crate::KernelSupport::all()).unwrap();
-    let dels: Vec<String> = plan
-        .steps
-        .iter()
-        .filter_map(|s| match s {
-            Step::AddrDel(a) => Some(a.addr.to_string()),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(dels, ["10.0.0.8/24", "10.0.0.5/24"]);
+    let addrs = |add: bool| -> Vec<String> {
+        plan.steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::AddrAdd(a) if add => Some(a.addr.to_string()),
+                Step::AddrDel(a) if !add => Some(a.addr.to_string()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(addrs(false), ["10.0.0.8/24", "10.0.0.5/24"]);
     // On the shim the primary comes first, so it stays the primary.
-    let adds: Vec<String> = plan
-        .steps
-        .iter()
-        .filter_map(|s| match s {
-            Step::AddrAdd(a) => Some(a.addr.to_string()),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(adds, ["10.0.0.5/24", "10.0.0.8/24"]);
+    assert_eq!(addrs(true), ["10.0.0.5/24", "10.0.0.8/24"]);
 }
 
 fn move_with(edit: impl Fn(&mut netstate::model::Addr), name: Option<&str>) -> crate::Result<Plan> {
