@@ -153,6 +153,15 @@ fn host(tag: &str) -> (Netns, Netns) {
 
 type Builder = fn(&str, &netstate::NsState) -> Plan;
 
+fn shim_with(ns: &str, st: &netstate::NsState, input: &actions::ShimInput) -> Plan {
+    let view = NsView {
+        name: ns,
+        state: st,
+    };
+    actions::shim(view, input, &KernelSupport::all())
+        .unwrap_or_else(|e| panic!("valid shim {input:?}: {e}"))
+}
+
 fn shim_plan(ns: &str, st: &netstate::NsState) -> Plan {
     let input = actions::ShimInput {
         parent: "eth0".into(),
@@ -161,15 +170,7 @@ fn shim_plan(ns: &str, st: &netstate::NsState) -> Plan {
         to: vec!["10.0.0.50".into()],
         move_host_ip: false,
     };
-    actions::shim(
-        NsView {
-            name: ns,
-            state: st,
-        },
-        &input,
-        &KernelSupport::all(),
-    )
-    .expect("valid shim")
+    shim_with(ns, st, &input)
 }
 
 fn shim_move_plan(ns: &str, st: &netstate::NsState) -> Plan {
@@ -180,15 +181,7 @@ fn shim_move_plan(ns: &str, st: &netstate::NsState) -> Plan {
         to: vec!["10.0.0.50".into()],
         move_host_ip: true,
     };
-    actions::shim(
-        NsView {
-            name: ns,
-            state: st,
-        },
-        &input,
-        &KernelSupport::all(),
-    )
-    .expect("valid shim --move-host-ip")
+    shim_with(ns, st, &input)
 }
 
 /// Host addresses a move must carry as they are: a labelled secondary with a broadcast
