@@ -310,14 +310,20 @@ fn rollback_everywhere(tag: &str, prepare: &[Builder], action: Builder) {
         apply_netlink(&p(&h.name, &state(&h.name)));
     }
     let plan = action(&h.name, &state(&h.name));
-    let before = normalized(&h);
+    fail_at_every_step(&h, &plan, |_| {});
+}
+
+/// Applies `plan` once per step with a failure injected at that step; each time the
+/// rollback must be clean and leave `h` as it was; `also` checks more after each.
+fn fail_at_every_step(h: &Netns, plan: &Plan, also: impl Fn(usize)) {
+    let before = normalized(h);
     for at in 0..plan.steps.len() {
         let mut ap = FailAt {
             at,
             n: 0,
             inner: NetlinkApplier::new().expect("applier"),
         };
-        let f = apply_plan(&plan, &mut ap).expect_err("the injected failure stops the plan");
+        let f = apply_plan(plan, &mut ap).expect_err("the injected failure stops the plan");
         assert_eq!(f.index, at);
         assert!(
             f.rolled_back_cleanly(),
@@ -326,11 +332,12 @@ fn rollback_everywhere(tag: &str, prepare: &[Builder], action: Builder) {
             f.rollback
         );
         assert_eq!(
-            normalized(&h),
+            normalized(h),
             before,
             "state after a failure at step {} differs",
             at + 1
         );
+        also(at);
     }
 }
 
@@ -713,26 +720,7 @@ fn attach_rolls_back_from_every_step_including_the_new_namespace() {
     let (h, _l) = host("rba");
     let target = format!("{}-t", h.name);
     let plan = attach_plan(&h.name, &target);
-    let before = normalized(&h);
-    for at in 0..plan.steps.len() {
-        let mut ap = FailAt {
-            at,
-            n: 0,
-            inner: NetlinkApplier::new().expect("applier"),
-        };
-        let f = apply_plan(&plan, &mut ap).expect_err("the injected failure stops the plan");
-        assert!(
-            f.rolled_back_cleanly(),
-            "rollback from step {} failed: {:?}",
-            at + 1,
-            f.rollback
-        );
-        assert_eq!(
-            normalized(&h),
-            before,
-            "state after a failure at step {} differs",
-            at + 1
-        );
+    fail_at_every_step(&h, &plan, |at| {
         let listed = testns::run(&["ip", "netns", "list"]);
         assert!(
             !listed
@@ -741,7 +729,7 @@ fn attach_rolls_back_from_every_step_including_the_new_namespace() {
             "the new namespace outlived a failure at step {}",
             at + 1
         );
-    }
+    });
 }
 
 /// Attach a macvlan `mv0` on `eth0` of `host` into a new namespace `target`, 10.0.0.60/24.
