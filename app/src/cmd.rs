@@ -4,9 +4,7 @@ use std::io::{BufWriter, Write};
 
 use anyhow::{Context, Result};
 use netstate::inventory::{self, Inventory, Scope, Update};
-use netstate::json::{AddrLinkJson, FdbJson, LinkJson, NeighJson, RouteJson};
 use netstate::live::WatchOptions;
-use netstate::model::Change;
 use netstate::{netns, text, NetnsInfo, NsState};
 
 /// The namespace named on the command line, or the one netlens runs in.
@@ -132,41 +130,12 @@ fn write_text(out: &mut impl Write, label: &str, st: &NsState) -> std::io::Resul
     Ok(())
 }
 
-/// One change as a JSON line.
-fn change_json(ns_name: &str, c: &Change, st: &NsState) -> serde_json::Result<String> {
-    let data = match c {
-        Change::NewLink(link) => serde_json::to_value(LinkJson { link, ns: st })?,
-        Change::DelLink(i) => match st.links.get(i) {
-            Some(link) => serde_json::to_value(LinkJson { link, ns: st })?,
-            None => serde_json::json!({ "ifindex": i }),
-        },
-        Change::NewAddr(a) | Change::DelAddr(a) => match st.links.get(&a.ifindex) {
-            Some(link) => serde_json::to_value(AddrLinkJson {
-                link,
-                ns: st,
-                addrs: vec![a],
-            })?,
-            None => {
-                serde_json::json!({ "ifindex": a.ifindex, "addr_info": [netstate::json::AddrJson(a)] })
-            }
-        },
-        Change::NewRoute(route) | Change::ReplaceRoute(route) | Change::DelRoute(route) => {
-            serde_json::to_value(RouteJson { route, ns: st })?
-        }
-        Change::NewNeigh(neigh) | Change::DelNeigh(neigh) => {
-            serde_json::to_value(NeighJson { neigh, ns: st })?
-        }
-        Change::NewFdb(fdb) | Change::DelFdb(fdb) => serde_json::to_value(FdbJson { fdb, ns: st })?,
-    };
-    serde_json::to_string(&serde_json::json!({
-        "netns": ns_name,
-        "event": if c.is_delete() { "del" } else { "new" },
-        "object": c.object(),
-        "data": data,
-    }))
-}
-
+/// `watch`: `ip monitor`-style lines, or with `--json` the replayable stream of
+/// [`netstate::stream`]: a snapshot per namespace, then one line per entry the model set or
+/// removed.
 pub async fn watch(netns_arg: Option<&str>, all: bool, json: bool, rcvbuf: usize) -> Result<()> {
+    use netstate::inventory::NsStatus;
+    use netstate::NetEventKind as K;
     let scope = if all {
         Scope::All
     } else {
@@ -177,15 +146,12 @@ pub async fn watch(netns_arg: Option<&str>, all: bool, json: bool, rcvbuf: usize
     let mut inv = Inventory::default();
     let mut known = std::collections::HashSet::new();
     let stdout = std::io::stdout();
-    let mut lines = Vec::new();
+    let mut lines: Vec<String> = Vec::new();
     while let Some(u) = rx.recv().await {
         let mut out = stdout.lock();
         if let Update::Net(ev) = &u {
-            use netstate::NetEventKind as K;
-            let name = inv
-                .get(ev.ns)
-                .map(|e| e.info.name.clone())
-                .unwrap_or_default();
+            let entry = inv.get(ev.ns);
+            let name = entry.map(|e| e.info.name.clone()).unwrap_or_default();
             match &ev.kind {
                 K::Overrun { overruns } => {
                     let msg = format!(
@@ -195,13 +161,20 @@ pub async fn watch(netns_arg: Option<&str>, all: bool, json: bool, rcvbuf: usize
                         writeln!(
                             out,
                             "{}",
-                            serde_json::json!({"netns": name, "event": "overrun", "overruns": overruns, "message": msg})
+                            serde_json::json!({"event": "overrun", "netns": name, "overruns": overruns, "message": msg})
                         )?;
                     } else {
                         writeln!(out, "[OVERRUN]{name}: {msg}")?;
                     }
                 }
                 K::Failed(e) => eprintln!("netlens: {e}"),
+                // The first state of a namespace is printed whole; later snapshots (after
+                // an overrun) print as the exact difference, below.
+                K::Snapshot { state, .. }
+                    if json && entry.is_some_and(|e| e.status == NsStatus::Loading) =>
+                {
+                    writeln!(out, "{}", netstate::stream::snapshot(&name, state)?)?;
+                }
                 _ => {}
             }
         }
@@ -222,16 +195,22 @@ pub async fn watch(netns_arg: Option<&str>, all: bool, json: bool, rcvbuf: usize
                 }
             }
         }
-        inv.apply_each(u, |info, c, st| {
+        let mut failed = None;
+        inv.apply_each(u, |info, a, st| {
             let line = if json {
-                change_json(&info.name, c, st).unwrap_or_default()
+                netstate::stream::event(&info.name, a, st)
+                    .map_err(|e| failed = Some(e))
+                    .unwrap_or_default()
             } else if all {
-                format!("[{}]{}", info.name, text::change(c, st))
+                format!("[{}]{}", info.name, text::applied(a, st))
             } else {
-                text::change(c, st)
+                text::applied(a, st)
             };
             lines.push(line);
         });
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
         for l in lines.drain(..) {
             writeln!(out, "{l}")?;
         }

@@ -18,8 +18,9 @@ use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
 
 use std::io::Write;
 
+use crate::apply::Fresh;
 use crate::json;
-use crate::model::{Change, NsState};
+use crate::model::{Change, NsState, Tables};
 use crate::netns::{self, NetnsInfo};
 use crate::{parse, wire, Error, Result};
 
@@ -156,7 +157,9 @@ impl Collect for Model {
     /// Parses the message and applies it to the model.
     fn add(&mut self, msg: &[u8]) {
         match change_of(msg) {
-            Ok(Some(c)) => self.st.apply(c),
+            Ok(Some(c)) => {
+                self.st.apply(c);
+            }
             Ok(None) => {}
             Err(e) => self.bad.add(e),
         }
@@ -373,19 +376,89 @@ pub fn snapshot_blocking(ns: &NetnsInfo, stats: bool) -> Result<NsState> {
     m.st.routes = r.st.routes;
     m.st.neighs = n.st.neighs;
     m.st.fdb = n.st.fdb;
+    crate::nsid::resolve_state(ns, &mut m.st);
     Ok(m.st)
 }
 
-/// The routes of every table of `ns`, read on one socket (after a change the kernel does
-/// not announce route by route, such as a link going down).
-pub fn routes_blocking(ns: &NetnsInfo) -> Result<Vec<crate::model::Route>> {
+/// Reads again the tables the kernel changed without an event per change, and the links
+/// `links` one by one, on sockets of their own, at the same time.
+pub fn reread_blocking(ns: &NetnsInfo, tables: Tables, links: Vec<u32>) -> Result<Fresh> {
+    let spawn = |p: Part| {
+        let name = ns.name.clone();
+        netns::spawn_in(ns, move || dump_part::<Model>(&name, p, false))
+            .map_err(|e| err(&ns.name, e.to_string()))
+    };
+    let routes = tables.routes.then(|| spawn(Part::Routes)).transpose()?;
+    let neigh = (tables.neighs || tables.fdb)
+        .then(|| spawn(Part::NeighFdb))
+        .transpose()?;
     let name = ns.name.clone();
-    let m = netns::spawn_in(ns, move || dump_part::<Model>(&name, Part::Routes, false))
-        .map_err(|e| err(&ns.name, e.to_string()))?
-        .join()
-        .map_err(|_| err(&ns.name, "a dump thread panicked".into()))??;
-    warn_unparsed(&ns.name, &m.bad);
-    Ok(m.st.routes.into_values().collect())
+    let one_by_one = (!links.is_empty())
+        .then(|| {
+            netns::spawn_in(ns, move || get_links(&name, &links))
+                .map_err(|e| err(&ns.name, e.to_string()))
+        })
+        .transpose()?;
+    let panicked = || err(&ns.name, "a dump thread panicked".into());
+    let mut fresh = Fresh::default();
+    if let Some(h) = routes {
+        let m = h.join().map_err(|_| panicked())??;
+        warn_unparsed(&ns.name, &m.bad);
+        fresh.routes = Some(m.st.routes);
+    }
+    if let Some(h) = neigh {
+        let m = h.join().map_err(|_| panicked())??;
+        warn_unparsed(&ns.name, &m.bad);
+        fresh.neighs = tables.neighs.then_some(m.st.neighs);
+        fresh.fdb = tables.fdb.then_some(m.st.fdb);
+    }
+    if let Some(h) = one_by_one {
+        fresh.links = h.join().map_err(|_| panicked())??;
+    }
+    Ok(fresh)
+}
+
+/// `ENODEV`: no such device.
+const ENODEV: i32 = 19;
+
+/// Reads links one by one (`RTM_GETLINK` by index, as `ip link show dev X`); `None` for a
+/// link the kernel no longer has.
+fn get_links(ns: &str, indices: &[u32]) -> Result<Vec<(u32, Option<crate::model::Link>)>> {
+    let mut sock = Socket::new(NETLINK_ROUTE)
+        .map_err(|e| err(ns, format!("cannot open a netlink socket: {e}")))?;
+    sock.bind_auto()
+        .map_err(|e| err(ns, format!("cannot bind a netlink socket: {e}")))?;
+    let mut buf = Vec::with_capacity(1 << 16);
+    let mut out = Vec::with_capacity(indices.len());
+    for &i in indices {
+        let mut get = LinkMessage::default();
+        get.header.index = i;
+        let mut req = NetlinkMessage::from(RouteNetlinkMessage::GetLink(get));
+        req.header.flags = NLM_F_REQUEST;
+        req.header.sequence_number = i;
+        req.finalize();
+        let mut bytes = vec![0u8; req.buffer_len()];
+        req.serialize(&mut bytes);
+        sock.send(&bytes, 0)
+            .map_err(|e| err(ns, format!("link {i}: request failed: {e}")))?;
+        buf.clear();
+        let n = sock
+            .recv(&mut buf, 0)
+            .map_err(|e| err(ns, format!("link {i}: no answer: {e}")))?;
+        let m =
+            NetlinkMessage::<RouteNetlinkMessage>::deserialize(buf.get(..n).unwrap_or_default())
+                .map_err(|e| err(ns, format!("link {i}: cannot parse the answer: {e}")))?;
+        let link = match m.payload {
+            NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(l)) => Some(parse::link(l)),
+            NetlinkPayload::Error(e) if e.raw_code() == -ENODEV => None,
+            NetlinkPayload::Error(e) => {
+                return Err(err(ns, format!("link {i}: {}", e.to_io())));
+            }
+            _ => return Err(err(ns, format!("link {i}: unexpected answer"))),
+        };
+        out.push((i, link));
+    }
+    Ok(out)
 }
 
 /// One namespace dumped for printing: links and addresses in a model, routes, neighbours
@@ -401,7 +474,8 @@ pub struct RawDump {
 
 /// Dumps every table of `ns` once for [`RawDump::write_json`].
 pub fn raw_dump(ns: &NetnsInfo, stats: bool) -> Result<RawDump> {
-    let (m, routes, neigh) = dump_parts::<Raw>(ns, stats)?;
+    let (mut m, routes, neigh) = dump_parts::<Raw>(ns, stats)?;
+    crate::nsid::resolve_state(ns, &mut m.st);
     Ok(RawDump {
         name: ns.name.clone(),
         st: m.st,
@@ -520,47 +594,4 @@ fn element<W: Write + ?Sized>(
         out.write_all(b",").map_err(serde_json::Error::io)?;
     }
     serde_json::to_writer(out, v)
-}
-
-/// The id namespace `from` gives namespace `target`: the value `IFLA_LINK_NETNSID` carries
-/// in `from` for links whose peer or parent lives in `target` (`RTM_GETNSID`, as
-/// `ip netns list-id` does). `None` if none is assigned or either cannot be read.
-pub fn nsid_of(from: &NetnsInfo, target: &NetnsInfo) -> Option<i32> {
-    use netlink_packet_core::{NLM_F_ACK, NLM_F_REQUEST as REQ};
-    use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
-    use std::os::fd::AsRawFd;
-    let path = target.path.clone();
-    let h = netns::spawn_in(from, move || -> Result<Option<i32>> {
-        let fail = |e: std::io::Error| err("nsid", e.to_string());
-        let f = std::fs::File::open(&path).map_err(fail)?;
-        let mut sock = Socket::new(NETLINK_ROUTE).map_err(fail)?;
-        sock.bind_auto().map_err(fail)?;
-        let mut msg = NsidMessage::default();
-        msg.attributes.push(NsidAttribute::Fd(
-            u32::try_from(f.as_raw_fd()).unwrap_or(u32::MAX),
-        ));
-        let mut req = NetlinkMessage::from(RouteNetlinkMessage::GetNsId(msg));
-        req.header.flags = REQ | NLM_F_ACK;
-        req.header.sequence_number = 1;
-        req.finalize();
-        let mut out = vec![0u8; req.buffer_len()];
-        req.serialize(&mut out);
-        sock.send(&out, 0).map_err(fail)?;
-        let mut buf = Vec::with_capacity(1 << 16);
-        let n = sock.recv(&mut buf, 0).map_err(fail)?;
-        let reply =
-            NetlinkMessage::<RouteNetlinkMessage>::deserialize(buf.get(..n).unwrap_or_default())
-                .map_err(|e| err("nsid", e.to_string()))?;
-        drop(f);
-        Ok(match reply.payload {
-            NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewNsId(m)) => {
-                m.attributes.iter().find_map(|a| match a {
-                    NsidAttribute::Id(i) if *i >= 0 => Some(*i),
-                    _ => None,
-                })
-            }
-            _ => None,
-        })
-    });
-    h.ok()?.join().ok()?.ok()?
 }

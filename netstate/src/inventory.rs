@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::live::{self, NetEvent, NetEventKind, WatchOptions};
-use crate::model::{Change, NsState};
+use crate::apply::Applied;
+use crate::live::{self, Control, NetEvent, NetEventKind, WatchOptions};
+use crate::model::{NsState, Tables};
 use crate::netns::{self, Discovery, NetnsInfo, NsId};
 
 /// How far a namespace's view is from the kernel.
@@ -31,6 +32,8 @@ pub struct NsEntry {
     pub status: NsStatus,
     /// Receive-buffer overruns recovered by a re-dump.
     pub overruns: u64,
+    /// Asks the namespace's watcher to read tables again.
+    pub control: Option<Control>,
 }
 
 /// What the supervisor and the watchers send.
@@ -57,21 +60,19 @@ impl Inventory {
         self.namespaces.iter_mut().find(|n| n.info.id == id)
     }
 
-    /// Applies an update; returns the changes it made to a namespace's state (for display),
-    /// with the namespace they happened in.
-    pub fn apply(&mut self, u: Update) -> Option<(NsId, Vec<Change>)> {
-        let mut out = Vec::new();
-        let id = self.apply_each(u, |_, c, _| out.push(c.clone()))?;
-        Some((id, out))
+    /// Applies an update; returns the namespace it touched.
+    pub fn apply(&mut self, u: Update) -> Option<NsId> {
+        self.apply_each(u, |_, _, _| {})
     }
 
-    /// Applies an update change by change, calling `f(namespace, change, state)` for each:
-    /// with the state before a delete (so the deleted object's names still resolve) and after
-    /// an upsert. Returns the namespace the update touched.
+    /// Applies an update entry by entry, calling `f(namespace, applied, state)` for each
+    /// entry set (after it is set) or removed (before it is removed, so the names it refers
+    /// to still resolve). A first snapshot is taken as is, without a call per entry.
+    /// Returns the namespace the update touched.
     pub fn apply_each(
         &mut self,
         u: Update,
-        mut f: impl FnMut(&NetnsInfo, &Change, &NsState),
+        mut f: impl FnMut(&NetnsInfo, Applied<'_>, &NsState),
     ) -> Option<NsId> {
         let ev = match u {
             Update::Namespaces(d) => {
@@ -81,52 +82,45 @@ impl Inventory {
             Update::Net(ev) => ev,
         };
         let e = self.get_mut(ev.ns)?;
-        let mut each = |e: &mut NsEntry, cs: Vec<Change>| {
-            for c in cs {
-                if c.is_delete() {
-                    f(&e.info, &c, &e.state);
-                    e.state.apply(c);
-                } else {
-                    e.state.apply(c.clone());
-                    f(&e.info, &c, &e.state);
-                }
-            }
-        };
+        let NsEntry {
+            info,
+            state,
+            status,
+            overruns,
+            control,
+        } = e;
+        let mut each = |a: Applied<'_>, st: &NsState| f(info, a, st);
         match ev.kind {
-            NetEventKind::Snapshot { state, overruns } => {
-                if e.status != NsStatus::Loading {
-                    let diff = e.state.diff(&state);
-                    each(e, diff);
+            NetEventKind::Control(c) => *control = Some(c),
+            NetEventKind::Snapshot {
+                state: fresh,
+                overruns: n,
+            } => {
+                if *status == NsStatus::Loading {
+                    *state = *fresh;
+                } else {
+                    state.replace_with(*fresh, &mut each);
                 }
-                e.state = *state;
-                e.status = NsStatus::Live;
-                e.overruns = overruns;
+                *status = NsStatus::Live;
+                *overruns = n;
             }
-            NetEventKind::Changes(cs) => each(e, cs),
-            NetEventKind::Routes(routes) => {
-                let mut fresh = NsState::default();
-                fresh.set_routes(routes);
-                let diff: Vec<Change> = e
-                    .state
-                    .routes
-                    .values()
-                    .filter(|r| !fresh.routes.contains_key(&r.key()))
-                    .map(|r| Change::DelRoute(r.clone()))
-                    .chain(
-                        fresh
-                            .routes
-                            .values()
-                            .filter(|r| e.state.routes.get(&r.key()) != Some(*r))
-                            .map(|r| Change::NewRoute(r.clone())),
-                    )
-                    .collect();
-                each(e, diff);
+            NetEventKind::Changes(cs) => {
+                let mut again = Tables::default();
+                for c in cs {
+                    again |= state.apply_with(c, &mut each);
+                }
+                if again.any() {
+                    if let Some(c) = control {
+                        c.reread(again);
+                    }
+                }
             }
-            NetEventKind::Overrun { overruns } => {
-                e.overruns = overruns;
-                e.status = NsStatus::Resyncing;
+            NetEventKind::Reread(fresh) => state.refresh(*fresh, &mut each),
+            NetEventKind::Overrun { overruns: n } => {
+                *overruns = n;
+                *status = NsStatus::Resyncing;
             }
-            NetEventKind::Failed(msg) => e.status = NsStatus::Failed(msg),
+            NetEventKind::Failed(msg) => *status = NsStatus::Failed(msg),
         }
         Some(ev.ns)
     }
@@ -146,45 +140,11 @@ impl Inventory {
                     state: NsState::default(),
                     status: NsStatus::Loading,
                     overruns: 0,
+                    control: None,
                 }),
             }
         }
         self.namespaces = next;
-    }
-}
-
-impl NsState {
-    /// The changes that turn `self` into `other`.
-    pub fn diff(&self, other: &NsState) -> Vec<Change> {
-        let mut out = Vec::new();
-        macro_rules! diff_map {
-            ($field:ident, $new:expr, $del:expr) => {
-                for (k, v) in &self.$field {
-                    if !other.$field.contains_key(k) {
-                        out.push($del(k, v));
-                    }
-                }
-                for (k, v) in &other.$field {
-                    if self.$field.get(k) != Some(v) {
-                        out.push($new(v.clone()));
-                    }
-                }
-            };
-        }
-        diff_map!(links, Change::NewLink, |k: &u32, _| Change::DelLink(*k));
-        diff_map!(addrs, Change::NewAddr, |_, v: &crate::model::Addr| {
-            Change::DelAddr(v.clone())
-        });
-        diff_map!(routes, Change::NewRoute, |_, v: &crate::model::Route| {
-            Change::DelRoute(v.clone())
-        });
-        diff_map!(neighs, Change::NewNeigh, |_, v: &crate::model::Neigh| {
-            Change::DelNeigh(v.clone())
-        });
-        diff_map!(fdb, Change::NewFdb, |_, v: &crate::model::Fdb| {
-            Change::DelFdb(v.clone())
-        });
-        out
     }
 }
 

@@ -79,6 +79,10 @@ fn link_tail<M: SerializeMap>(m: &mut M, l: &Link, details: bool) -> Result<(), 
     if let Some(n) = l.link_netnsid {
         m.serialize_entry("link_netnsid", &n)?;
     }
+    if let Some(r) = &l.link_netns {
+        // netlens's own: the namespace the id names (iproute2 prints only the id in JSON).
+        m.serialize_entry("link_netns", &r.name)?;
+    }
     Ok(())
 }
 
@@ -704,6 +708,7 @@ pub fn addrs_of(ns: &NsState, ifindex: u32) -> Vec<&Addr> {
         ifindex,
         family: 0,
         local: None,
+        peer: None,
         prefixlen: 0,
     };
     let mut v: Vec<&Addr> = ns

@@ -3,6 +3,7 @@
 //!
 //! netlink-packet-route types stop at this crate's border: callers see [`model`] types.
 
+pub mod apply;
 pub mod dump;
 pub mod inventory;
 pub mod json;
@@ -10,10 +11,14 @@ pub mod live;
 pub mod model;
 pub mod names;
 pub mod netns;
+pub mod nsid;
 mod parse;
+pub mod relations;
+pub mod stream;
 pub mod text;
 mod wire;
 
+pub use apply::{Applied, Entry};
 pub use live::{NetEvent, NetEventKind};
 pub use model::{Change, NsState};
 pub use netns::{NetnsInfo, NsId};
@@ -30,10 +35,3 @@ pub enum Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
-
-impl NsState {
-    /// Replaces every route (after a route re-dump).
-    pub fn set_routes(&mut self, routes: Vec<model::Route>) {
-        self.routes = routes.into_iter().map(|r| (r.key(), r)).collect();
-    }
-}

@@ -9,8 +9,12 @@ use netlink_sys::{AsyncSocket, SocketAddr};
 use rtnetlink::MulticastGroup;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::model::{Change, NsState, Route};
+use std::collections::HashMap;
+
+use crate::apply::Fresh;
+use crate::model::{Change, Link, NsState, Tables};
 use crate::netns::{self, NetnsInfo, NsId};
+use crate::nsid::Resolver;
 use crate::{names, parse, Error, Result};
 
 type Messages = UnboundedReceiver<(NetlinkMessage<RouteNetlinkMessage>, SocketAddr)>;
@@ -52,6 +56,7 @@ pub async fn open(ns: &NetnsInfo, subscribe: bool, rcvbuf: usize) -> Result<NsCo
                         MulticastGroup::Ipv4Route,
                         MulticastGroup::Ipv6Route,
                         MulticastGroup::Neigh,
+                        MulticastGroup::Nsid,
                     ]
                 } else {
                     &[]
@@ -93,11 +98,12 @@ pub async fn snapshot(ns: &NetnsInfo) -> Result<NsState> {
     snapshot_with(ns, true).await
 }
 
-/// The routes of every table of `ns`, dumped once on a socket of their own.
-pub async fn routes(ns: &NetnsInfo) -> Result<Vec<Route>> {
+/// Reads again the tables the kernel changed without an event per change, and some links
+/// one by one, on sockets of their own.
+pub async fn reread(ns: &NetnsInfo, tables: Tables, links: Vec<u32>) -> Result<Fresh> {
     let ns = ns.clone();
     let name = ns.name.clone();
-    tokio::task::spawn_blocking(move || crate::dump::routes_blocking(&ns))
+    tokio::task::spawn_blocking(move || crate::dump::reread_blocking(&ns, tables, links))
         .await
         .map_err(|e| Error::Netns {
             name,
@@ -120,17 +126,45 @@ pub async fn snapshot_with(ns: &NetnsInfo, stats: bool) -> Result<NsState> {
 /// What a namespace watcher reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NetEventKind {
+    /// How to ask the watcher to read tables again; sent first.
+    Control(Control),
     /// A full state: the first dump, or a re-dump after an overrun.
     Snapshot { state: Box<NsState>, overruns: u64 },
     /// Changes in the order the kernel sent them.
     Changes(Vec<Change>),
-    /// Every route, re-read after a change the kernel does not announce route by route
-    /// (a link going down or an IPv4 address removed flushes routes silently).
-    Routes(Vec<Route>),
+    /// Tables read again after changes the kernel does not announce entry by entry (a link
+    /// going down or losing its carrier flushes routes and neighbours; an IPv4 address
+    /// removed flushes routes; a multicast join changes a device's own FDB entries), and
+    /// links whose other end moved.
+    Reread(Box<Fresh>),
     /// The receive buffer overran: events were lost; a re-dump follows.
     Overrun { overruns: u64 },
     /// The watcher stopped with this error.
     Failed(String),
+}
+
+/// Asks a namespace's watcher to read tables again (when applying a change left the model
+/// unsure of the kernel's state).
+#[derive(Clone)]
+pub struct Control(UnboundedSender<Tables>);
+
+impl Control {
+    /// Asks for `t` to be read again; a watcher that ended is not asked.
+    pub fn reread(&self, t: Tables) {
+        let _ = self.0.send(t);
+    }
+}
+
+impl std::fmt::Debug for Control {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Control")
+    }
+}
+
+impl PartialEq for Control {
+    fn eq(&self, _: &Control) -> bool {
+        true
+    }
 }
 
 /// An event from the watcher of namespace `ns`.
@@ -154,13 +188,117 @@ impl Default for WatchOptions {
     }
 }
 
-/// The up/down state the watcher compares link events with, seeded from a snapshot. A link
-/// the snapshot shows down is recorded as up: the dump parts run at the same time, so the
-/// routes may have been read before that link went down and the kernel flushed them
-/// without a word. Its first event (the kernel queues it after the flush) then counts as
-/// a change and the routes are read again; no timing is involved.
-fn seed_up(st: &NsState) -> std::collections::HashMap<u32, bool> {
-    st.links.keys().map(|&i| (i, true)).collect()
+/// What the watcher remembers of a link, to see the changes that bring silent ones with
+/// them: up and carrier, MAC, and the link it hangs on (veth peer, macvlan parent) when that
+/// is in this namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Seen {
+    /// `IFF_UP | IFF_LOWER_UP` bits.
+    up: u32,
+    mac: u64,
+    local_parent: Option<u32>,
+}
+
+const IFF_LOWER_UP: u32 = 0x1_0000;
+
+impl Seen {
+    fn of(l: &Link) -> Seen {
+        Seen {
+            up: l.flags & (names::IFF_UP | IFF_LOWER_UP),
+            mac: l
+                .address
+                .iter()
+                .flatten()
+                .fold(0, |acc, b| (acc << 8) | u64::from(*b)),
+            local_parent: l
+                .parent
+                .filter(|p| *p != 0 && *p != l.ifindex && l.link_netnsid.is_none()),
+        }
+    }
+}
+
+/// The links of a snapshot as the watcher remembers them. A link is recorded up and with
+/// carrier whatever it shows: the dump parts run at the same time, so the routes may have
+/// been read before that link went down and the kernel flushed them without a word. Its
+/// first event (the kernel queues it after the flush) then counts as a change and the
+/// routes are read again; no timing is involved.
+fn seed(st: &NsState) -> HashMap<u32, Seen> {
+    st.links
+        .values()
+        .map(|l| {
+            let mut s = Seen::of(l);
+            s.up = names::IFF_UP | IFF_LOWER_UP;
+            (l.ifindex, s)
+        })
+        .collect()
+}
+
+/// What a batch of changes asks to read again.
+#[derive(Default)]
+struct Followup {
+    tables: Tables,
+    links: Vec<u32>,
+}
+
+impl Followup {
+    /// Notes what `c` changes silently, given the links as they were before it. The link a
+    /// link hangs on changes with it unannounced: a veth's peer when its other end comes or
+    /// goes (moved to another namespace, the peer stays with a new `link-netnsid`); a
+    /// macvlan's parent, whose own FDB holds the child's MAC and whose promiscuity count
+    /// follows it.
+    fn note(&mut self, c: &Change, seen: &mut HashMap<u32, Seen>) {
+        match c {
+            Change::NewLink(l) => {
+                let now = Seen::of(l);
+                match seen.insert(l.ifindex, now) {
+                    Some(was) => {
+                        if was.up != now.up {
+                            // Down or carrier lost: routes flushed or marked linkdown,
+                            // neighbours flushed, multicast groups left or joined.
+                            self.tables.routes = true;
+                            self.tables.neighs = true;
+                            self.tables.fdb = true;
+                        }
+                        if was.mac != now.mac {
+                            self.tables.fdb = true;
+                        }
+                        if was.up != now.up || was.mac != now.mac {
+                            self.links.extend(now.local_parent);
+                        }
+                    }
+                    None => {
+                        self.links.extend(now.local_parent);
+                        self.tables.fdb |= now.up != 0;
+                    }
+                }
+            }
+            Change::DelLink(i) => {
+                if let Some(was) = seen.remove(i) {
+                    self.links.extend(was.local_parent);
+                }
+                self.tables.fdb = true;
+            }
+            Change::NewFdb(f) | Change::DelFdb(f)
+                if f.master.is_none()
+                    && f.dst.is_none()
+                    && f.flags & crate::model::NTF_SELF != 0 =>
+            {
+                // A device's own address list: a unicast MAC beyond its filter puts it in
+                // promiscuous mode, which changes its promiscuity count unannounced.
+                self.links.push(f.ifindex);
+            }
+            Change::DelAddr(a) if a.family == 2 => {
+                self.tables.routes = true;
+                self.tables.fdb = true;
+            }
+            Change::NewAddr(_) | Change::DelAddr(_) => self.tables.fdb = true,
+            _ => {}
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.tables.any() || !self.links.is_empty()
+    }
 }
 
 /// Watches one namespace until `tx` closes: subscribes, dumps, then streams changes.
@@ -172,6 +310,25 @@ pub async fn watch(ns: NetnsInfo, tx: UnboundedSender<NetEvent>, opts: WatchOpti
             ns: id,
             kind: NetEventKind::Failed(e.to_string()),
         });
+    }
+}
+
+/// Fills in the namespaces the links' ids name, off the async threads (it may scan /proc).
+async fn resolve(
+    ns: &NetnsInfo,
+    resolver: Resolver,
+    mut links: Vec<Link>,
+) -> (Resolver, Vec<Link>) {
+    let ns = ns.clone();
+    let mut r = resolver;
+    match tokio::task::spawn_blocking(move || {
+        r.resolve(&ns, links.iter_mut().collect());
+        (r, links)
+    })
+    .await
+    {
+        Ok(done) => done,
+        Err(_) => (Resolver::default(), Vec::new()),
     }
 }
 
@@ -190,48 +347,54 @@ async fn watch_inner(
     // open, so they reach it as long as this watcher lives.
     let pinned = netns::pin(ns)?;
     let ns = &pinned.info;
+    let (ctl_tx, mut ctl) = tokio::sync::mpsc::unbounded_channel();
+    if !send(NetEventKind::Control(Control(ctl_tx))) {
+        return Ok(());
+    }
     let mut overruns = 0u64;
-    let mut state = snapshot(ns).await?;
-    let mut up = seed_up(&state);
+    let mut resolver = Resolver::default();
+    let state = snapshot(ns).await?;
+    resolver.learn(&state);
+    let mut seen = seed(&state);
     if !send(NetEventKind::Snapshot {
-        state: Box::new(std::mem::take(&mut state)),
+        state: Box::new(state),
         overruns,
     }) {
         return Ok(());
     }
     loop {
-        let Some(first) = conn.messages.next().await else {
-            return Err(Error::Netlink {
-                name: ns.name.clone(),
-                reason: "the netlink socket closed".into(),
-            });
+        let mut todo = Followup::default();
+        let batch = tokio::select! {
+            m = conn.messages.next() => {
+                let Some(first) = m else {
+                    return Err(Error::Netlink {
+                        name: ns.name.clone(),
+                        reason: "the netlink socket closed".into(),
+                    });
+                };
+                let mut batch = vec![first];
+                while let Ok(m) = conn.messages.try_recv() {
+                    batch.push(m);
+                }
+                batch
+            }
+            t = ctl.recv() => {
+                todo.tables |= t.unwrap_or_default();
+                Vec::new()
+            }
         };
-        let mut batch = vec![first];
-        while let Ok(m) = conn.messages.try_recv() {
-            batch.push(m);
-        }
         let mut changes = Vec::with_capacity(batch.len());
         let mut overran = false;
-        let mut routes_dirty = false;
         for (m, _) in batch {
             let flags = m.header.flags;
             match m.payload {
                 NetlinkPayload::Overrun(_) => overran = true,
+                NetlinkPayload::InnerMessage(
+                    RouteNetlinkMessage::NewNsId(_) | RouteNetlinkMessage::DelNsId(_),
+                ) => resolver.forget(),
                 NetlinkPayload::InnerMessage(inner) => {
-                    if let Some(c) = parse::change_with_flags(inner, flags) {
-                        match &c {
-                            Change::NewLink(l) => {
-                                let is_up = l.flags & names::IFF_UP != 0;
-                                if up.insert(l.ifindex, is_up).is_some_and(|was| was != is_up) {
-                                    routes_dirty = true;
-                                }
-                            }
-                            Change::DelLink(i) => {
-                                up.remove(i);
-                            }
-                            Change::DelAddr(a) if a.family == 2 => routes_dirty = true,
-                            _ => {}
-                        }
+                    if let Some(c) = parse::event(inner, flags) {
+                        todo.note(&c, &mut seen);
                         changes.push(c);
                     }
                 }
@@ -246,7 +409,8 @@ async fn watch_inner(
             }
             // Lost events cannot be replayed: the only truthful state is a fresh dump.
             let fresh = snapshot(ns).await?;
-            up = seed_up(&fresh);
+            resolver.learn(&fresh);
+            seen = seed(&fresh);
             if !send(NetEventKind::Snapshot {
                 state: Box::new(fresh),
                 overruns,
@@ -255,12 +419,59 @@ async fn watch_inner(
             }
             continue;
         }
+        if changes
+            .iter()
+            .any(|c| matches!(c, Change::NewLink(l) if l.link_netnsid.is_some()))
+        {
+            let links = changes
+                .iter_mut()
+                .filter_map(|c| match c {
+                    Change::NewLink(l) => Some(std::mem::take(l)),
+                    _ => None,
+                })
+                .collect();
+            let (r, mut done) = resolve(ns, std::mem::take(&mut resolver), links).await;
+            resolver = r;
+            done.reverse();
+            for c in &mut changes {
+                if let Change::NewLink(l) = c {
+                    *l = done.pop().unwrap_or_default();
+                }
+            }
+        }
         if !changes.is_empty() && !send(NetEventKind::Changes(changes)) {
             return Ok(());
         }
-        if routes_dirty {
-            let routes = routes(ns).await?;
-            if !send(NetEventKind::Routes(routes)) {
+        if todo.any() {
+            todo.links.sort_unstable();
+            todo.links.dedup();
+            let mut fresh = reread(ns, todo.tables, todo.links).await?;
+            let links: Vec<Link> = fresh
+                .links
+                .iter_mut()
+                .filter_map(|(_, l)| l.take())
+                .collect();
+            let indices: Vec<u32> = fresh.links.iter().map(|(i, _)| *i).collect();
+            let (r, mut done) = resolve(ns, std::mem::take(&mut resolver), links).await;
+            resolver = r;
+            done.reverse();
+            let mut links = Vec::with_capacity(indices.len());
+            for i in indices {
+                let l = (done.last().map(|l| l.ifindex) == Some(i))
+                    .then(|| done.pop())
+                    .flatten();
+                if let Some(l) = &l {
+                    // Up and carrier stay as the events said: a carrier change is announced
+                    // later (by the link watch), after the routes are marked linkdown, and
+                    // that event must still read as a change.
+                    let mut s = Seen::of(l);
+                    s.up = seen.get(&i).map_or(names::IFF_UP | IFF_LOWER_UP, |o| o.up);
+                    seen.insert(i, s);
+                }
+                links.push((i, l));
+            }
+            fresh.links = links;
+            if !send(NetEventKind::Reread(Box::new(fresh))) {
                 return Ok(());
             }
         }

@@ -3,6 +3,17 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use crate::netns::NsId;
+
+/// Another namespace, as a link's `IFLA_LINK_NETNSID` names it: resolved through the
+/// namespace's own id map (`RTM_GETNSID`) to a namespace netlens discovered.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NsRef {
+    pub id: NsId,
+    /// `host`, the `/run/netns` name, or `pid:PID`.
+    pub name: String,
+}
+
 /// A MAC (or other link-layer) address as the kernel reports it.
 pub type HwAddr = Vec<u8>;
 
@@ -127,6 +138,8 @@ pub struct Link {
     pub parent: Option<u32>,
     /// `IFLA_LINK_NETNSID`: the parent/peer lives in another namespace.
     pub link_netnsid: Option<i32>,
+    /// The namespace `link_netnsid` names, when netlens found it (see [`NsRef`]).
+    pub link_netns: Option<NsRef>,
     pub kind: Option<String>,
     pub info: KindInfo,
     pub port_kind: Option<String>,
@@ -152,12 +165,15 @@ pub struct Addr {
     pub preferred_lft: Option<u32>,
 }
 
-/// Key of an address: the kernel identifies it by ifindex, family, local and prefix.
+/// Key of an address, as the kernel tells addresses apart: ifindex, family, local address,
+/// peer (point-to-point: `10.7.0.1 peer 10.7.0.2` and `10.7.0.1 peer 10.7.0.3` are two
+/// addresses) and prefix length.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AddrKey {
     pub ifindex: u32,
     pub family: u8,
     pub local: Option<IpAddr>,
+    pub peer: Option<IpAddr>,
     pub prefixlen: u8,
 }
 
@@ -167,7 +183,16 @@ impl Addr {
             ifindex: self.ifindex,
             family: self.family,
             local: self.local.or(self.address),
+            peer: self.peer(),
             prefixlen: self.prefixlen,
+        }
+    }
+
+    /// The peer of a point-to-point address (`IFA_ADDRESS` when it differs from `IFA_LOCAL`).
+    pub fn peer(&self) -> Option<IpAddr> {
+        match (self.local, self.address) {
+            (Some(l), Some(a)) if l != a => Some(a),
+            _ => None,
         }
     }
 }
@@ -204,33 +229,101 @@ pub struct Route {
     pub nexthops: Vec<NextHop>,
 }
 
-/// Key of a route: table, type, destination, tos, metric and the first hop.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Key of a route, as the kernel tells routes apart: IPv4 by table, prefix, tos and
+/// priority; IPv6 by table, prefix, source prefix and metric, a multipath route being one
+/// route. `alt` tells apart the routes the kernel keeps side by side under one such key: IPv4
+/// routes added with `append` (a hash of their type and next hops), IPv6 routes that cannot
+/// join a multipath route (no gateway, not unicast, learned from router advertisements).
+/// It is 0 for IPv6 routes that join into one multipath route.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct RouteKey {
     pub family: u8,
     pub table: u32,
-    pub kind: u8,
     pub dst: Option<IpAddr>,
     pub dst_len: u8,
+    pub src: Option<IpAddr>,
+    pub src_len: u8,
     pub tos: u8,
     pub metric: u32,
-    pub oif: u32,
-    pub gateway: Option<IpAddr>,
+    pub alt: u64,
 }
+
+/// `AF_INET6`.
+pub const AF_INET6: u8 = 10;
+/// `RTPROT_RA`: routes learned from router advertisements (`RTF_ADDRCONF`).
+const RTPROT_RA: u8 = 9;
+/// `RTN_UNICAST`.
+const RTN_UNICAST: u8 = 1;
 
 impl Route {
     pub fn key(&self) -> RouteKey {
+        let mut k = self.group();
+        if !self.joins_multipath() {
+            k.alt = self.alt();
+        }
+        k
+    }
+
+    /// The key without `alt`: the routes a replace or an IPv6 append acts on.
+    pub fn group(&self) -> RouteKey {
         RouteKey {
             family: self.family,
             table: self.table,
-            kind: self.kind,
             dst: self.dst,
             dst_len: self.dst_len,
+            src: self.src,
+            src_len: self.src_len,
             tos: self.tos,
             metric: self.metric.unwrap_or(0),
-            oif: self.oif.unwrap_or(0),
-            gateway: self.gateway,
+            alt: 0,
         }
+    }
+
+    /// An IPv6 route that the kernel merges with others of its key into one multipath route
+    /// (`rt6_qualify_for_ecmp`: a unicast route via a gateway, not from an RA).
+    pub fn joins_multipath(&self) -> bool {
+        self.family == AF_INET6
+            && self.kind == RTN_UNICAST
+            && self.protocol != RTPROT_RA
+            && (self.gateway.is_some() || !self.nexthops.is_empty())
+    }
+
+    /// The hops of the route: its multipath next hops, or the one it has.
+    pub fn hops(&self) -> Vec<NextHop> {
+        if self.nexthops.is_empty() {
+            vec![NextHop {
+                gateway: self.gateway,
+                oif: self.oif.unwrap_or(0),
+                weight: 0,
+                flags: u8::try_from(self.flags & 0xff).unwrap_or(0),
+            }]
+        } else {
+            self.nexthops.clone()
+        }
+    }
+
+    /// Whether any hop of the route leaves through `ifindex`.
+    pub fn uses(&self, ifindex: u32) -> bool {
+        self.oif == Some(ifindex) || self.nexthops.iter().any(|h| h.oif == ifindex)
+    }
+
+    /// What tells this route apart from others under its group (never 0).
+    fn alt(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (
+            self.kind,
+            self.protocol,
+            self.scope,
+            self.gateway,
+            self.oif,
+            self.prefsrc,
+        )
+            .hash(&mut h);
+        for n in &self.nexthops {
+            (n.gateway, n.oif, n.weight).hash(&mut h);
+        }
+        h.finish().max(1)
     }
 }
 
@@ -283,16 +376,21 @@ pub struct Fdb {
     pub link_netnsid: Option<u32>,
 }
 
-/// Key of an FDB entry: several remotes may share a MAC on a vxlan device.
+/// Key of an FDB entry, as the kernel tells entries apart: an entry of a bridge's table
+/// (`master`) by bridge, MAC and VLAN (a MAC that moves to another port stays one entry); an
+/// entry of a device's own table (`self`) by device, MAC and VLAN, and for the all-zeros
+/// and multicast MACs of a vxlan device, which may have several remotes, by remote too
+/// (`bridge fdb append`). A unicast MAC of a vxlan device has one remote: a replace moves it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FdbKey {
-    pub ifindex: u32,
+    /// The bridge (for `master` entries) or the device whose table holds the entry.
+    pub table: u32,
+    pub master: bool,
     pub mac: HwAddr,
     pub vlan: u16,
-    pub dst: Option<IpAddr>,
-    pub vni: u32,
-    pub self_flag: bool,
-    pub master: bool,
+    pub src_vni: u32,
+    /// One remote of several: dst, port, vni, via ifindex.
+    pub remote: Option<(Option<IpAddr>, u16, u32, u32)>,
 }
 
 /// `NTF_SELF`: the entry lives in the device's own table.
@@ -302,15 +400,28 @@ pub const NTF_MASTER: u8 = 0x04;
 
 impl Fdb {
     pub fn key(&self) -> FdbKey {
+        let shared =
+            self.mac.iter().all(|b| *b == 0) || self.mac.first().is_some_and(|b| b & 1 != 0);
         FdbKey {
-            ifindex: self.ifindex,
+            table: self.master.unwrap_or(self.ifindex),
+            master: self.master.is_some(),
             mac: self.mac.clone(),
             vlan: self.vlan.unwrap_or(0),
-            dst: self.dst,
-            vni: self.vni.unwrap_or(0),
-            self_flag: self.flags & NTF_SELF != 0,
-            master: self.master.is_some(),
+            src_vni: self.src_vni.unwrap_or(0),
+            remote: (self.master.is_none() && self.dst.is_some() && shared).then(|| {
+                (
+                    self.dst,
+                    self.port.unwrap_or(0),
+                    self.vni.unwrap_or(0),
+                    self.ifindex_via.unwrap_or(0),
+                )
+            }),
         }
+    }
+
+    /// Whether the entry names `ifindex` (as its device, bridge or underlay device).
+    pub fn uses(&self, ifindex: u32) -> bool {
+        self.ifindex == ifindex || self.master == Some(ifindex) || self.ifindex_via == Some(ifindex)
     }
 }
 
@@ -323,11 +434,21 @@ impl Fdb {
 pub enum Change {
     NewLink(Link),
     DelLink(u32),
+    /// An `AF_BRIDGE` link message: the bridge-port part of a link (`IFLA_PROTINFO`), sent
+    /// when a port's attributes or STP state change. Merged into the link, never a whole link.
+    BridgePort {
+        ifindex: u32,
+        master: Option<u32>,
+        info: BridgePortInfo,
+    },
     NewAddr(Addr),
     DelAddr(Addr),
+    /// A route placed after the others of its key: as dumped, an IPv4 `append`, any IPv6 add.
     NewRoute(Route),
-    /// `NLM_F_REPLACE`: the route took the place of the one with the same table, prefix,
-    /// tos and metric (its gateway, device or type may differ; no delete is announced).
+    /// An IPv4 route added without `NLM_F_APPEND`: placed before the others of its key.
+    PrependRoute(Route),
+    /// `NLM_F_REPLACE`: the route took the place of the first one of its key (IPv6: the first
+    /// that joins multipath routes as it does or not); no delete is announced.
     ReplaceRoute(Route),
     DelRoute(Route),
     NewNeigh(Neigh),
@@ -336,27 +457,30 @@ pub enum Change {
     DelFdb(Fdb),
 }
 
-impl Change {
-    /// The object kind, as `ip monitor` labels it.
-    pub fn object(&self) -> &'static str {
-        match self {
-            Change::NewLink(_) | Change::DelLink(_) => "link",
-            Change::NewAddr(_) | Change::DelAddr(_) => "addr",
-            Change::NewRoute(_) | Change::ReplaceRoute(_) | Change::DelRoute(_) => "route",
-            Change::NewNeigh(_) | Change::DelNeigh(_) => "neigh",
-            Change::NewFdb(_) | Change::DelFdb(_) => "fdb",
-        }
-    }
+/// Tables of a namespace to read again: the kernel changed them without an event for each
+/// change (a link going down flushes routes; a multicast join changes a device's own FDB).
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "one flag per table, combined with |"
+)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tables {
+    pub routes: bool,
+    pub neighs: bool,
+    pub fdb: bool,
+}
 
-    pub fn is_delete(&self) -> bool {
-        matches!(
-            self,
-            Change::DelLink(_)
-                | Change::DelAddr(_)
-                | Change::DelRoute(_)
-                | Change::DelNeigh(_)
-                | Change::DelFdb(_)
-        )
+impl Tables {
+    pub fn any(self) -> bool {
+        self.routes || self.neighs || self.fdb
+    }
+}
+
+impl std::ops::BitOrAssign for Tables {
+    fn bitor_assign(&mut self, o: Tables) {
+        self.routes |= o.routes;
+        self.neighs |= o.neighs;
+        self.fdb |= o.fdb;
     }
 }
 
@@ -371,61 +495,6 @@ pub struct NsState {
 }
 
 impl NsState {
-    /// Applies one event in place: an upsert or a delete, never a rebuild.
-    pub fn apply(&mut self, change: Change) {
-        match change {
-            Change::NewLink(l) => {
-                self.links.insert(l.ifindex, l);
-            }
-            Change::DelLink(i) => {
-                self.links.remove(&i);
-                // The kernel removes addresses, routes and neighbours of a deleted
-                // link without always sending an event for each.
-                self.addrs.retain(|k, _| k.ifindex != i);
-                self.routes.retain(|_, r| r.oif != Some(i));
-                self.neighs.retain(|k, _| k.ifindex != i);
-                self.fdb.retain(|k, _| k.ifindex != i);
-            }
-            Change::NewAddr(a) => {
-                self.addrs.insert(a.key(), a);
-            }
-            Change::DelAddr(a) => {
-                self.addrs.remove(&a.key());
-            }
-            Change::ReplaceRoute(r) => {
-                let same = |o: &Route| {
-                    o.family == r.family
-                        && o.table == r.table
-                        && o.dst == r.dst
-                        && o.dst_len == r.dst_len
-                        && o.tos == r.tos
-                        && o.metric.unwrap_or(0) == r.metric.unwrap_or(0)
-                        && (r.family != 10 || o.oif == r.oif)
-                };
-                self.routes.retain(|_, o| !same(o));
-                self.routes.insert(r.key(), r);
-            }
-            Change::NewRoute(r) => {
-                self.routes.insert(r.key(), r);
-            }
-            Change::DelRoute(r) => {
-                self.routes.remove(&r.key());
-            }
-            Change::NewNeigh(n) => {
-                self.neighs.insert(n.key(), n);
-            }
-            Change::DelNeigh(n) => {
-                self.neighs.remove(&n.key());
-            }
-            Change::NewFdb(f) => {
-                self.fdb.insert(f.key(), f);
-            }
-            Change::DelFdb(f) => {
-                self.fdb.remove(&f.key());
-            }
-        }
-    }
-
     pub fn link_name(&self, ifindex: u32) -> Option<&str> {
         self.links.get(&ifindex).map(|l| l.name.as_str())
     }

@@ -13,7 +13,7 @@ use crate::{Error, Result};
 pub const NETNS_RUN_DIR: &str = "/run/netns";
 
 /// A namespace's identity: the nsfs inode (and device) of its file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct NsId {
     pub dev: u64,
     pub ino: u64,

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
     InfoBridge, InfoBridgePort, InfoData, InfoKind, InfoMacVlan, InfoMacVtap, InfoPortData,
-    InfoPortKind, InfoVlan, InfoVxlan, LinkAttribute, LinkInfo, LinkMessage,
+    InfoPortKind, InfoVlan, InfoVxlan, LinkAttribute, LinkInfo, LinkMessage, LinkProtoInfoBridge,
 };
 use netlink_packet_route::neighbour::{NeighbourAddress, NeighbourAttribute, NeighbourMessage};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteMetric};
@@ -13,34 +13,60 @@ use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
 use crate::model::{
     Addr, BridgeInfo, BridgePortInfo, Change, Fdb, KindInfo, Link, Neigh, NextHop, Route, Stats,
-    VxlanInfo,
+    VxlanInfo, NTF_SELF,
 };
 
 /// `AF_BRIDGE`: neighbour messages of this family are FDB entries.
 const AF_BRIDGE: u8 = 7;
 
-/// Turns a route-netlink message into a model change; `None` for messages we do not track.
+/// Turns a dumped route-netlink message into a model change; `None` for messages we do not
+/// track.
 pub fn change(msg: RouteNetlinkMessage) -> Option<Change> {
-    change_with_flags(msg, 0)
+    change_with_flags(msg, None)
 }
 
 /// `NLM_F_REPLACE` in a notification's header.
 const NLM_F_REPLACE: u16 = 0x100;
+/// `NLM_F_APPEND`.
+const NLM_F_APPEND: u16 = 0x800;
+/// `NTF_PROXY`: a proxy neighbour entry (`ip neigh add proxy`), kept apart from the table.
+const NTF_PROXY: u8 = 0x08;
+/// `NUD_PERMANENT`.
+const NUD_PERMANENT: u16 = 0x80;
 
-/// Like [`change`], with the notification's netlink header flags (a replace is announced
-/// as a new route carrying `NLM_F_REPLACE`).
-pub fn change_with_flags(msg: RouteNetlinkMessage, flags: u16) -> Option<Change> {
+/// Like [`change`], for a notification with its netlink header flags: a route replace is
+/// announced as a new route carrying `NLM_F_REPLACE`, an IPv4 route added without
+/// `NLM_F_APPEND` goes before the others of its key.
+pub fn event(msg: RouteNetlinkMessage, flags: u16) -> Option<Change> {
+    change_with_flags(msg, Some(flags))
+}
+
+fn change_with_flags(msg: RouteNetlinkMessage, event: Option<u16>) -> Option<Change> {
     Some(match msg {
+        // AF_BRIDGE link messages carry the bridge-port part of a link only; the full link
+        // is announced on its own (a port leaving the bridge gets a full message too).
+        RouteNetlinkMessage::NewLink(m) if m.header.interface_family == AddressFamily::Bridge => {
+            bridge_port_change(m)?
+        }
+        RouteNetlinkMessage::DelLink(m) if m.header.interface_family == AddressFamily::Bridge => {
+            return None
+        }
         RouteNetlinkMessage::NewLink(m) => Change::NewLink(link(m)),
         RouteNetlinkMessage::DelLink(m) => Change::DelLink(m.header.index),
         RouteNetlinkMessage::NewAddress(m) => Change::NewAddr(addr(m)),
         RouteNetlinkMessage::DelAddress(m) => Change::DelAddr(addr(m)),
-        RouteNetlinkMessage::NewRoute(m) if flags & NLM_F_REPLACE != 0 => {
-            Change::ReplaceRoute(route(m)?)
+        RouteNetlinkMessage::NewRoute(m) => {
+            let r = route(m)?;
+            match event {
+                Some(f) if f & NLM_F_REPLACE != 0 => Change::ReplaceRoute(r),
+                Some(f) if f & NLM_F_APPEND == 0 && r.family == 2 => Change::PrependRoute(r),
+                _ => Change::NewRoute(r),
+            }
         }
-        RouteNetlinkMessage::NewRoute(m) => Change::NewRoute(route(m)?),
         RouteNetlinkMessage::DelRoute(m) => Change::DelRoute(route(m)?),
         RouteNetlinkMessage::NewNeighbour(m) => match neigh_or_fdb(m)? {
+            // Proxy entries are not in the neighbour table (nor in its dump, nor `ip neigh`).
+            Either::Neigh(n) if n.flags & NTF_PROXY != 0 => return None,
             // The kernel keeps NOARP/NONE entries for multicast and broadcast mappings
             // without announcing them, and `ip neigh` hides them: the model leaves them out,
             // and an entry that turns into one leaves the model.
@@ -49,10 +75,43 @@ pub fn change_with_flags(msg: RouteNetlinkMessage, flags: u16) -> Option<Change>
             Either::Fdb(f) => Change::NewFdb(f),
         },
         RouteNetlinkMessage::DelNeighbour(m) => match neigh_or_fdb(m)? {
+            Either::Neigh(n) if n.flags & NTF_PROXY != 0 => return None,
             Either::Neigh(n) => Change::DelNeigh(n),
             Either::Fdb(f) => Change::DelFdb(f),
         },
         _ => return None,
+    })
+}
+
+/// The bridge-port attributes of an `AF_BRIDGE` link message (`IFLA_PROTINFO`); `None`
+/// without them (the bridge's own message about its VLANs).
+fn bridge_port_change(m: LinkMessage) -> Option<Change> {
+    use netlink_packet_core::{Emitable, NlaBuffer, Parseable};
+    let mut master = None;
+    let mut info = None;
+    for attr in m.attributes {
+        match attr {
+            LinkAttribute::Controller(c) => master = Some(c),
+            LinkAttribute::ProtoInfoBridge(v) => {
+                // netlink-packet-route leaves IFLA_PROTINFO's attributes raw: they are the
+                // IFLA_BRPORT_* attributes of IFLA_INFO_SLAVE_DATA, parsed as such.
+                let attrs = v.into_iter().filter_map(|a| {
+                    let LinkProtoInfoBridge::Other(nla) = a else {
+                        return None;
+                    };
+                    let mut buf = vec![0u8; nla.buffer_len()];
+                    nla.emit(&mut buf);
+                    InfoBridgePort::parse(&NlaBuffer::new(&buf)).ok()
+                });
+                info = Some(bridge_port(attrs.collect()));
+            }
+            _ => {}
+        }
+    }
+    Some(Change::BridgePort {
+        ifindex: m.header.index,
+        master,
+        info: info?,
     })
 }
 
@@ -413,6 +472,12 @@ fn neigh_or_fdb(m: NeighbourMessage) -> Option<Either> {
                 NeighbourAttribute::ExtFlags(e) => f.ext_flags = e.bits(),
                 _ => {}
             }
+        }
+        if f.flags & NTF_SELF != 0 && f.master.is_none() && f.dst.is_none() {
+            // A device's own address list (its unicast and multicast MACs): the kernel
+            // announces an added entry with the state asked for, and always dumps it as
+            // permanent. The model holds what the dump shows.
+            f.state = NUD_PERMANENT;
         }
         return Some(Either::Fdb(f));
     }

@@ -2,8 +2,9 @@
 
 use std::fmt::Write;
 
+use crate::apply::{Applied, Entry};
 use crate::json::route_dst;
-use crate::model::{Addr, Change, Fdb, KindInfo, Link, Neigh, NsState, Route};
+use crate::model::{Addr, Fdb, KindInfo, Link, Neigh, NsState, Route};
 use crate::names;
 
 fn ifname(ns: &NsState, i: u32) -> String {
@@ -39,8 +40,14 @@ pub fn link(l: &Link, ns: &NsState) -> String {
             names::mac(a)
         );
     }
-    if let Some(n) = l.link_netnsid {
-        let _ = write!(s, " link-netnsid {n}");
+    match (&l.link_netns, l.link_netnsid) {
+        (Some(r), _) => {
+            let _ = write!(s, " link-netns {}", r.name);
+        }
+        (None, Some(n)) => {
+            let _ = write!(s, " link-netnsid {n}");
+        }
+        _ => {}
     }
     let details = kind_details(l, ns);
     if !details.is_empty() {
@@ -104,18 +111,29 @@ pub fn kind_details(l: &Link, ns: &NsState) -> String {
     s
 }
 
+/// The address and prefix as `ip addr` writes them: `10.0.0.1/24`, or for a
+/// point-to-point address `10.7.0.1 peer 10.7.0.2/32`.
+pub fn addr_prefix(a: &Addr) -> String {
+    let mut s = a
+        .local
+        .or(a.address)
+        .map(|x| x.to_string())
+        .unwrap_or_default();
+    if let Some(p) = a.peer() {
+        let _ = write!(s, " peer {p}");
+    }
+    let _ = write!(s, "/{}", a.prefixlen);
+    s
+}
+
 /// `ip addr`-like one line.
 pub fn addr(a: &Addr, ns: &NsState) -> String {
     let mut s = format!(
-        "{}: {}    {} {}/{}",
+        "{}: {}    {} {}",
         a.ifindex,
         ifname(ns, a.ifindex),
         names::family(a.family),
-        a.local
-            .or(a.address)
-            .map(|x| x.to_string())
-            .unwrap_or_default(),
-        a.prefixlen
+        addr_prefix(a)
     );
     if let Some(b) = a.broadcast {
         let _ = write!(s, " brd {b}");
@@ -215,27 +233,20 @@ pub fn fdb(f: &Fdb, ns: &NsState) -> String {
     s
 }
 
-/// A change as `ip monitor all` prints it: `[ROUTE]Deleted 10.0.0.0/24 dev x ...`.
-/// `ns` is the state before a delete and after an upsert, so names resolve.
-pub fn change(c: &Change, ns: &NsState) -> String {
-    let del = if c.is_delete() { "Deleted " } else { "" };
-    let body = match c {
-        Change::NewLink(l) => link(l, ns),
-        Change::DelLink(i) => ns
-            .links
-            .get(i)
-            .map_or_else(|| format!("{i}: if{i}"), |l| link(l, ns)),
-        Change::NewAddr(a) | Change::DelAddr(a) => addr(a, ns),
-        Change::NewRoute(r) | Change::ReplaceRoute(r) | Change::DelRoute(r) => route(r, ns),
-        Change::NewNeigh(n) | Change::DelNeigh(n) => neigh(n, ns),
-        Change::NewFdb(f) | Change::DelFdb(f) => fdb(f, ns),
+/// What a change did to one entry, as `ip monitor all` prints it:
+/// `[ROUTE]Deleted 10.0.0.0/24 dev x ...`. `ns` is the state before a delete and after an
+/// upsert, so names resolve.
+pub fn applied(a: Applied<'_>, ns: &NsState) -> String {
+    let (del, e) = match a {
+        Applied::New(e) => ("", e),
+        Applied::Del(e) => ("Deleted ", e),
     };
-    let tag = match c.object() {
-        "link" => "LINK",
-        "addr" => "ADDR",
-        "route" => "ROUTE",
-        "neigh" => "NEIGH",
-        _ => "FDB",
+    let (tag, body) = match e {
+        Entry::Link(l) => ("LINK", link(l, ns)),
+        Entry::Addr(a) => ("ADDR", addr(a, ns)),
+        Entry::Route(r) => ("ROUTE", route(r, ns)),
+        Entry::Neigh(n) => ("NEIGH", neigh(n, ns)),
+        Entry::Fdb(f) => ("FDB", fdb(f, ns)),
     };
     format!("[{tag}]{del}{body}")
 }

@@ -44,8 +44,23 @@ fn sorted(v: &Value) -> Vec<String> {
     l
 }
 
+/// Counters move on their own between the two dumps (IPv6 sends packets on a new link).
+fn without_counters(mut v: Value) -> Value {
+    if let Some(links) = v.get_mut("links").and_then(Value::as_array_mut) {
+        for l in links {
+            if let Some(o) = l.as_object_mut() {
+                o.remove("stats64");
+            }
+        }
+    }
+    v
+}
+
 fn same(ns: &Netns) -> usize {
-    let (a, b) = (streamed(ns), modelled(ns));
+    let (a, b) = (
+        without_counters(streamed(ns)),
+        without_counters(modelled(ns)),
+    );
     for key in ["netns", "links", "addrs"] {
         assert_eq!(a[key], b[key], "{}: {key}", ns.name);
     }

@@ -430,12 +430,12 @@ fn nsid_of_names_the_namespace_a_veth_peer_lives_in() {
     let va = st.link_by_name("va").expect("va");
     let id = va.link_netnsid.expect("va's peer is in another namespace");
     assert_eq!(
-        netstate::dump::nsid_of(&a, &b),
+        netstate::nsid::nsid_of(&a, &b),
         Some(id),
         "the peer's namespace"
     );
     assert_ne!(
-        netstate::dump::nsid_of(&a, &c),
+        netstate::nsid::nsid_of(&a, &c),
         Some(id),
         "an unrelated namespace has another id"
     );

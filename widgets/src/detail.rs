@@ -6,8 +6,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
+use netstate::inventory::Inventory;
 use netstate::model::{KindInfo, Link};
-use netstate::{names, text, NsState};
+use netstate::relations::Elsewhere;
+use netstate::{names, text, NsId, NsState};
 
 use crate::rows::Row;
 
@@ -25,14 +27,9 @@ fn heading(s: &str) -> Line<'static> {
     ))
 }
 
-/// Where a veth peer lives, when it was found in another namespace.
-pub struct Peer<'a> {
-    pub netns: &'a str,
-    pub name: &'a str,
-}
-
-/// Lines describing a link: identity, kind details, and its relations in the namespace.
-pub fn link_lines(l: &Link, ns: &NsState, peer: Option<&Peer>) -> Vec<Line<'static>> {
+/// Lines describing a link: identity, kind details, and its relations — with the
+/// inventory, across namespaces (`here` is the namespace the link lives in).
+pub fn link_lines(l: &Link, ns: &NsState, inv: Option<(&Inventory, NsId)>) -> Vec<Line<'static>> {
     let name = |i: u32| {
         ns.link_name(i)
             .map_or_else(|| format!("if{i}"), str::to_owned)
@@ -78,28 +75,46 @@ pub fn link_lines(l: &Link, ns: &NsState, peer: Option<&Peer>) -> Vec<Line<'stat
     }
     out.push(heading("relations"));
     if let Some(p) = l.parent {
-        if l.kind.as_deref() == Some("veth") {
-            match (peer, l.link_netnsid) {
-                (Some(pe), _) => out.push(kv(
-                    "veth peer",
-                    format!("{} in netns {}", pe.name, pe.netns),
-                )),
-                (None, Some(n)) => out.push(kv("veth peer", format!("if{p} in netns id {n}"))),
-                (None, None) => out.push(kv("veth peer", name(p))),
-            }
-        } else if l.link_netnsid.is_some() {
-            out.push(kv("parent", format!("if{p} in another namespace")));
+        let what = if l.kind.as_deref() == Some("veth") {
+            "veth peer"
         } else {
-            out.push(kv("parent", name(p)));
-        }
+            "parent"
+        };
+        let other = match l.link_netnsid {
+            Some(nsid) => inv
+                .and_then(|(i, _)| i.elsewhere(l))
+                .unwrap_or(Elsewhere {
+                    netns: None,
+                    link: None,
+                    ifindex: p,
+                    nsid,
+                })
+                .describe(l),
+            None => name(p),
+        };
+        out.push(kv(what, other));
     }
     if let Some(m) = l.master {
         out.push(kv("master", name(m)));
     }
-    let children: Vec<String> = ns
-        .children(l.ifindex)
-        .map(|c| format!("{} ({})", c.name, text::kind_details(c, ns)))
-        .collect();
+    let children: Vec<String> = match inv {
+        Some((i, here)) => i
+            .children(here, l.ifindex)
+            .into_iter()
+            .map(|(e, c)| {
+                let kind = text::kind_details(c, &e.state);
+                if e.info.id == here {
+                    format!("{} ({kind})", c.name)
+                } else {
+                    format!("{} ({kind}) in {}", c.name, e.info.name)
+                }
+            })
+            .collect(),
+        None => ns
+            .children(l.ifindex)
+            .map(|c| format!("{} ({})", c.name, text::kind_details(c, ns)))
+            .collect(),
+    };
     if !children.is_empty() {
         out.push(kv("children", children.join(", ")));
     }
@@ -109,16 +124,7 @@ pub fn link_lines(l: &Link, ns: &NsState, peer: Option<&Peer>) -> Vec<Line<'stat
     }
     let addrs: Vec<String> = netstate::json::addrs_of(ns, l.ifindex)
         .iter()
-        .map(|a| {
-            format!(
-                "{}/{}",
-                a.local
-                    .or(a.address)
-                    .map(|x| x.to_string())
-                    .unwrap_or_default(),
-                a.prefixlen
-            )
-        })
+        .map(|a| text::addr_prefix(a))
         .collect();
     if !addrs.is_empty() {
         out.push(kv("addresses", addrs.join(", ")));

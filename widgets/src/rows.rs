@@ -1,9 +1,11 @@
 //! One generic table serves links, addresses, routes, neighbours and FDB: each row type
 //! says how it renders its columns.
 
+use netstate::inventory::Inventory;
 use netstate::json::route_dst;
 use netstate::model::{Addr, Fdb, Link, Neigh, Route};
-use netstate::{names, text, NsState};
+use netstate::relations::parent_label;
+use netstate::{names, text, Entry, NsState};
 
 /// The tabs of the inventory view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,14 +57,16 @@ impl Tab {
         }
     }
 
-    /// Rows of this tab for one namespace, in the model's order.
-    pub fn rows(self, ns: &NsState) -> Vec<Row> {
+    /// Rows of this tab for one namespace, in the model's order. With the inventory, links
+    /// name a parent or peer in another namespace (`eth0@node1`).
+    pub fn rows(self, ns: &NsState, inv: Option<&Inventory>) -> Vec<Row> {
+        let cx = Cx { ns, inv };
         match self {
-            Tab::Links => ns.links.values().map(|x| x.row(ns)).collect(),
-            Tab::Addresses => ns.addrs.values().map(|x| x.row(ns)).collect(),
-            Tab::Routes => ns.routes.values().map(|x| x.row(ns)).collect(),
-            Tab::Neighbours => ns.neighs.values().map(|x| x.row(ns)).collect(),
-            Tab::Fdb => ns.fdb.values().map(|x| x.row(ns)).collect(),
+            Tab::Links => ns.links.values().map(|x| x.row(&cx)).collect(),
+            Tab::Addresses => ns.addrs.values().map(|x| x.row(&cx)).collect(),
+            Tab::Routes => ns.routes.values().map(|x| x.row(&cx)).collect(),
+            Tab::Neighbours => ns.neighs.values().map(|x| x.row(&cx)).collect(),
+            Tab::Fdb => ns.fdb.values().map(|x| x.row(&cx)).collect(),
         }
     }
 }
@@ -111,13 +115,19 @@ pub fn hash_key<K: std::hash::Hash>(table: u8, k: &K) -> u64 {
     h.finish()
 }
 
+/// What rows are rendered against: the namespace, and the inventory for other namespaces.
+pub struct Cx<'a> {
+    pub ns: &'a NsState,
+    pub inv: Option<&'a Inventory>,
+}
+
 /// How a model object renders as a table row.
 pub trait TableRow {
     const HEADERS: &'static [&'static str];
     fn key(&self) -> u64;
-    fn cells(&self, ns: &NsState) -> Vec<String>;
-    fn row(&self, ns: &NsState) -> Row {
-        Row::new(self.key(), &self.cells(ns))
+    fn cells(&self, cx: &Cx) -> Vec<String>;
+    fn row(&self, cx: &Cx) -> Row {
+        Row::new(self.key(), &self.cells(cx))
     }
 }
 
@@ -137,12 +147,9 @@ impl TableRow for Link {
     fn key(&self) -> u64 {
         link_key(self.ifindex)
     }
-    fn cells(&self, ns: &NsState) -> Vec<String> {
-        let parent = match (self.parent, self.link_netnsid) {
-            (Some(p), Some(n)) => format!("if{p}@nsid{n}"),
-            (Some(p), None) => name(ns, p),
-            _ => String::new(),
-        };
+    fn cells(&self, cx: &Cx) -> Vec<String> {
+        let ns = cx.ns;
+        let parent = parent_label(self, ns, cx.inv).unwrap_or_default();
         let details = text::kind_details(self, ns);
         vec![
             self.ifindex.to_string(),
@@ -174,11 +181,12 @@ impl TableRow for Addr {
     fn key(&self) -> u64 {
         hash_key(1, &self.key())
     }
-    fn cells(&self, ns: &NsState) -> Vec<String> {
+    fn cells(&self, cx: &Cx) -> Vec<String> {
+        let ns = cx.ns;
         vec![
             name(ns, self.ifindex),
             names::family(self.family).to_owned(),
-            format!("{}/{}", opt(self.local.or(self.address)), self.prefixlen),
+            text::addr_prefix(self),
             names::scope(self.scope).into_owned(),
             self.label.clone().unwrap_or_default(),
         ]
@@ -192,7 +200,8 @@ impl TableRow for Route {
     fn key(&self) -> u64 {
         hash_key(2, &self.key())
     }
-    fn cells(&self, ns: &NsState) -> Vec<String> {
+    fn cells(&self, cx: &Cx) -> Vec<String> {
+        let ns = cx.ns;
         vec![
             route_dst(self),
             opt(self.gateway),
@@ -212,7 +221,8 @@ impl TableRow for Neigh {
     fn key(&self) -> u64 {
         hash_key(3, &self.key())
     }
-    fn cells(&self, ns: &NsState) -> Vec<String> {
+    fn cells(&self, cx: &Cx) -> Vec<String> {
+        let ns = cx.ns;
         vec![
             opt(self.dst),
             name(ns, self.ifindex),
@@ -229,7 +239,8 @@ impl TableRow for Fdb {
     fn key(&self) -> u64 {
         hash_key(4, &self.key())
     }
-    fn cells(&self, ns: &NsState) -> Vec<String> {
+    fn cells(&self, cx: &Cx) -> Vec<String> {
+        let ns = cx.ns;
         vec![
             names::mac(&self.mac),
             name(ns, self.ifindex),
@@ -243,16 +254,14 @@ impl TableRow for Fdb {
     }
 }
 
-/// Row key of the object a change touches, to highlight it.
-pub fn change_key(c: &netstate::Change) -> u64 {
-    use netstate::Change as C;
-    match c {
-        C::NewLink(l) => l.key(),
-        C::DelLink(i) => link_key(*i),
-        C::NewAddr(a) | C::DelAddr(a) => TableRow::key(a),
-        C::NewRoute(r) | C::ReplaceRoute(r) | C::DelRoute(r) => TableRow::key(r),
-        C::NewNeigh(n) | C::DelNeigh(n) => TableRow::key(n),
-        C::NewFdb(f) | C::DelFdb(f) => TableRow::key(f),
+/// Row key of an entry a change set or removed, to highlight it.
+pub fn entry_key(e: Entry<'_>) -> u64 {
+    match e {
+        Entry::Link(l) => l.key(),
+        Entry::Addr(a) => TableRow::key(a),
+        Entry::Route(r) => TableRow::key(r),
+        Entry::Neigh(n) => TableRow::key(n),
+        Entry::Fdb(f) => TableRow::key(f),
     }
 }
 

@@ -5,8 +5,9 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers, MouseEventKind};
 use netstate::inventory::{Inventory, NsStatus, Update};
+use netstate::Applied;
 use netstate::NsId;
-use widgets::rows::{change_key, cmp_cells};
+use widgets::rows::{cmp_cells, entry_key};
 use widgets::{Row, Tab};
 
 /// Least time between two rebuilds of the rows caused by kernel changes alone.
@@ -57,8 +58,6 @@ pub struct App {
     pub ring: usize,
     /// The guided-action form, when open.
     pub form: Option<super::action_form::ActionForm>,
-    /// veth peers found so far: (namespace, ifindex) -> (peer's namespace label, name).
-    peers: HashMap<(NsId, u32), Option<(String, String)>>,
 }
 
 impl App {
@@ -87,7 +86,6 @@ impl App {
             capture: None,
             ring: super::capture_pane::DEFAULT_RING,
             form: None,
-            peers: HashMap::new(),
         }
     }
 
@@ -106,14 +104,11 @@ impl App {
         let is_ns_list = matches!(u, Update::Namespaces(_));
         // Only the keys of what changed are kept (to highlight rows): no change is cloned.
         let recent = &mut self.recent;
-        let touched = self.inv.apply_each(u, |info, c, _| {
-            recent
-                .entry(info.id)
-                .or_default()
-                .insert(change_key(c), now);
+        let touched = self.inv.apply_each(u, |info, a, _| {
+            let (Applied::New(e) | Applied::Del(e)) = a;
+            recent.entry(info.id).or_default().insert(entry_key(e), now);
         });
         if is_ns_list {
-            self.peers.clear();
             if let Some(w) = self.want_ns {
                 if self.inv.get(w).is_some() {
                     self.ns = Some(w);
@@ -177,7 +172,7 @@ impl App {
         let needle = self.filter.to_lowercase();
         let mut rows: Vec<Row> = self
             .tab
-            .rows(&entry.state)
+            .rows(&entry.state, Some(&self.inv))
             .into_iter()
             .filter(|r| r.matches(&needle))
             .collect();
@@ -413,43 +408,6 @@ impl App {
         self.capture = Some(super::capture_pane::CapturePane::start(
             &iface, &info, self.ring,
         ));
-    }
-
-    /// The veth peer of link `ifindex` of the namespace on screen, when it lives in another
-    /// namespace: the veth there whose ifindex is our `IFLA_LINK` and whose `IFLA_LINK` is
-    /// ours, in the namespace our `IFLA_LINK_NETNSID` names. Several namespaces can hold such
-    /// a pair (ifindexes repeat across namespaces), so each candidate's id is asked of the
-    /// kernel; the answer is kept until the namespace list changes.
-    pub fn veth_peer(&mut self, ifindex: u32) -> Option<(String, String)> {
-        let entry = self.current()?;
-        let here = entry.info.clone();
-        let l = entry.state.links.get(&ifindex)?;
-        let (p, nsid) = (l.parent?, l.link_netnsid?);
-        if l.kind.as_deref() != Some("veth") {
-            return None;
-        }
-        if let Some(found) = self.peers.get(&(here.id, ifindex)) {
-            return found.clone();
-        }
-        let candidates: Vec<(netstate::NetnsInfo, String)> = self
-            .inv
-            .namespaces
-            .iter()
-            .filter(|n| n.info.id != here.id)
-            .filter_map(|n| {
-                let c = n.state.links.get(&p)?;
-                (c.kind.as_deref() == Some("veth")
-                    && c.parent == Some(ifindex)
-                    && c.link_netnsid.is_some())
-                .then(|| (n.info.clone(), c.name.clone()))
-            })
-            .collect();
-        let found = candidates
-            .into_iter()
-            .find(|(info, _)| netstate::dump::nsid_of(&here, info) == Some(nsid))
-            .map(|(info, name)| (info.label(), name));
-        self.peers.insert((here.id, ifindex), found.clone());
-        found
     }
 
     /// Opens the guided-action form, with the selected link as parent.

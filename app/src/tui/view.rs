@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragra
 use ratatui::Frame;
 
 use netstate::inventory::NsStatus;
-use widgets::detail::{self, Peer};
+use widgets::detail;
 use widgets::table::{self, TableView};
 use widgets::Tab;
 
@@ -196,20 +196,13 @@ fn render_detail(f: &mut Frame, area: Rect, app: &mut App) {
     } else {
         None
     };
-    let peer = selected_link.and_then(|i| app.veth_peer(i));
     let Some(entry) = app.current() else { return };
     let Some(row) = app.rows.get(app.selected) else {
         detail::render(f, area, " Detail ", vec![Line::from("(no row selected)")]);
         return;
     };
     let lines = match selected_link.and_then(|i| entry.state.links.get(&i)) {
-        Some(l) => detail::link_lines(
-            l,
-            &entry.state,
-            peer.as_ref()
-                .map(|(ns, name)| Peer { netns: ns, name })
-                .as_ref(),
-        ),
+        Some(l) => detail::link_lines(l, &entry.state, Some((&app.inv, entry.info.id))),
         None => detail::row_lines(app.tab.headers(), row),
     };
     detail::render(f, area, " Detail ", lines);

@@ -1,0 +1,439 @@
+//! Applying kernel changes to a namespace's model with the kernel's own semantics (a replace
+//! takes the place of the route it replaced, a MAC that moves stays one FDB entry, a deleted
+//! link takes its addresses, routes and neighbours with it), entry by entry, telling the
+//! caller what each change did: what `watch --json` prints and the UI highlights.
+
+use std::collections::BTreeMap;
+
+use crate::model::{
+    Addr, Change, Fdb, KindInfo, Link, Neigh, NextHop, NsState, Route, RouteKey, Tables,
+};
+
+/// One entry of the model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Entry<'a> {
+    Link(&'a Link),
+    Addr(&'a Addr),
+    Route(&'a Route),
+    Neigh(&'a Neigh),
+    Fdb(&'a Fdb),
+}
+
+impl Entry<'_> {
+    /// The object kind, as `ip monitor` and `watch --json` name it.
+    pub fn object(self) -> &'static str {
+        match self {
+            Entry::Link(_) => "link",
+            Entry::Addr(_) => "addr",
+            Entry::Route(_) => "route",
+            Entry::Neigh(_) => "neigh",
+            Entry::Fdb(_) => "fdb",
+        }
+    }
+}
+
+/// What applying a change did to one entry: it is set (new, or changed, or shown with new
+/// names), or it is removed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Applied<'a> {
+    New(Entry<'a>),
+    Del(Entry<'a>),
+}
+
+/// Told of each entry a change sets (after it is set) or removes (before it is removed, so
+/// the names it refers to still resolve), with the whole state at that moment.
+pub type Sink<'s> = dyn FnMut(Applied<'_>, &NsState) + 's;
+
+/// Tables re-read from the kernel, to be put in place of the model's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fresh {
+    /// Links read one by one: `None` when the kernel no longer has the link.
+    pub links: Vec<(u32, Option<Link>)>,
+    pub routes: Option<BTreeMap<RouteKey, Route>>,
+    pub neighs: Option<BTreeMap<crate::model::NeighKey, Neigh>>,
+    pub fdb: Option<BTreeMap<crate::model::FdbKey, Fdb>>,
+}
+
+/// A table of the model, for the generic set / delete / sync below.
+trait Table {
+    type K: Ord + Clone;
+    type V: PartialEq;
+    fn map(st: &NsState) -> &BTreeMap<Self::K, Self::V>;
+    fn map_mut(st: &mut NsState) -> &mut BTreeMap<Self::K, Self::V>;
+    fn entry(v: &Self::V) -> Entry<'_>;
+}
+
+macro_rules! table {
+    ($t:ident, $field:ident, $k:ty, $v:ty, $variant:ident) => {
+        struct $t;
+        impl Table for $t {
+            type K = $k;
+            type V = $v;
+            fn map(st: &NsState) -> &BTreeMap<$k, $v> {
+                &st.$field
+            }
+            fn map_mut(st: &mut NsState) -> &mut BTreeMap<$k, $v> {
+                &mut st.$field
+            }
+            fn entry(v: &$v) -> Entry<'_> {
+                Entry::$variant(v)
+            }
+        }
+    };
+}
+
+table!(Links, links, u32, Link, Link);
+table!(Addrs, addrs, crate::model::AddrKey, Addr, Addr);
+table!(Routes, routes, RouteKey, Route, Route);
+table!(Neighs, neighs, crate::model::NeighKey, Neigh, Neigh);
+table!(Fdbs, fdb, crate::model::FdbKey, Fdb, Fdb);
+
+fn set<T: Table>(st: &mut NsState, k: T::K, v: T::V, cb: &mut Sink) {
+    T::map_mut(st).insert(k.clone(), v);
+    if let Some(v) = T::map(st).get(&k) {
+        cb(Applied::New(T::entry(v)), st);
+    }
+}
+
+fn del<T: Table>(st: &mut NsState, k: &T::K, cb: &mut Sink) {
+    if let Some(v) = T::map(st).get(k) {
+        cb(Applied::Del(T::entry(v)), st);
+        T::map_mut(st).remove(k);
+    }
+}
+
+/// Removes the entries `fresh` does not have.
+fn sync_dels<T: Table>(st: &mut NsState, fresh: &BTreeMap<T::K, T::V>, cb: &mut Sink) {
+    let gone: Vec<T::K> = T::map(st)
+        .keys()
+        .filter(|k| !fresh.contains_key(k))
+        .cloned()
+        .collect();
+    for k in &gone {
+        del::<T>(st, k, cb);
+    }
+}
+
+/// Sets the entries of `fresh` the model lacks or holds otherwise.
+fn sync_sets<T: Table>(st: &mut NsState, fresh: BTreeMap<T::K, T::V>, cb: &mut Sink) {
+    for (k, v) in fresh {
+        if T::map(st).get(&k) != Some(&v) {
+            set::<T>(st, k, v, cb);
+        }
+    }
+}
+
+/// Re-announces entries whose data did not change but whose names did.
+fn touch<T: Table>(st: &NsState, keep: impl Fn(&T::V) -> bool, cb: &mut Sink) {
+    for v in T::map(st).values().filter(|v| keep(v)) {
+        cb(Applied::New(T::entry(v)), st);
+    }
+}
+
+fn same_hop(a: &NextHop, b: &NextHop) -> bool {
+    a.gateway == b.gateway && a.oif == b.oif
+}
+
+/// `r` with these hops: one hop is written as a single-path route, as the kernel dumps it.
+fn with_hops(mut r: Route, hops: Vec<NextHop>) -> Route {
+    // RTNH_F_* bits belong to a hop; a single-path route carries its hop's in its own flags.
+    r.flags &= !0xff;
+    match <[NextHop; 1]>::try_from(hops) {
+        Ok([h]) => {
+            r.gateway = h.gateway;
+            r.oif = Some(h.oif);
+            r.flags |= u32::from(h.flags);
+            r.nexthops = Vec::new();
+        }
+        Err(hops) => {
+            r.gateway = None;
+            r.oif = None;
+            r.nexthops = hops;
+        }
+    }
+    r
+}
+
+fn nop(_: Applied<'_>, _: &NsState) {}
+
+impl NsState {
+    /// Applies one change (see [`NsState::apply_with`]).
+    pub fn apply(&mut self, change: Change) -> Tables {
+        self.apply_with(change, &mut nop)
+    }
+
+    /// Applies one change in place, as the kernel applied it, telling `cb` of each entry it
+    /// sets or removes. Returns the tables to read again when the change leaves the model
+    /// unsure (a replace among several routes of one key: the kernel replaced the first in
+    /// its own order, which the model does not keep).
+    pub fn apply_with(&mut self, change: Change, cb: &mut Sink) -> Tables {
+        match change {
+            Change::NewLink(l) => {
+                let i = l.ifindex;
+                let renamed = self.links.get(&i).is_some_and(|o| o.name != l.name);
+                if self.links.get(&i) != Some(&l) {
+                    set::<Links>(self, i, l, cb);
+                }
+                if renamed {
+                    self.touch_dependents(i, cb);
+                }
+            }
+            Change::DelLink(i) => self.del_link(i, cb),
+            Change::BridgePort {
+                ifindex,
+                master,
+                info,
+            } => {
+                if let Some(l) = self.links.get(&ifindex) {
+                    if l.master == master && l.port_info.as_ref() != Some(&info) {
+                        let mut l = l.clone();
+                        l.port_info = Some(info);
+                        set::<Links>(self, ifindex, l, cb);
+                    }
+                }
+            }
+            Change::NewAddr(a) => set::<Addrs>(self, a.key(), a, cb),
+            Change::DelAddr(a) => del::<Addrs>(self, &a.key(), cb),
+            Change::NewRoute(r) | Change::PrependRoute(r) => self.add_route(r, cb),
+            Change::ReplaceRoute(r) => return self.replace_route(r, cb),
+            Change::DelRoute(r) => self.del_route(&r, cb),
+            Change::NewNeigh(n) => {
+                if self.neighs.get(&n.key()) != Some(&n) {
+                    set::<Neighs>(self, n.key(), n, cb);
+                }
+            }
+            Change::DelNeigh(n) => del::<Neighs>(self, &n.key(), cb),
+            Change::NewFdb(f) => {
+                if self.fdb.get(&f.key()) != Some(&f) {
+                    set::<Fdbs>(self, f.key(), f, cb);
+                }
+            }
+            Change::DelFdb(f) => del::<Fdbs>(self, &f.key(), cb),
+        }
+        Tables::default()
+    }
+
+    fn add_route(&mut self, r: Route, cb: &mut Sink) {
+        let k = r.key();
+        // An IPv6 route via a gateway joins the multipath route of its key. The kernel
+        // announces the whole route, the new hop first; it lists the hops in the order they
+        // were added: keep the known ones where they are, the new ones after.
+        let r = match self.routes.get(&k) {
+            Some(old) if r.joins_multipath() => {
+                let incoming = r.hops();
+                let mut hops: Vec<NextHop> = old
+                    .hops()
+                    .into_iter()
+                    .map(|h| {
+                        incoming
+                            .iter()
+                            .find(|n| same_hop(n, &h))
+                            .cloned()
+                            .unwrap_or(h)
+                    })
+                    .collect();
+                for n in incoming {
+                    if !hops.iter().any(|h| same_hop(h, &n)) {
+                        hops.push(n);
+                    }
+                }
+                with_hops(r, hops)
+            }
+            _ => r,
+        };
+        if self.routes.get(&k) != Some(&r) {
+            set::<Routes>(self, k, r, cb);
+        }
+    }
+
+    fn replace_route(&mut self, r: Route, cb: &mut Sink) -> Tables {
+        let g = r.group();
+        let multipath = r.joins_multipath();
+        let v6 = r.family == crate::model::AF_INET6;
+        let same: Vec<RouteKey> = self
+            .routes
+            .range(g.clone()..)
+            .map(|(k, _)| k)
+            .take_while(|k| {
+                RouteKey {
+                    alt: 0,
+                    ..(*k).clone()
+                } == g
+            })
+            .filter(|k| !v6 || (k.alt == 0) == multipath)
+            .cloned()
+            .collect();
+        let k = r.key();
+        if let Some(first) = same.first().filter(|f| **f != k) {
+            del::<Routes>(self, first, cb);
+        }
+        set::<Routes>(self, k, r, cb);
+        Tables {
+            routes: same.len() > 1,
+            ..Tables::default()
+        }
+    }
+
+    fn del_route(&mut self, r: &Route, cb: &mut Sink) {
+        let k = r.key();
+        let Some(old) = self.routes.get(&k) else {
+            return;
+        };
+        if !r.joins_multipath() {
+            del::<Routes>(self, &k, cb);
+            return;
+        }
+        // IPv6: a delete naming a gateway takes one hop out of a multipath route.
+        let gone = r.hops();
+        let all = old.hops();
+        let left: Vec<NextHop> = all
+            .iter()
+            .filter(|h| !gone.iter().any(|g| same_hop(g, h)))
+            .cloned()
+            .collect();
+        if left.is_empty() {
+            del::<Routes>(self, &k, cb);
+        } else if left.len() < all.len() {
+            let r = with_hops(old.clone(), left);
+            set::<Routes>(self, k, r, cb);
+        }
+    }
+
+    /// Removes link `i` and what the kernel removes with it, without always saying so:
+    /// its addresses, neighbours and FDB entries, the routes through it (an IPv4
+    /// multipath route goes whole; an IPv6 one loses the hop).
+    fn del_link(&mut self, i: u32, cb: &mut Sink) {
+        let addrs: Vec<_> = self
+            .addrs
+            .iter()
+            .filter(|(_, a)| a.ifindex == i)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &addrs {
+            del::<Addrs>(self, k, cb);
+        }
+        let routes: Vec<RouteKey> = self
+            .routes
+            .iter()
+            .filter(|(_, r)| r.uses(i))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &routes {
+            let Some(r) = self.routes.get(k) else {
+                continue;
+            };
+            let left: Vec<NextHop> = r.nexthops.iter().filter(|h| h.oif != i).cloned().collect();
+            if r.joins_multipath() && !left.is_empty() {
+                let r = with_hops(r.clone(), left);
+                set::<Routes>(self, k.clone(), r, cb);
+            } else {
+                del::<Routes>(self, k, cb);
+            }
+        }
+        let neighs: Vec<_> = self
+            .neighs
+            .iter()
+            .filter(|(_, n)| n.ifindex == i)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &neighs {
+            del::<Neighs>(self, k, cb);
+        }
+        let fdb: Vec<_> = self
+            .fdb
+            .iter()
+            .filter(|(_, f)| f.ifindex == i || f.master == Some(i))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &fdb {
+            del::<Fdbs>(self, k, cb);
+        }
+        del::<Links>(self, &i, cb);
+    }
+
+    /// Re-announces the entries that show link `i`'s name (after a rename), so a consumer
+    /// of the changes holds the names the model shows.
+    fn touch_dependents(&self, i: u32, cb: &mut Sink) {
+        touch::<Links>(
+            self,
+            |l| {
+                l.ifindex != i
+                    && (l.master == Some(i)
+                        || (l.parent == Some(i) && l.link_netnsid.is_none())
+                        || matches!(&l.info, KindInfo::Vxlan(v) if v.link == Some(i)))
+            },
+            cb,
+        );
+        touch::<Addrs>(self, |a| a.ifindex == i, cb);
+        touch::<Routes>(self, |r| r.uses(i), cb);
+        touch::<Neighs>(self, |n| n.ifindex == i, cb);
+        touch::<Fdbs>(self, |f| f.uses(i), cb);
+    }
+
+    /// Puts a whole fresh dump in place of the model (after lost events), telling `cb` the
+    /// exact difference.
+    pub fn replace_with(&mut self, fresh: NsState, cb: &mut Sink) {
+        let NsState {
+            links,
+            addrs,
+            routes,
+            neighs,
+            fdb,
+        } = fresh;
+        // Entries go before the links they name, links come before the entries naming them.
+        sync_dels::<Addrs>(self, &addrs, cb);
+        sync_dels::<Routes>(self, &routes, cb);
+        sync_dels::<Neighs>(self, &neighs, cb);
+        sync_dels::<Fdbs>(self, &fdb, cb);
+        sync_dels::<Links>(self, &links, cb);
+        let renamed: Vec<u32> = links
+            .values()
+            .filter(|l| self.links.get(&l.ifindex).is_some_and(|o| o.name != l.name))
+            .map(|l| l.ifindex)
+            .collect();
+        sync_sets::<Links>(self, links, cb);
+        sync_sets::<Addrs>(self, addrs, cb);
+        sync_sets::<Routes>(self, routes, cb);
+        sync_sets::<Neighs>(self, neighs, cb);
+        sync_sets::<Fdbs>(self, fdb, cb);
+        for i in renamed {
+            self.touch_dependents(i, cb);
+        }
+    }
+
+    /// Puts re-read tables in place of the model's, telling `cb` the exact difference.
+    pub fn refresh(&mut self, fresh: Fresh, cb: &mut Sink) {
+        let Fresh {
+            links,
+            routes,
+            neighs,
+            fdb,
+        } = fresh;
+        if let Some(r) = &routes {
+            sync_dels::<Routes>(self, r, cb);
+        }
+        if let Some(n) = &neighs {
+            sync_dels::<Neighs>(self, n, cb);
+        }
+        if let Some(f) = &fdb {
+            sync_dels::<Fdbs>(self, f, cb);
+        }
+        for (i, l) in links {
+            match l {
+                Some(l) => {
+                    self.apply_with(Change::NewLink(l), cb);
+                }
+                None => self.del_link(i, cb),
+            }
+        }
+        if let Some(r) = routes {
+            sync_sets::<Routes>(self, r, cb);
+        }
+        if let Some(n) = neighs {
+            sync_sets::<Neighs>(self, n, cb);
+        }
+        if let Some(f) = fdb {
+            sync_sets::<Fdbs>(self, f, cb);
+        }
+    }
+}

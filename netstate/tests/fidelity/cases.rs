@@ -1,0 +1,694 @@
+//! Each change the live model once got wrong: after it, the model equals a fresh dump, the
+//! replayed stream equals the model, and the entry at stake reads as the kernel says.
+
+use std::time::Duration;
+
+use netstate::inventory::{Inventory, NsStatus, Update};
+use netstate::live::{watch, WatchOptions};
+use netstate::model::{Link, NsState};
+use netstate::netns::Discovery;
+use netstate::{netns, text};
+use serde_json::Value;
+use testns::{Netns, Pair};
+
+use crate::harness::Watched;
+
+async fn settled(w: &mut Watched, what: &str) {
+    if let Err(e) = w.settle().await {
+        panic!("{}: after {what}, the live view differs:\n{e}", w.info.name);
+    }
+}
+
+fn link<'a>(st: &'a NsState, name: &str) -> &'a Link {
+    st.link_by_name(name)
+        .unwrap_or_else(|| panic!("no link {name} in the model"))
+}
+
+fn events(w: &mut Watched) -> Vec<Value> {
+    w.take_log()
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bridge_port_attributes_merge_into_the_link() {
+    if !testns::require_root() {
+        return;
+    }
+    let p = Pair::new("brp");
+    let a = &p.a;
+    a.ip(&["link", "add", "br0", "type", "bridge"]);
+    a.ip(&["link", "set", "br0", "up"]);
+    let mut w = Watched::start(&a.name).await;
+    // A veth whose peer lives in namespace b, enslaved after the watch started.
+    a.ip(&["link", "set", "va", "master", "br0"]);
+    settled(&mut w, "enslaving va").await;
+    a.bridge(&["link", "set", "dev", "va", "cost", "10"]);
+    a.bridge(&["link", "set", "dev", "va", "hairpin", "on"]);
+    settled(&mut w, "bridge link set cost/hairpin").await;
+    let va = link(w.state(), "va");
+    assert_eq!(va.kind.as_deref(), Some("veth"), "the port is still a veth");
+    assert!(va.link_netnsid.is_some(), "its peer is still elsewhere");
+    assert_eq!(
+        va.link_netns.as_ref().map(|r| r.name.as_str()),
+        Some(p.b.name.as_str()),
+        "the peer's namespace is named"
+    );
+    let info = va.port_info.clone().expect("bridge port attributes");
+    assert_eq!((info.cost, info.hairpin), (Some(10), Some(true)));
+    let br = link(w.state(), "br0").ifindex;
+    assert_eq!(va.master, Some(br));
+    assert_eq!(
+        w.state().children(br).count(),
+        0,
+        "a bridge port is not a child of the bridge"
+    );
+    a.ip(&["link", "set", "va", "nomaster"]);
+    settled(&mut w, "nomaster").await;
+    assert!(link(w.state(), "va").port_info.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fdb_entries_move_between_ports() {
+    if !testns::require_root() {
+        return;
+    }
+    // br0 in a, ports p1 and p2 whose peers are in b and c: frames sent from b, then from
+    // c with the same source MAC, make the bridge learn the MAC on p1, then move it to p2.
+    let a = Netns::new("mva");
+    let b = Netns::new("mvb");
+    let c = Netns::new("mvc");
+    a.ip(&["link", "add", "br0", "type", "bridge"]);
+    for (port, peer, ns) in [("p1", "q1", &b), ("p2", "q2", &c)] {
+        a.ip(&[
+            "link", "add", port, "type", "veth", "peer", "name", peer, "netns", &ns.name,
+        ]);
+        a.ip(&["link", "set", port, "master", "br0"]);
+        a.ip(&["link", "set", port, "up"]);
+        ns.ip(&["link", "set", peer, "address", "02:00:00:00:aa:01"]);
+        ns.ip(&["addr", "add", "10.99.0.1/24", "dev", peer]);
+    }
+    a.ip(&["link", "set", "br0", "up"]);
+    let mut w = Watched::start(&a.name).await;
+    let mac = vec![2, 0, 0, 0, 0xaa, 1];
+    let ports_of = |st: &NsState| -> Vec<String> {
+        st.fdb
+            .values()
+            .filter(|f| f.mac == mac)
+            .map(|f| st.link_name(f.ifindex).unwrap_or("?").to_owned())
+            .collect()
+    };
+    b.ip(&["link", "set", "q1", "up"]);
+    let _ = b.exec(&["ping", "-c1", "-W1", "10.99.0.9"]);
+    settled(&mut w, "learning the MAC on p1").await;
+    assert_eq!(ports_of(w.state()), ["p1"]);
+    c.ip(&["link", "set", "q2", "up"]);
+    let _ = c.exec(&["ping", "-c1", "-W1", "10.99.0.9"]);
+    settled(&mut w, "the MAC moving to p2").await;
+    assert_eq!(ports_of(w.state()), ["p2"], "a moved MAC is on one port");
+    // Static entries: add on p1, replace onto p2.
+    a.bridge(&[
+        "fdb",
+        "add",
+        "02:00:00:00:00:44",
+        "dev",
+        "p1",
+        "master",
+        "static",
+    ]);
+    a.bridge(&[
+        "fdb",
+        "replace",
+        "02:00:00:00:00:44",
+        "dev",
+        "p2",
+        "master",
+        "static",
+    ]);
+    settled(&mut w, "bridge fdb replace onto another port").await;
+    let n = w
+        .state()
+        .fdb
+        .values()
+        .filter(|f| f.mac == [2, 0, 0, 0, 0, 0x44])
+        .count();
+    assert_eq!(n, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vxlan_fdb_replace_moves_the_destination() {
+    if !testns::require_root() {
+        return;
+    }
+    let p = Pair::new("vxr");
+    let a = &p.a;
+    a.ip(&[
+        "link",
+        "add",
+        "vx0",
+        "type",
+        "vxlan",
+        "id",
+        "5",
+        "dstport",
+        "4789",
+        "local",
+        "10.1.0.1",
+        "dev",
+        "va",
+        "nolearning",
+    ]);
+    let mut w = Watched::start(&a.name).await;
+    let mac = "02:00:00:00:00:66";
+    a.bridge(&["fdb", "add", mac, "dev", "vx0", "dst", "10.1.0.7"]);
+    a.bridge(&["fdb", "replace", mac, "dev", "vx0", "dst", "10.1.0.8"]);
+    // Several remotes on the all-zeros MAC, one of them deleted.
+    for dst in ["10.1.0.7", "10.1.0.8", "10.1.0.9"] {
+        a.bridge(&[
+            "fdb",
+            "append",
+            "00:00:00:00:00:00",
+            "dev",
+            "vx0",
+            "dst",
+            dst,
+        ]);
+    }
+    a.bridge(&[
+        "fdb",
+        "del",
+        "00:00:00:00:00:00",
+        "dev",
+        "vx0",
+        "dst",
+        "10.1.0.8",
+    ]);
+    settled(&mut w, "vxlan fdb replace, append and del").await;
+    let dsts = |m: &[u8]| -> Vec<String> {
+        w.state()
+            .fdb
+            .values()
+            .filter(|f| f.mac == m)
+            .filter_map(|f| f.dst.map(|d| d.to_string()))
+            .collect()
+    };
+    assert_eq!(dsts(&[2, 0, 0, 0, 0, 0x66]), ["10.1.0.8"]);
+    assert_eq!(dsts(&[0; 6]), ["10.1.0.7", "10.1.0.9"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn route_replace_removes_the_replaced_route_and_says_so() {
+    if !testns::require_root() {
+        return;
+    }
+    let p = Pair::new("rpl");
+    let a = &p.a;
+    a.ip(&["link", "add", "v2", "type", "veth", "peer", "name", "w2"]);
+    for d in ["v2", "w2"] {
+        a.ip(&["link", "set", d, "up"]);
+    }
+    a.ip(&["addr", "add", "fd00::1/64", "dev", "va", "nodad"]);
+    a.ip(&["addr", "add", "fd02::1/64", "dev", "v2", "nodad"]);
+    let mut w = Watched::start(&a.name).await;
+    a.ip(&[
+        "-6",
+        "route",
+        "add",
+        "fd09::/64",
+        "via",
+        "fd00::2",
+        "dev",
+        "va",
+    ]);
+    settled(&mut w, "ip -6 route add").await;
+    w.take_log();
+    a.ip(&[
+        "-6",
+        "route",
+        "replace",
+        "fd09::/64",
+        "via",
+        "fd02::2",
+        "dev",
+        "v2",
+    ]);
+    settled(&mut w, "ip -6 route replace").await;
+    let routes: Vec<String> = w
+        .state()
+        .routes
+        .values()
+        .filter(|r| r.dst.is_some_and(|d| d.to_string() == "fd09::"))
+        .map(|r| text::route(r, w.state()))
+        .collect();
+    assert_eq!(routes.len(), 1, "{routes:?}");
+    assert!(routes[0].contains("via fd02::2 dev v2"), "{routes:?}");
+    // IPv4: a replace among routes added with `append` replaces the kernel's first one.
+    a.ip(&["route", "add", "10.9.0.0/16", "via", "10.1.0.2"]);
+    a.ip(&["route", "append", "10.9.0.0/16", "via", "10.1.0.3"]);
+    a.ip(&["route", "replace", "10.9.0.0/16", "via", "10.1.0.4"]);
+    settled(&mut w, "ip route replace among appended routes").await;
+    // The stream says which route the replace removed (IPv6 routes of one key are one
+    // entry: the replace is a `new` of that key).
+    let ev = events(&mut w);
+    let del = ev.iter().any(|e| {
+        e["event"] == "del" && e["object"] == "route" && e["data"]["gateway"] == "10.1.0.2"
+    });
+    assert!(del, "no del for the replaced route: {ev:?}");
+    let v4: Vec<String> = w
+        .state()
+        .routes
+        .values()
+        .filter(|r| r.dst.is_some_and(|d| d.to_string() == "10.9.0.0"))
+        .map(|r| text::route(r, w.state()))
+        .collect();
+    assert_eq!(v4.len(), 2, "{v4:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multipath_routes_lose_a_deleted_device() {
+    if !testns::require_root() {
+        return;
+    }
+    let p = Pair::new("mpd");
+    let a = &p.a;
+    a.ip(&["link", "add", "v2", "type", "veth", "peer", "name", "w2"]);
+    for d in ["v2", "w2"] {
+        a.ip(&["link", "set", d, "up"]);
+    }
+    a.ip(&["addr", "add", "10.2.0.1/24", "dev", "v2"]);
+    a.ip(&["addr", "add", "fd00::1/64", "dev", "va", "nodad"]);
+    a.ip(&["addr", "add", "fd02::1/64", "dev", "v2", "nodad"]);
+    let mut w = Watched::start(&a.name).await;
+    a.ip(&[
+        "route",
+        "add",
+        "10.9.0.0/16",
+        "nexthop",
+        "via",
+        "10.1.0.2",
+        "nexthop",
+        "via",
+        "10.2.0.2",
+    ]);
+    a.ip(&[
+        "-6",
+        "route",
+        "add",
+        "fd09::/64",
+        "via",
+        "fd00::2",
+        "dev",
+        "va",
+    ]);
+    a.ip(&[
+        "-6",
+        "route",
+        "append",
+        "fd09::/64",
+        "via",
+        "fd02::3",
+        "dev",
+        "v2",
+    ]);
+    a.ip(&[
+        "-6",
+        "route",
+        "append",
+        "fd09::/64",
+        "via",
+        "fd00::3",
+        "dev",
+        "va",
+    ]);
+    settled(&mut w, "multipath routes").await;
+    a.ip(&["link", "del", "v2"]);
+    settled(&mut w, "deleting a nexthop's device").await;
+    let shown: Vec<String> = w
+        .state()
+        .routes
+        .values()
+        .map(|r| text::route(r, w.state()))
+        .collect();
+    assert!(
+        shown.iter().all(|r| !r.contains("dev if")),
+        "a route names a deleted device: {shown:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn carrier_loss_marks_routes_linkdown() {
+    if !testns::require_root() {
+        return;
+    }
+    let a = Netns::new("cara");
+    let b = Netns::new("carb");
+    a.ip(&["link", "add", "v0", "type", "veth", "peer", "name", "w0"]);
+    for d in ["v0", "w0"] {
+        a.ip(&["link", "set", d, "up"]);
+    }
+    a.ip(&["addr", "add", "10.0.0.1/24", "dev", "v0"]);
+    a.ip(&["route", "add", "10.8.0.0/16", "via", "10.0.0.2"]);
+    let mut w = Watched::start(&a.name).await;
+    // The peer leaves for another namespace: v0 loses its carrier.
+    a.ip(&["link", "set", "w0", "netns", &b.name]);
+    settled(&mut w, "the veth peer moving away").await;
+    let r = w
+        .state()
+        .routes
+        .values()
+        .find(|r| r.dst.is_some_and(|d| d.to_string() == "10.8.0.0"))
+        .expect("the route stays");
+    assert!(
+        text::route(r, w.state()).contains("linkdown"),
+        "{}",
+        text::route(r, w.state())
+    );
+    let v0 = link(w.state(), "v0");
+    assert_eq!(
+        v0.link_netns.as_ref().map(|r| r.name.as_str()),
+        Some(b.name.as_str()),
+        "v0's peer is now in b"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peer_addresses_sharing_a_local_address_are_two() {
+    if !testns::require_root() {
+        return;
+    }
+    let p = Pair::new("ppr");
+    let a = &p.a;
+    let mut w = Watched::start(&a.name).await;
+    a.ip(&["addr", "add", "10.7.0.1", "peer", "10.7.0.2", "dev", "va"]);
+    a.ip(&["addr", "add", "10.7.0.1", "peer", "10.7.0.3", "dev", "va"]);
+    settled(&mut w, "two peer addresses").await;
+    let shown: Vec<String> = w
+        .state()
+        .addrs
+        .values()
+        .map(|x| text::addr(x, w.state()))
+        .filter(|s| s.contains("10.7.0.1"))
+        .collect();
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert!(
+        shown
+            .iter()
+            .any(|s| s.contains("10.7.0.1 peer 10.7.0.2/32")),
+        "{shown:?}"
+    );
+    a.ip(&["addr", "del", "10.7.0.1", "peer", "10.7.0.2", "dev", "va"]);
+    settled(&mut w, "deleting one of them").await;
+    let left: Vec<String> = w
+        .state()
+        .addrs
+        .values()
+        .map(|x| text::addr(x, w.state()))
+        .filter(|s| s.contains("10.7.0.1"))
+        .collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(left[0].contains("peer 10.7.0.3/32"), "{left:?}");
+    // Addresses with lifetimes, replaced with others.
+    a.ip(&[
+        "addr",
+        "add",
+        "10.6.0.1/24",
+        "dev",
+        "va",
+        "valid_lft",
+        "300",
+        "preferred_lft",
+        "200",
+    ]);
+    a.ip(&[
+        "addr",
+        "replace",
+        "10.6.0.1/24",
+        "dev",
+        "va",
+        "valid_lft",
+        "forever",
+    ]);
+    settled(&mut w, "address lifetimes").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_fdb_entries_added_after_start_appear() {
+    if !testns::require_root() {
+        return;
+    }
+    let p = Pair::new("mcs");
+    let a = &p.a;
+    let mut w = Watched::start(&a.name).await;
+    a.bridge(&[
+        "fdb",
+        "add",
+        "01:00:5e:00:00:09",
+        "dev",
+        "va",
+        "self",
+        "permanent",
+    ]);
+    a.bridge(&[
+        "fdb",
+        "add",
+        "02:00:00:00:00:55",
+        "dev",
+        "va",
+        "self",
+        "permanent",
+    ]);
+    // An IPv6 address joins its solicited-node group: the device's own FDB changes
+    // without an FDB event.
+    a.ip(&["addr", "add", "fd00::1234:5678/64", "dev", "va", "nodad"]);
+    settled(&mut w, "self entries and a multicast join").await;
+    let has = |w: &Watched, m: &[u8]| w.state().fdb.values().any(|f| f.mac == m);
+    assert!(has(&w, &[1, 0, 0x5e, 0, 0, 9]));
+    assert!(has(&w, &[2, 0, 0, 0, 0, 0x55]));
+    assert!(has(&w, &[0x33, 0x33, 0xff, 0x34, 0x56, 0x78]));
+    a.bridge(&["fdb", "del", "01:00:5e:00:00:09", "dev", "va", "self"]);
+    settled(&mut w, "deleting a self entry").await;
+    assert!(!has(&w, &[1, 0, 0x5e, 0, 0, 9]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stream_says_nothing_of_entries_it_never_held() {
+    if !testns::require_root() {
+        return;
+    }
+    let p = Pair::new("nos");
+    let a = &p.a;
+    let mut w = Watched::start(&a.name).await;
+    // NOARP entries are neither in the model nor in `ip neigh`: no line shows one, and a
+    // del comes only for what was announced (the replay fails on a del it never saw).
+    a.ip(&[
+        "neigh",
+        "replace",
+        "10.1.0.8",
+        "lladdr",
+        "02:00:00:00:00:08",
+        "dev",
+        "va",
+        "nud",
+        "permanent",
+    ]);
+    a.ip(&[
+        "neigh",
+        "replace",
+        "10.1.0.8",
+        "lladdr",
+        "02:00:00:00:00:08",
+        "dev",
+        "va",
+        "nud",
+        "noarp",
+    ]);
+    a.ip(&["neigh", "del", "10.1.0.8", "dev", "va"]);
+    a.ip(&[
+        "neigh",
+        "add",
+        "10.1.0.9",
+        "lladdr",
+        "02:00:00:00:00:09",
+        "dev",
+        "va",
+        "nud",
+        "noarp",
+    ]);
+    a.ip(&["neigh", "del", "10.1.0.9", "dev", "va"]);
+    a.ip(&["route", "add", "10.79.0.0/16", "via", "10.1.0.2"]);
+    a.ip(&["route", "replace", "10.79.0.0/16", "dev", "va"]);
+    settled(&mut w, "noarp neighbour and route replace").await;
+    let ev = events(&mut w);
+    let neigh: Vec<String> = ev
+        .iter()
+        .filter(|e| e["object"] == "neigh")
+        .map(|e| format!("{} {}", e["data"]["dst"], e["data"]["state"]))
+        .collect();
+    assert!(
+        neigh.iter().all(|n| !n.contains("NOARP")),
+        "a NOARP entry was announced: {neigh:?}"
+    );
+    assert!(
+        neigh.first().is_some_and(|n| n.contains("PERMANENT")),
+        "{neigh:?}"
+    );
+    let route_lines: Vec<(String, String)> = ev
+        .iter()
+        .filter(|e| e["object"] == "route" && e["data"]["dst"] == "10.79.0.0/16")
+        .map(|e| (e["event"].to_string(), e["data"]["gateway"].to_string()))
+        .collect();
+    assert_eq!(
+        route_lines,
+        [
+            ("\"new\"".into(), "\"10.1.0.2\"".into()),
+            ("\"del\"".into(), "\"10.1.0.2\"".into()),
+            ("\"new\"".into(), "null".into()),
+        ],
+        "the replace's del comes before its new"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rename_reannounces_what_shows_the_name() {
+    if !testns::require_root() {
+        return;
+    }
+    let p = Pair::new("ren");
+    let a = &p.a;
+    a.ip(&["route", "add", "10.70.0.0/16", "via", "10.1.0.2"]);
+    let mut w = Watched::start(&a.name).await;
+    a.ip(&["link", "set", "va", "down"]);
+    a.ip(&["link", "set", "va", "name", "eth9"]);
+    a.ip(&["link", "set", "eth9", "up"]);
+    a.ip(&["route", "add", "10.70.0.0/16", "via", "10.1.0.2"]);
+    settled(&mut w, "renaming a link").await;
+}
+
+/// Two namespaces watched into one inventory, as the UI has them.
+struct Both {
+    inv: Inventory,
+    rx: tokio::sync::mpsc::UnboundedReceiver<netstate::NetEvent>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Both {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl Both {
+    async fn start(names: &[&str]) -> Both {
+        let infos: Vec<_> = names
+            .iter()
+            .map(|n| netns::find(n).expect("namespace"))
+            .collect();
+        let mut inv = Inventory::default();
+        inv.apply(Update::Namespaces(Discovery {
+            namespaces: infos.clone(),
+            problems: Vec::new(),
+        }));
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let tasks = infos
+            .into_iter()
+            .map(|i| tokio::spawn(watch(i, tx.clone(), WatchOptions::default())))
+            .collect();
+        let mut b = Both { inv, rx, tasks };
+        b.until("first dumps", |inv| {
+            inv.namespaces.iter().all(|n| n.status == NsStatus::Live)
+        })
+        .await;
+        b
+    }
+
+    async fn until(&mut self, what: &str, cond: impl Fn(&Inventory) -> bool) {
+        let start = std::time::Instant::now();
+        while !cond(&self.inv) {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "{what}: not seen within 5 s"
+            );
+            if let Ok(Some(ev)) =
+                tokio::time::timeout(Duration::from_millis(100), self.rx.recv()).await
+            {
+                self.inv.apply(Update::Net(ev));
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_macvlan_in_a_pod_names_its_parent_and_the_parent_lists_it() {
+    if !testns::require_root() {
+        return;
+    }
+    // node1's eth0 is a veth end (its peer in a lan namespace); a macvlan child of it is
+    // moved into a pod namespace, as CNI plugins do.
+    let lan = Netns::new("podl");
+    let node = Netns::new("podn");
+    let pod = Netns::new("podp");
+    node.ip(&[
+        "link", "add", "eth0", "type", "veth", "peer", "name", "up0", "netns", &lan.name,
+    ]);
+    node.ip(&["link", "set", "eth0", "up"]);
+    let mut both = Both::start(&[&node.name, &pod.name]).await;
+    node.ip(&[
+        "link", "add", "mv0", "link", "eth0", "type", "macvlan", "mode", "bridge",
+    ]);
+    node.ip(&["link", "set", "mv0", "netns", &pod.name]);
+    let (n, p) = (node.name.clone(), pod.name.clone());
+    let state = |inv: &Inventory, name: &str| {
+        inv.namespaces
+            .iter()
+            .find(|e| e.info.name == name)
+            .map(|e| e.state.clone())
+            .unwrap_or_default()
+    };
+    both.until("mv0 in the pod with its parent resolved", |inv| {
+        state(inv, &p)
+            .link_by_name("mv0")
+            .is_some_and(|l| l.link_netns.is_some())
+    })
+    .await;
+    let pod_state = state(&both.inv, &p);
+    let mv = pod_state.link_by_name("mv0").expect("mv0");
+    let label = netstate::relations::parent_label(mv, &pod_state, Some(&both.inv));
+    assert_eq!(label.as_deref(), Some(format!("eth0@{n}").as_str()));
+    let e = both.inv.elsewhere(mv).expect("the parent is elsewhere");
+    assert_eq!(e.describe(mv), format!("eth0 in {n}"));
+    // The parent lists the child, with the child's namespace.
+    let node_state = state(&both.inv, &n);
+    let eth0 = node_state.link_by_name("eth0").expect("eth0").ifindex;
+    let node_id = netns::find(&n).expect("node").id;
+    let kids: Vec<(String, String)> = both
+        .inv
+        .children(node_id, eth0)
+        .into_iter()
+        .map(|(e, l)| (e.info.name.clone(), l.name.clone()))
+        .collect();
+    assert_eq!(kids, [(p.clone(), "mv0".to_owned())]);
+    // `dump --json` carries iproute2's id and the namespace's name; the text says
+    // `link-netns NAME` as `ip -d link` does.
+    let json = serde_json::to_value(netstate::json::LinkJson {
+        link: mv,
+        ns: &pod_state,
+    })
+    .expect("JSON");
+    assert!(json["link_netnsid"].is_number(), "{json}");
+    assert_eq!(json["link_netns"], Value::String(n.clone()));
+    assert!(
+        text::link(mv, &pod_state).contains(&format!("link-netns {n}")),
+        "{}",
+        text::link(mv, &pod_state)
+    );
+    // The veth peer across namespaces, the same way.
+    let lan_w = Watched::start(&lan.name).await;
+    let up0 = lan_w.state().link_by_name("up0").expect("up0");
+    assert_eq!(
+        up0.link_netns.as_ref().map(|r| r.name.as_str()),
+        Some(n.as_str())
+    );
+}
