@@ -170,11 +170,13 @@ impl NsState {
         match change {
             Change::NewLink(l) => {
                 let i = l.ifindex;
-                let renamed = self.links.get(&i).is_some_and(|o| o.name != l.name);
+                // Entries that named the link by index (announced before it, or under its
+                // old name) show its name now.
+                let named = self.links.get(&i).is_none_or(|o| o.name != l.name);
                 if self.links.get(&i) != Some(&l) {
                     set::<Links>(self, i, l, cb);
                 }
-                if renamed {
+                if named {
                     self.touch_dependents(i, cb);
                 }
             }
@@ -250,19 +252,27 @@ impl NsState {
         let g = r.group();
         let multipath = r.joins_multipath();
         let v6 = r.family == crate::model::AF_INET6;
-        let same: Vec<RouteKey> = self
+        let group: Vec<RouteKey> = self
             .routes
             .range(g.clone()..)
             .map(|(k, _)| k)
             .take_while(|k| {
-                RouteKey {
-                    alt: 0,
-                    ..(*k).clone()
-                } == g
+                k.family == g.family
+                    && RouteKey {
+                        alt: 0,
+                        ..(*k).clone()
+                    } == g
             })
+            .cloned()
+            .collect();
+        // IPv6 replaces the first route that joins multipath routes as the new one does or
+        // not, or failing that the first route of the key (`fib6_add_rt2node`).
+        let alike: Vec<RouteKey> = group
+            .iter()
             .filter(|k| !v6 || (k.alt == 0) == multipath)
             .cloned()
             .collect();
+        let same = if alike.is_empty() { group } else { alike };
         let k = r.key();
         if let Some(first) = same.first().filter(|f| **f != k) {
             del::<Routes>(self, first, cb);

@@ -7,8 +7,8 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::apply::Applied;
-use crate::live::{self, Control, NetEvent, NetEventKind, WatchOptions};
-use crate::model::{NsState, Tables};
+use crate::live::{self, Ask, Control, NetEvent, NetEventKind, WatchOptions};
+use crate::model::{Change, Link, NsState, Tables};
 use crate::netns::{self, Discovery, NetnsInfo, NsId};
 
 /// How far a namespace's view is from the kernel.
@@ -81,6 +81,8 @@ impl Inventory {
             }
             Update::Net(ev) => ev,
         };
+        // What this namespace's watcher, or other namespaces', should read again.
+        let mut asks: Vec<Request> = Vec::new();
         let e = self.get_mut(ev.ns)?;
         let NsEntry {
             info,
@@ -107,12 +109,17 @@ impl Inventory {
             NetEventKind::Changes(cs) => {
                 let mut again = Tables::default();
                 for c in cs {
+                    elsewhere(&c, state, &mut asks);
                     again |= state.apply_with(c, &mut each);
                 }
                 if again.any() {
-                    if let Some(c) = control {
-                        c.reread(again);
-                    }
+                    asks.push(Request::To(
+                        ev.ns,
+                        Ask {
+                            tables: again,
+                            links: Vec::new(),
+                        },
+                    ));
                 }
             }
             NetEventKind::Reread(fresh) => state.refresh(*fresh, &mut each),
@@ -122,7 +129,31 @@ impl Inventory {
             }
             NetEventKind::Failed(msg) => *status = NsStatus::Failed(msg),
         }
+        self.ask(ev.ns, asks);
         Some(ev.ns)
+    }
+
+    /// Passes on requests to read again to the watchers they are for.
+    fn ask(&self, from: NsId, asks: Vec<Request>) {
+        for r in asks {
+            match r {
+                Request::To(id, a) => {
+                    if let Some(c) = self.get(id).and_then(|e| e.control.as_ref()) {
+                        c.reread(a);
+                    }
+                }
+                Request::ChildrenOf(parent) => {
+                    for (e, child) in self.children(from, parent) {
+                        if let Some(c) = e.control.as_ref().filter(|_| e.info.id != from) {
+                            c.reread(Ask {
+                                tables: Tables::default(),
+                                links: vec![child.ifindex],
+                            });
+                        }
+                    }
+                }
+            }
+        }
     }
 
     fn set_namespaces(&mut self, d: Discovery) {
@@ -147,6 +178,57 @@ impl Inventory {
         self.namespaces = next;
     }
 }
+
+/// A request to read again, made while applying a change.
+enum Request {
+    /// To a namespace's watcher.
+    To(NsId, Ask),
+    /// To the watchers of the namespaces holding children of this link (of the namespace
+    /// the change came from).
+    ChildrenOf(u32),
+}
+
+/// What a change changes unannounced in other namespaces: a link whose parent or veth peer
+/// lives elsewhere (a macvlan moved into a pod) coming, going, going up or down, or
+/// changing its MAC changes the parent's own FDB and promiscuity there; a parent changing
+/// its MAC or leaving changes its children elsewhere (a passthru macvlan takes the MAC, a
+/// child's `link-netnsid` follows its parent).
+fn elsewhere(c: &Change, st: &NsState, out: &mut Vec<Request>) {
+    let (old, new) = match c {
+        Change::NewLink(l) => (st.links.get(&l.ifindex), Some(l)),
+        Change::DelLink(i) => (st.links.get(i), None),
+        _ => return,
+    };
+    let Some(l) = new.or(old) else { return };
+    let (updown, mac) = match (old, new) {
+        (Some(o), Some(n)) => {
+            let up = |l: &Link| l.flags & (crate::names::IFF_UP | IFF_LOWER_UP);
+            (up(o) != up(n), o.address != n.address)
+        }
+        _ => (true, true),
+    };
+    if !updown && !mac {
+        return;
+    }
+    if let (Some(r), Some(p)) = (&l.link_netns, l.parent) {
+        out.push(Request::To(
+            r.id,
+            Ask {
+                tables: Tables {
+                    fdb: true,
+                    ..Tables::default()
+                },
+                links: vec![p],
+            },
+        ));
+    }
+    if mac {
+        out.push(Request::ChildrenOf(l.ifindex));
+    }
+}
+
+/// `IFF_LOWER_UP`: carrier.
+const IFF_LOWER_UP: u32 = 0x1_0000;
 
 /// Which namespaces to follow.
 #[derive(Debug, Clone)]

@@ -146,12 +146,19 @@ pub enum NetEventKind {
 /// Asks a namespace's watcher to read tables again (when applying a change left the model
 /// unsure of the kernel's state).
 #[derive(Clone)]
-pub struct Control(UnboundedSender<Tables>);
+pub struct Control(UnboundedSender<Ask>);
+
+/// What a watcher is asked to read again: tables, and links one by one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ask {
+    pub tables: Tables,
+    pub links: Vec<u32>,
+}
 
 impl Control {
-    /// Asks for `t` to be read again; a watcher that ended is not asked.
-    pub fn reread(&self, t: Tables) {
-        let _ = self.0.send(t);
+    /// Asks for `a` to be read again; a watcher that ended is not asked.
+    pub fn reread(&self, a: Ask) {
+        let _ = self.0.send(a);
     }
 }
 
@@ -193,18 +200,28 @@ impl Default for WatchOptions {
 /// is in this namespace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Seen {
-    /// `IFF_UP | IFF_LOWER_UP` bits.
-    up: u32,
+    /// `IFF_UP | IFF_LOWER_UP` bits, and the operational state: the link watch sets the
+    /// operstate as it marks routes linkdown, which may come after the carrier bit was
+    /// already seen.
+    up: (u32, u8),
     mac: u64,
     local_parent: Option<u32>,
+    /// `IFLA_LINK`, in whatever namespace: a link coming here may be what it names.
+    parent: Option<u32>,
 }
 
 const IFF_LOWER_UP: u32 = 0x1_0000;
+/// What a link's up state is recorded as before its first event (see [`seed`]): no event
+/// matches it, so the first one reads as a change.
+const SEEDED: (u32, u8) = (u32::MAX, u8::MAX);
 
 impl Seen {
     fn of(l: &Link) -> Seen {
         Seen {
-            up: l.flags & (names::IFF_UP | IFF_LOWER_UP),
+            up: (
+                l.flags & (names::IFF_UP | IFF_LOWER_UP),
+                l.operstate.unwrap_or(0),
+            ),
             mac: l
                 .address
                 .iter()
@@ -213,6 +230,7 @@ impl Seen {
             local_parent: l
                 .parent
                 .filter(|p| *p != 0 && *p != l.ifindex && l.link_netnsid.is_none()),
+            parent: l.parent.filter(|p| *p != 0 && *p != l.ifindex),
         }
     }
 }
@@ -227,7 +245,7 @@ fn seed(st: &NsState) -> HashMap<u32, Seen> {
         .values()
         .map(|l| {
             let mut s = Seen::of(l);
-            s.up = names::IFF_UP | IFF_LOWER_UP;
+            s.up = SEEDED;
             (l.ifindex, s)
         })
         .collect()
@@ -261,14 +279,24 @@ impl Followup {
                         }
                         if was.mac != now.mac {
                             self.tables.fdb = true;
+                            // A passthru macvlan takes its parent's new MAC unannounced.
+                            self.children_of(l.ifindex, seen);
                         }
                         if was.up != now.up || was.mac != now.mac {
                             self.links.extend(now.local_parent);
                         }
                     }
                     None => {
+                        // A new link (or one moved in) joins multicast groups as it
+                        // registers, up or not; links here that named it in another
+                        // namespace now name it here.
                         self.links.extend(now.local_parent);
-                        self.tables.fdb |= now.up != 0;
+                        self.links.extend(
+                            seen.iter()
+                                .filter(|(c, s)| **c != l.ifindex && s.parent == Some(l.ifindex))
+                                .map(|(c, _)| *c),
+                        );
+                        self.tables.fdb = true;
                     }
                 }
             }
@@ -276,6 +304,9 @@ impl Followup {
                 if let Some(was) = seen.remove(i) {
                     self.links.extend(was.local_parent);
                 }
+                // If the link moved to another namespace, what hangs on it here (a veth
+                // peer, macvlan children) now names it there: a new `link-netnsid`.
+                self.children_of(*i, seen);
                 self.tables.fdb = true;
             }
             Change::NewFdb(f) | Change::DelFdb(f)
@@ -294,6 +325,15 @@ impl Followup {
             Change::NewAddr(_) | Change::DelAddr(_) => self.tables.fdb = true,
             _ => {}
         }
+    }
+
+    /// Reads again the links that hang on link `i` here.
+    fn children_of(&mut self, i: u32, seen: &HashMap<u32, Seen>) {
+        self.links.extend(
+            seen.iter()
+                .filter(|(_, s)| s.local_parent == Some(i))
+                .map(|(c, _)| *c),
+        );
     }
 
     fn any(&self) -> bool {
@@ -378,8 +418,10 @@ async fn watch_inner(
                 }
                 batch
             }
-            t = ctl.recv() => {
-                todo.tables |= t.unwrap_or_default();
+            a = ctl.recv() => {
+                let a = a.unwrap_or_default();
+                todo.tables |= a.tables;
+                todo.links.extend(a.links);
                 Vec::new()
             }
         };
@@ -465,7 +507,7 @@ async fn watch_inner(
                     // later (by the link watch), after the routes are marked linkdown, and
                     // that event must still read as a change.
                     let mut s = Seen::of(l);
-                    s.up = seen.get(&i).map_or(names::IFF_UP | IFF_LOWER_UP, |o| o.up);
+                    s.up = seen.get(&i).map_or(SEEDED, |o| o.up);
                     seen.insert(i, s);
                 }
                 links.push((i, l));

@@ -1,13 +1,8 @@
 //! Each change the live model once got wrong: after it, the model equals a fresh dump, the
 //! replayed stream equals the model, and the entry at stake reads as the kernel says.
 
-use std::time::Duration;
-
-use netstate::inventory::{Inventory, NsStatus, Update};
-use netstate::live::{watch, WatchOptions};
 use netstate::model::{Link, NsState};
-use netstate::netns::Discovery;
-use netstate::{netns, text};
+use netstate::text;
 use serde_json::Value;
 use testns::{Netns, Pair};
 
@@ -565,61 +560,6 @@ async fn a_rename_reannounces_what_shows_the_name() {
     settled(&mut w, "renaming a link").await;
 }
 
-/// Two namespaces watched into one inventory, as the UI has them.
-struct Both {
-    inv: Inventory,
-    rx: tokio::sync::mpsc::UnboundedReceiver<netstate::NetEvent>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl Drop for Both {
-    fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
-        }
-    }
-}
-
-impl Both {
-    async fn start(names: &[&str]) -> Both {
-        let infos: Vec<_> = names
-            .iter()
-            .map(|n| netns::find(n).expect("namespace"))
-            .collect();
-        let mut inv = Inventory::default();
-        inv.apply(Update::Namespaces(Discovery {
-            namespaces: infos.clone(),
-            problems: Vec::new(),
-        }));
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let tasks = infos
-            .into_iter()
-            .map(|i| tokio::spawn(watch(i, tx.clone(), WatchOptions::default())))
-            .collect();
-        let mut b = Both { inv, rx, tasks };
-        b.until("first dumps", |inv| {
-            inv.namespaces.iter().all(|n| n.status == NsStatus::Live)
-        })
-        .await;
-        b
-    }
-
-    async fn until(&mut self, what: &str, cond: impl Fn(&Inventory) -> bool) {
-        let start = std::time::Instant::now();
-        while !cond(&self.inv) {
-            assert!(
-                start.elapsed() < Duration::from_secs(5),
-                "{what}: not seen within 5 s"
-            );
-            if let Ok(Some(ev)) =
-                tokio::time::timeout(Duration::from_millis(100), self.rx.recv()).await
-            {
-                self.inv.apply(Update::Net(ev));
-            }
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_macvlan_in_a_pod_names_its_parent_and_the_parent_lists_it() {
     if !testns::require_root() {
@@ -634,37 +574,33 @@ async fn a_macvlan_in_a_pod_names_its_parent_and_the_parent_lists_it() {
         "link", "add", "eth0", "type", "veth", "peer", "name", "up0", "netns", &lan.name,
     ]);
     node.ip(&["link", "set", "eth0", "up"]);
-    let mut both = Both::start(&[&node.name, &pod.name]).await;
+    let mut w = Watched::start_all(&[&node.name, &pod.name]).await;
     node.ip(&[
         "link", "add", "mv0", "link", "eth0", "type", "macvlan", "mode", "bridge",
     ]);
     node.ip(&["link", "set", "mv0", "netns", &pod.name]);
+    pod.ip(&["link", "set", "mv0", "up"]);
+    settled(&mut w, "a macvlan moved into a pod and brought up").await;
     let (n, p) = (node.name.clone(), pod.name.clone());
-    let state = |inv: &Inventory, name: &str| {
-        inv.namespaces
-            .iter()
-            .find(|e| e.info.name == name)
-            .map(|e| e.state.clone())
-            .unwrap_or_default()
-    };
-    both.until("mv0 in the pod with its parent resolved", |inv| {
-        state(inv, &p)
-            .link_by_name("mv0")
-            .is_some_and(|l| l.link_netns.is_some())
-    })
-    .await;
-    let pod_state = state(&both.inv, &p);
+    let (node_id, pod_id) = (w.infos[0].id, w.infos[1].id);
+    let pod_state = w.state_of(pod_id).clone();
     let mv = pod_state.link_by_name("mv0").expect("mv0");
-    let label = netstate::relations::parent_label(mv, &pod_state, Some(&both.inv));
+    let inv = w.inventory();
+    let label = netstate::relations::parent_label(mv, &pod_state, Some(inv));
     assert_eq!(label.as_deref(), Some(format!("eth0@{n}").as_str()));
-    let e = both.inv.elsewhere(mv).expect("the parent is elsewhere");
+    let e = inv.elsewhere(mv).expect("the parent is elsewhere");
     assert_eq!(e.describe(mv), format!("eth0 in {n}"));
+    // The parent's own FDB holds the child's MAC (the child went up in the pod: no event in
+    // the node's namespace; the inventory asked the node's watcher to read it again).
+    let node_state = w.state_of(node_id);
+    let mac = mv.address.clone().expect("a MAC");
+    assert!(
+        node_state.fdb.values().any(|f| f.mac == mac),
+        "the child's MAC is not in the parent's FDB"
+    );
     // The parent lists the child, with the child's namespace.
-    let node_state = state(&both.inv, &n);
     let eth0 = node_state.link_by_name("eth0").expect("eth0").ifindex;
-    let node_id = netns::find(&n).expect("node").id;
-    let kids: Vec<(String, String)> = both
-        .inv
+    let kids: Vec<(String, String)> = inv
         .children(node_id, eth0)
         .into_iter()
         .map(|(e, l)| (e.info.name.clone(), l.name.clone()))
