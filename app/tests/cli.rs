@@ -10,14 +10,115 @@ use testns::{Netns, Pair};
 
 const BIN: &str = env!("CARGO_BIN_EXE_netlens");
 
+/// A consumer of `watch --json`: the snapshot's entries, then each `new` sets its key's
+/// data and each `del` removes it.
+#[derive(Default)]
+struct Replay {
+    entries: std::collections::BTreeMap<(String, String), serde_json::Value>,
+    snapshots: usize,
+}
+
+impl Replay {
+    fn line(&mut self, v: &serde_json::Value) {
+        match v["event"].as_str() {
+            Some("snapshot") => {
+                self.snapshots += 1;
+                for (list, object) in [
+                    ("links", "link"),
+                    ("addrs", "addr"),
+                    ("routes", "route"),
+                    ("neigh", "neigh"),
+                    ("fdb", "fdb"),
+                ] {
+                    for e in v[list].as_array().expect("a list") {
+                        let mut data = e.clone();
+                        let key = data
+                            .as_object_mut()
+                            .and_then(|o| o.remove("key"))
+                            .expect("every snapshot entry has a key");
+                        let key = key.as_str().expect("a string key").to_owned();
+                        self.entries.insert((object.into(), key), data);
+                    }
+                }
+            }
+            Some("new") => {
+                let k = (
+                    v["object"].as_str().expect("object").to_owned(),
+                    v["key"].as_str().expect("key").to_owned(),
+                );
+                self.entries.insert(k, v["data"].clone());
+            }
+            Some("del") => {
+                let k = (
+                    v["object"].as_str().expect("object").to_owned(),
+                    v["key"].as_str().expect("key").to_owned(),
+                );
+                assert!(
+                    self.entries.remove(&k).is_some(),
+                    "del of {k:?}, never announced"
+                );
+            }
+            other => panic!("unexpected event {other:?}"),
+        }
+    }
+
+    /// The replayed entries as `dump --json` lists them, counters aside, sorted.
+    fn as_dump(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .entries
+            .iter()
+            .map(|((object, _), data)| format!("{object} {}", without_counters(data)))
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+fn without_counters(v: &serde_json::Value) -> serde_json::Value {
+    let mut v = v.clone();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("stats64");
+    }
+    v
+}
+
+/// `netlens dump --json` as a sorted list of entries, one address per entry (as the stream
+/// has them).
+fn dump_entries(ns: &str) -> Vec<String> {
+    let out = testns::run(&[BIN, "dump", "--json", "--netns", ns]);
+    let d: serde_json::Value = serde_json::from_str(&out).expect("dump --json is JSON");
+    let mut entries = Vec::new();
+    for (list, object) in [
+        ("links", "link"),
+        ("routes", "route"),
+        ("neigh", "neigh"),
+        ("fdb", "fdb"),
+    ] {
+        for e in d[list].as_array().expect("a list") {
+            entries.push(format!("{object} {}", without_counters(e)));
+        }
+    }
+    for l in d["addrs"].as_array().expect("addrs") {
+        for a in l["addr_info"].as_array().expect("addr_info") {
+            let e = serde_json::json!({"ifindex": l["ifindex"], "ifname": l["ifname"], "addr_info": [a]});
+            entries.push(format!("addr {e}"));
+        }
+    }
+    entries.sort();
+    entries
+}
+
 #[test]
-fn watch_json_streams_changes_made_with_ip() {
+fn watch_json_replayed_equals_a_dump() {
     if !testns::require_root() {
         return;
     }
     let p = Pair::new("watch");
+    let a = &p.a;
+    a.ip(&["link", "add", "br0", "type", "bridge"]);
+    a.ip(&["link", "set", "br0", "up"]);
     let mut child = Command::new(BIN)
-        .args(["watch", "--json", "--netns", &p.a.name])
+        .args(["watch", "--json", "--netns", &a.name])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -31,31 +132,71 @@ fn watch_json_streams_changes_made_with_ip() {
             }
         }
     });
-    // Give the watcher time to subscribe and dump.
-    std::thread::sleep(Duration::from_millis(500));
-    p.a.ip(&["link", "add", "wbr0", "type", "bridge"]);
-    p.a.ip(&["route", "add", "10.66.0.0/16", "dev", "va", "table", "100"]);
-    p.a.ip(&["link", "del", "wbr0"]);
-    let mut want = vec![
-        ("new", "link", "ifname", "wbr0"),
-        ("new", "route", "dst", "10.66.0.0/16"),
-        ("del", "link", "ifname", "wbr0"),
-    ];
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while !want.is_empty() && Instant::now() < deadline {
-        let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) else {
-            continue;
-        };
-        let v: serde_json::Value =
-            serde_json::from_str(&line).expect("every watch --json line is JSON");
-        assert_eq!(v["netns"], p.a.name.as_str());
-        want.retain(|(ev, obj, key, val)| {
-            !(v["event"] == *ev && v["object"] == *obj && v["data"][key] == *val)
-        });
+    let mut replay = Replay::default();
+    let mut seen = Vec::new();
+    let read = |replay: &mut Replay, seen: &mut Vec<serde_json::Value>, wait: Duration| {
+        let until = Instant::now() + wait;
+        while let Ok(line) = rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+            let v: serde_json::Value =
+                serde_json::from_str(&line).expect("every watch --json line is JSON");
+            assert_eq!(v["netns"], a.name.as_str());
+            replay.line(&v);
+            seen.push(v);
+        }
+    };
+    read(&mut replay, &mut seen, Duration::from_secs(1));
+    assert_eq!(replay.snapshots, 1, "the stream starts with one snapshot");
+    // The cases the live view used to get wrong, then a dump to compare with.
+    a.ip(&["link", "add", "wbr0", "type", "bridge"]);
+    a.ip(&["route", "add", "10.66.0.0/16", "dev", "va", "table", "100"]);
+    a.ip(&["link", "set", "va", "master", "br0"]);
+    a.bridge(&["link", "set", "dev", "va", "cost", "7"]);
+    a.bridge(&[
+        "fdb",
+        "add",
+        "02:00:00:00:00:44",
+        "dev",
+        "va",
+        "master",
+        "static",
+    ]);
+    a.ip(&["link", "set", "va", "nomaster"]);
+    a.ip(&["addr", "add", "10.7.0.1", "peer", "10.7.0.2", "dev", "va"]);
+    a.ip(&["addr", "add", "10.7.0.1", "peer", "10.7.0.3", "dev", "va"]);
+    a.ip(&["route", "add", "10.79.0.0/16", "via", "10.1.0.2"]);
+    a.ip(&["route", "replace", "10.79.0.0/16", "dev", "va"]);
+    a.ip(&["link", "del", "wbr0"]);
+    let mut last = (Vec::new(), Vec::new());
+    for _ in 0..10 {
+        read(&mut replay, &mut seen, Duration::from_millis(300));
+        last = (replay.as_dump(), dump_entries(&a.name));
+        if last.0 == last.1 {
+            break;
+        }
     }
     let _ = child.kill();
     let _ = child.wait();
-    assert!(want.is_empty(), "events never printed: {want:?}");
+    let only = |x: &[String], y: &[String]| -> Vec<String> {
+        x.iter().filter(|e| !y.contains(e)).cloned().collect()
+    };
+    assert!(
+        last.0 == last.1,
+        "replayed stream != dump --json\nonly replayed: {:#?}\nonly dumped: {:#?}",
+        only(&last.0, &last.1),
+        only(&last.1, &last.0)
+    );
+    for (ev, obj, key, val) in [
+        ("new", "link", "ifname", "wbr0"),
+        ("new", "route", "dst", "10.66.0.0/16"),
+        ("del", "link", "ifname", "wbr0"),
+        ("del", "route", "gateway", "10.1.0.2"),
+    ] {
+        assert!(
+            seen.iter()
+                .any(|v| v["event"] == ev && v["object"] == obj && v["data"][key] == val),
+            "no {ev} {obj} with {key} {val}"
+        );
+    }
 }
 
 fn as_nobody(args: &[&str]) -> std::process::Output {

@@ -206,7 +206,14 @@ fn compare(ns: &Netns) -> Vec<String> {
             bad.push(format!("link {name}: missing in netlens"));
             continue;
         };
-        compare_obj(&format!("link {name}"), o, t, &["stats64"], &mut bad);
+        // link_netns is netlens's own: the namespace iproute2's link_netnsid names.
+        compare_obj(
+            &format!("link {name}"),
+            o,
+            t,
+            &["stats64", "link_netns"],
+            &mut bad,
+        );
     }
     // The fields the issue names must be present where iproute2 has them.
     for key in [
@@ -273,7 +280,7 @@ fn compare(ns: &Netns) -> Vec<String> {
             &format!("addr-link {name}"),
             &strip(o, "addr_info"),
             &strip(t, "addr_info"),
-            &[],
+            &["link_netns"],
             &mut bad,
         );
         let (a, b) = (
@@ -398,7 +405,18 @@ fn dump_json_matches_iproute2_field_by_field() {
         "netlens and iproute2 disagree:\n{}",
         last.join("\n")
     );
-    // The peer namespace too (veth end whose peer is elsewhere).
+    // The peer namespace too (veth end whose peer is elsewhere), and the namespace each
+    // side's link_netnsid names.
     let b = compare(&p.b);
     assert!(b.is_empty(), "namespace b:\n{}", b.join("\n"));
+    for (ns, other) in [(&p.a, &p.b), (&p.b, &p.a)] {
+        let d = netlens_dump(ns);
+        let veth = d["links"]
+            .as_array()
+            .expect("links")
+            .iter()
+            .find(|l| l.get("link_netnsid").is_some())
+            .expect("the veth end whose peer is elsewhere");
+        assert_eq!(veth["link_netns"], Value::String(other.name.clone()));
+    }
 }

@@ -89,8 +89,9 @@ table!(Neighs, neighs, crate::model::NeighKey, Neigh, Neigh);
 table!(Fdbs, fdb, crate::model::FdbKey, Fdb, Fdb);
 
 fn set<T: Table>(st: &mut NsState, k: T::K, v: T::V, cb: &mut Sink) {
-    T::map_mut(st).insert(k.clone(), v);
-    if let Some(v) = T::map(st).get(&k) {
+    let at = k.clone();
+    T::map_mut(st).insert(k, v);
+    if let Some(v) = T::map(st).get(&at) {
         cb(Applied::New(T::entry(v)), st);
     }
 }

@@ -202,7 +202,15 @@ fn elsewhere(c: &Change, st: &NsState, out: &mut Vec<Request>) {
     let Some(l) = new.or(old) else { return };
     let (updown, mac) = match (old, new) {
         (Some(o), Some(n)) => {
-            let up = |l: &Link| l.flags & (crate::names::IFF_UP | IFF_LOWER_UP);
+            // Up, carrier, and what a macvlan passes on to its parent.
+            let up = |l: &Link| {
+                (
+                    l.flags & (crate::names::IFF_UP | IFF_LOWER_UP),
+                    l.promiscuity,
+                    l.allmulti,
+                    l.master,
+                )
+            };
             (up(o) != up(n), o.address != n.address)
         }
         _ => (true, true),

@@ -208,6 +208,9 @@ struct Seen {
     local_parent: Option<u32>,
     /// `IFLA_LINK`, in whatever namespace: a link coming here may be what it names.
     parent: Option<u32>,
+    /// Promiscuity and allmulti counts, master: a macvlan passes them on to its parent
+    /// (a macvlan joining a bridge turns its parent promiscuous) unannounced.
+    rx: (Option<u32>, Option<u32>, Option<u32>),
 }
 
 const IFF_LOWER_UP: u32 = 0x1_0000;
@@ -231,6 +234,7 @@ impl Seen {
                 .parent
                 .filter(|p| *p != 0 && *p != l.ifindex && l.link_netnsid.is_none()),
             parent: l.parent.filter(|p| *p != 0 && *p != l.ifindex),
+            rx: (l.promiscuity, l.allmulti, l.master),
         }
     }
 }
@@ -268,8 +272,8 @@ impl Followup {
         match c {
             Change::NewLink(l) => {
                 let now = Seen::of(l);
-                match seen.insert(l.ifindex, now) {
-                    Some(was) => {
+                if let Some(was) = seen.insert(l.ifindex, now) {
+                    {
                         if was.up != now.up {
                             // Down or carrier lost: routes flushed or marked linkdown,
                             // neighbours flushed, multicast groups left or joined.
@@ -282,11 +286,12 @@ impl Followup {
                             // A passthru macvlan takes its parent's new MAC unannounced.
                             self.children_of(l.ifindex, seen);
                         }
-                        if was.up != now.up || was.mac != now.mac {
+                        if was.up != now.up || was.mac != now.mac || was.rx != now.rx {
                             self.links.extend(now.local_parent);
                         }
                     }
-                    None => {
+                } else {
+                    {
                         // A new link (or one moved in) joins multicast groups as it
                         // registers, up or not; links here that named it in another
                         // namespace now name it here.
@@ -361,15 +366,12 @@ async fn resolve(
 ) -> (Resolver, Vec<Link>) {
     let ns = ns.clone();
     let mut r = resolver;
-    match tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         r.resolve(&ns, links.iter_mut().collect());
         (r, links)
     })
     .await
-    {
-        Ok(done) => done,
-        Err(_) => (Resolver::default(), Vec::new()),
-    }
+    .unwrap_or_default()
 }
 
 async fn watch_inner(

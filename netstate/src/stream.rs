@@ -193,10 +193,6 @@ pub fn snapshot(netns: &str, ns: &NsState) -> serde_json::Result<String> {
 
 /// The `new`/`del` line of one applied change.
 pub fn event(netns: &str, a: Applied<'_>, ns: &NsState) -> serde_json::Result<String> {
-    let (event, entry) = match a {
-        Applied::New(e) => ("new", e),
-        Applied::Del(e) => ("del", e),
-    };
     #[derive(Serialize)]
     struct Line<'a> {
         event: &'a str,
@@ -205,6 +201,10 @@ pub fn event(netns: &str, a: Applied<'_>, ns: &NsState) -> serde_json::Result<St
         key: String,
         data: Data<'a>,
     }
+    let (event, entry) = match a {
+        Applied::New(e) => ("new", e),
+        Applied::Del(e) => ("del", e),
+    };
     serde_json::to_string(&Line {
         event,
         object: entry.object(),

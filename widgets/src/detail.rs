@@ -97,6 +97,28 @@ pub fn link_lines(l: &Link, ns: &NsState, inv: Option<(&Inventory, NsId)>) -> Ve
     if let Some(m) = l.master {
         out.push(kv("master", name(m)));
     }
+    if let Some(p) = &l.port_info {
+        let mut words = Vec::new();
+        if let Some(s) = p.state {
+            words.push(format!("state {}", names::bridge_port_state(s)));
+        }
+        for (k, v) in [("priority", p.priority.map(u32::from)), ("cost", p.cost)] {
+            if let Some(v) = v {
+                words.push(format!("{k} {v}"));
+            }
+        }
+        for (k, v) in [
+            ("hairpin", p.hairpin),
+            ("learning", p.learning),
+            ("flood", p.flood),
+            ("isolated", p.isolated),
+        ] {
+            if let Some(v) = v {
+                words.push(format!("{k} {}", if v { "on" } else { "off" }));
+            }
+        }
+        out.push(kv("bridge port", words.join(" ")));
+    }
     let children: Vec<String> = match inv {
         Some((i, here)) => i
             .children(here, l.ifindex)

@@ -211,7 +211,11 @@ impl TableRow for Route {
             names::scope(self.scope).into_owned(),
             opt(self.metric),
             opt(self.prefsrc),
-            names::route_type(self.kind).into_owned(),
+            // The kernel's flags (linkdown, dead, onlink...) read as part of the type.
+            std::iter::once(names::route_type(self.kind).into_owned())
+                .chain(names::route_flags(self.flags).into_iter().map(Into::into))
+                .collect::<Vec<String>>()
+                .join(" "),
         ]
     }
 }

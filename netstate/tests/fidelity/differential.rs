@@ -479,7 +479,7 @@ fn op(r: &mut StdRng, w: &World, n: &mut Names) -> (&'static str, String, String
 
 fn seed() -> u64 {
     match std::env::var("NETLENS_FUZZ_SEED").ok().as_deref() {
-        None | Some("") => 0x6e65_746c_656e_73,
+        None | Some("") => 0x006e_6574_6c65_6e73,
         Some("random") => std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos() as u64),

@@ -6,6 +6,7 @@
     clippy::match_wild_err_arm,
     clippy::format_push_string,
     clippy::unwrap_used,
+    clippy::many_single_char_names,
     reason = "test code"
 )]
 
