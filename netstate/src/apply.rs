@@ -158,6 +158,30 @@ fn with_hops(mut r: Route, hops: Vec<NextHop>) -> Route {
 fn nop(_: Applied<'_>, _: &NsState) {}
 
 impl NsState {
+    /// Puts an entry of a dump in place. A dump lists each entry once and whole, so none of
+    /// the kernel's change semantics apply (and nothing is told): a plain insert.
+    pub fn insert_dumped(&mut self, c: Change) {
+        match c {
+            Change::NewLink(l) => {
+                self.links.insert(l.ifindex, l);
+            }
+            Change::NewAddr(a) => {
+                self.addrs.insert(a.key(), a);
+            }
+            Change::NewRoute(r) | Change::PrependRoute(r) | Change::ReplaceRoute(r) => {
+                self.routes.insert(r.key(), r);
+            }
+            Change::NewNeigh(n) => {
+                self.neighs.insert(n.key(), n);
+            }
+            Change::NewFdb(f) => {
+                self.fdb.insert(f.key(), f);
+            }
+            // Dumps carry no deletes; a neighbour `ip neigh` hides comes as one: left out.
+            _ => {}
+        }
+    }
+
     /// Applies one change (see [`NsState::apply_with`]).
     pub fn apply(&mut self, change: Change) -> Tables {
         self.apply_with(change, &mut nop)
@@ -362,23 +386,44 @@ impl NsState {
         del::<Links>(self, &i, cb);
     }
 
-    /// Re-announces the entries that show link `i`'s name (after a rename), so a consumer
-    /// of the changes holds the names the model shows.
+    /// Re-announces the entries that show link `i`'s name (after a rename, or when the link
+    /// came after them), so a consumer of the changes holds the names the model shows.
     fn touch_dependents(&self, i: u32, cb: &mut Sink) {
+        self.touch_naming(&std::collections::HashSet::from([i]), cb);
+    }
+
+    /// Re-announces, in one pass per table, the entries that show any of these links' names.
+    fn touch_naming(&self, named: &std::collections::HashSet<u32>, cb: &mut Sink) {
+        if named.is_empty() {
+            return;
+        }
+        let has = |i: &u32| named.contains(i);
         touch::<Links>(
             self,
             |l| {
-                l.ifindex != i
-                    && (l.master == Some(i)
-                        || (l.parent == Some(i) && l.link_netnsid.is_none())
-                        || matches!(&l.info, KindInfo::Vxlan(v) if v.link == Some(i)))
+                !has(&l.ifindex)
+                    && (l.master.is_some_and(|m| has(&m))
+                        || (l.link_netnsid.is_none() && l.parent.is_some_and(|p| has(&p)))
+                        || matches!(&l.info, KindInfo::Vxlan(v) if v.link.is_some_and(|x| has(&x))))
             },
             cb,
         );
-        touch::<Addrs>(self, |a| a.ifindex == i, cb);
-        touch::<Routes>(self, |r| r.uses(i), cb);
-        touch::<Neighs>(self, |n| n.ifindex == i, cb);
-        touch::<Fdbs>(self, |f| f.uses(i), cb);
+        touch::<Addrs>(self, |a| has(&a.ifindex), cb);
+        touch::<Routes>(
+            self,
+            |r| r.oif.is_some_and(|o| has(&o)) || r.nexthops.iter().any(|h| has(&h.oif)),
+            cb,
+        );
+        touch::<Neighs>(self, |n| has(&n.ifindex), cb);
+        touch::<Fdbs>(
+            self,
+            |f| {
+                has(&f.ifindex)
+                    || f.master.is_some_and(|m| has(&m))
+                    || f.ifindex_via.is_some_and(|v| has(&v))
+            },
+            cb,
+        );
     }
 
     /// Puts a whole fresh dump in place of the model (after lost events), telling `cb` the
@@ -397,9 +442,10 @@ impl NsState {
         sync_dels::<Neighs>(self, &neighs, cb);
         sync_dels::<Fdbs>(self, &fdb, cb);
         sync_dels::<Links>(self, &links, cb);
-        let renamed: Vec<u32> = links
+        // Links renamed, or new (a link set before a new one it names showed `ifN`).
+        let named: std::collections::HashSet<u32> = links
             .values()
-            .filter(|l| self.links.get(&l.ifindex).is_some_and(|o| o.name != l.name))
+            .filter(|l| self.links.get(&l.ifindex).is_none_or(|o| o.name != l.name))
             .map(|l| l.ifindex)
             .collect();
         sync_sets::<Links>(self, links, cb);
@@ -407,9 +453,7 @@ impl NsState {
         sync_sets::<Routes>(self, routes, cb);
         sync_sets::<Neighs>(self, neighs, cb);
         sync_sets::<Fdbs>(self, fdb, cb);
-        for i in renamed {
-            self.touch_dependents(i, cb);
-        }
+        self.touch_naming(&named, cb);
     }
 
     /// Puts re-read tables in place of the model's, telling `cb` the exact difference.

@@ -157,9 +157,7 @@ impl Collect for Model {
     /// Parses the message and applies it to the model.
     fn add(&mut self, msg: &[u8]) {
         match change_of(msg) {
-            Ok(Some(c)) => {
-                self.st.apply(c);
-            }
+            Ok(Some(c)) => self.st.insert_dumped(c),
             Ok(None) => {}
             Err(e) => self.bad.add(e),
         }
@@ -430,7 +428,7 @@ fn get_links(ns: &str, indices: &[u32]) -> Result<Vec<(u32, Option<crate::model:
         .map_err(|e| err(ns, format!("cannot bind a netlink socket: {e}")))?;
     let mut buf = Vec::with_capacity(1 << 16);
     let mut out = Vec::with_capacity(indices.len());
-    for &i in indices {
+    for &i in indices.iter().filter(|i| **i != 0) {
         let mut get = LinkMessage::default();
         get.header.index = i;
         let mut req = NetlinkMessage::from(RouteNetlinkMessage::GetLink(get));
@@ -445,16 +443,42 @@ fn get_links(ns: &str, indices: &[u32]) -> Result<Vec<(u32, Option<crate::model:
         let n = sock
             .recv(&mut buf, 0)
             .map_err(|e| err(ns, format!("link {i}: no answer: {e}")))?;
-        let m =
-            NetlinkMessage::<RouteNetlinkMessage>::deserialize(buf.get(..n).unwrap_or_default())
-                .map_err(|e| err(ns, format!("link {i}: cannot parse the answer: {e}")))?;
-        let link = match m.payload {
-            NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(l)) => Some(parse::link(l)),
-            NetlinkPayload::Error(e) if e.raw_code() == -ENODEV => None,
-            NetlinkPayload::Error(e) => {
-                return Err(err(ns, format!("link {i}: {}", e.to_io())));
+        // A link the kernel will not describe (or that cannot be parsed) is left as the
+        // model has it, and logged: it does not cost the others.
+        let link = match NetlinkMessage::<RouteNetlinkMessage>::deserialize(
+            buf.get(..n).unwrap_or_default(),
+        )
+        .map(|m| m.payload)
+        {
+            Ok(NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(l))) => {
+                Some(parse::link(l))
             }
-            _ => return Err(err(ns, format!("link {i}: unexpected answer"))),
+            Ok(NetlinkPayload::Error(e)) if e.raw_code() == -ENODEV => None,
+            Ok(NetlinkPayload::Error(e)) => {
+                tracing::warn!(
+                    netns = ns,
+                    link = i,
+                    "cannot read the link again: {}",
+                    e.to_io()
+                );
+                continue;
+            }
+            Ok(_) => {
+                tracing::warn!(
+                    netns = ns,
+                    link = i,
+                    "cannot read the link again: unexpected answer"
+                );
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(
+                    netns = ns,
+                    link = i,
+                    "cannot parse the link read again: {e}"
+                );
+                continue;
+            }
         };
         out.push((i, link));
     }

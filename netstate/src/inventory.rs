@@ -218,7 +218,8 @@ fn elsewhere(c: &Change, st: &NsState, out: &mut Vec<Request>) {
     if !updown && !mac {
         return;
     }
-    if let (Some(r), Some(p)) = (&l.link_netns, l.parent) {
+    // A tunnel moved elsewhere has IFLA_LINK 0: no parent to read.
+    if let (Some(r), Some(p)) = (&l.link_netns, l.parent.filter(|p| *p != 0)) {
         out.push(Request::To(
             r.id,
             Ask {

@@ -366,12 +366,22 @@ async fn resolve(
 ) -> (Resolver, Vec<Link>) {
     let ns = ns.clone();
     let mut r = resolver;
+    // Kept to fall back on: a failed resolution leaves the links unresolved, never lost.
+    let unresolved = links.clone();
     tokio::task::spawn_blocking(move || {
         r.resolve(&ns, links.iter_mut().collect());
         (r, links)
     })
     .await
-    .unwrap_or_default()
+    .unwrap_or_else(|_| (Resolver::default(), unresolved))
+}
+
+/// The next request on the control channel; never, once it is closed.
+async fn asked(ctl: &mut Option<tokio::sync::mpsc::UnboundedReceiver<Ask>>) -> Option<Ask> {
+    match ctl {
+        Some(c) => c.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn watch_inner(
@@ -389,7 +399,8 @@ async fn watch_inner(
     // open, so they reach it as long as this watcher lives.
     let pinned = netns::pin(ns)?;
     let ns = &pinned.info;
-    let (ctl_tx, mut ctl) = tokio::sync::mpsc::unbounded_channel();
+    let (ctl_tx, ctl_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut ctl = Some(ctl_rx);
     if !send(NetEventKind::Control(Control(ctl_tx))) {
         return Ok(());
     }
@@ -420,10 +431,15 @@ async fn watch_inner(
                 }
                 batch
             }
-            a = ctl.recv() => {
-                let a = a.unwrap_or_default();
-                todo.tables |= a.tables;
-                todo.links.extend(a.links);
+            a = asked(&mut ctl) => {
+                match a {
+                    Some(a) => {
+                        todo.tables |= a.tables;
+                        todo.links.extend(a.links);
+                    }
+                    // Nobody holds the control any more: stop listening to it.
+                    None => ctl = None,
+                }
                 Vec::new()
             }
         };
@@ -489,7 +505,24 @@ async fn watch_inner(
         if todo.any() {
             todo.links.sort_unstable();
             todo.links.dedup();
-            let mut fresh = reread(ns, todo.tables, todo.links).await?;
+            let mut fresh = match reread(ns, todo.tables, todo.links).await {
+                Ok(f) => f,
+                Err(e) => {
+                    // Tables that keep changing (or a thread that failed): the only truthful
+                    // state left is a whole dump.
+                    tracing::warn!(netns = %ns.name, "cannot read tables again ({e}): re-dumping");
+                    let fresh = snapshot(ns).await?;
+                    resolver.learn(&fresh);
+                    seen = seed(&fresh);
+                    if !send(NetEventKind::Snapshot {
+                        state: Box::new(fresh),
+                        overruns,
+                    }) {
+                        return Ok(());
+                    }
+                    continue;
+                }
+            };
             let links: Vec<Link> = fresh
                 .links
                 .iter_mut()

@@ -254,6 +254,8 @@ pub const AF_INET6: u8 = 10;
 const RTPROT_RA: u8 = 9;
 /// `RTN_UNICAST`.
 const RTN_UNICAST: u8 = 1;
+/// `RTNH_F_ONLINK`.
+const RTNH_F_ONLINK: u32 = 4;
 
 impl Route {
     pub fn key(&self) -> RouteKey {
@@ -307,10 +309,14 @@ impl Route {
         self.oif == Some(ifindex) || self.nexthops.iter().any(|h| h.oif == ifindex)
     }
 
-    /// What tells this route apart from others under its group (never 0).
+    /// What tells this route apart from others under its group (never 0). Stable for the
+    /// life of a netlens process (the hash of the standard library's `DefaultHasher`).
     fn alt(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
+        // What the kernel compares to tell two routes of one key apart (the route's type
+        // and `fib_info`) and netlens models: not the flags the kernel sets on its own
+        // (linkdown, dead), but onlink, which is asked for.
         (
             self.kind,
             self.protocol,
@@ -318,6 +324,8 @@ impl Route {
             self.gateway,
             self.oif,
             self.prefsrc,
+            self.mtu,
+            self.flags & RTNH_F_ONLINK,
         )
             .hash(&mut h);
         for n in &self.nexthops {

@@ -68,10 +68,18 @@ pub fn ids(from: &NetnsInfo, candidates: &[NetnsInfo]) -> Result<BTreeMap<i32, N
         let mut buf = Vec::with_capacity(4096);
         let mut out = BTreeMap::new();
         for c in list {
-            // A namespace that went away since discovery is simply not a candidate.
+            // A namespace that went away since discovery is simply not a candidate, nor is
+            // whatever its path names now (a pid reused).
             let Ok(f) = std::fs::File::open(&c.path) else {
                 continue;
             };
+            let opened = f.metadata().map(|m| crate::netns::NsId {
+                dev: std::os::unix::fs::MetadataExt::dev(&m),
+                ino: std::os::unix::fs::MetadataExt::ino(&m),
+            });
+            if opened.ok() != Some(c.id) {
+                continue;
+            }
             if let Some(id) = ask(&sock, &f, &mut buf).map_err(fail)? {
                 out.insert(
                     id,
@@ -103,12 +111,16 @@ pub fn nsid_of(from: &NetnsInfo, target: &NetnsInfo) -> Option<i32> {
 #[derive(Debug, Default)]
 pub struct Resolver {
     known: BTreeMap<i32, NsRef>,
+    /// Ids asked for and not found among the namespaces discovery finds: not asked again
+    /// until the kernel announces a change of ids.
+    unknown: std::collections::BTreeSet<i32>,
 }
 
 impl Resolver {
     /// Forgets what was found (the kernel assigned or dropped an id).
     pub fn forget(&mut self) {
         self.known.clear();
+        self.unknown.clear();
     }
 
     /// Takes the ids a dumped state's links resolved.
@@ -123,15 +135,20 @@ impl Resolver {
     /// Fills in `link_netns` of the links that carry an id, asking the kernel (and
     /// discovering namespaces) at most once per call, only if an id is not known yet.
     pub fn resolve(&mut self, ns: &NetnsInfo, links: Vec<&mut crate::model::Link>) {
-        let missing = links
+        let missing = |n: &i32| !self.known.contains_key(n) && !self.unknown.contains(n);
+        let wanted: Vec<i32> = links
             .iter()
-            .any(|l| l.link_netnsid.is_some_and(|n| !self.known.contains_key(&n)));
-        if missing {
+            .filter_map(|l| l.link_netnsid)
+            .filter(|n| missing(n))
+            .collect();
+        if !wanted.is_empty() {
             let d = netns::discover();
             match ids(ns, &d.namespaces) {
                 Ok(m) => self.known = m,
                 Err(e) => tracing::warn!(netns = %ns.name, "cannot resolve namespace ids: {e}"),
             }
+            self.unknown
+                .extend(wanted.into_iter().filter(|n| !self.known.contains_key(n)));
         }
         for l in links {
             l.link_netns = l.link_netnsid.and_then(|n| self.known.get(&n).cloned());

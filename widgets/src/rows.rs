@@ -211,13 +211,21 @@ impl TableRow for Route {
             names::scope(self.scope).into_owned(),
             opt(self.metric),
             opt(self.prefsrc),
-            // The kernel's flags (linkdown, dead, onlink...) read as part of the type.
-            std::iter::once(names::route_type(self.kind).into_owned())
-                .chain(names::route_flags(self.flags).into_iter().map(Into::into))
-                .collect::<Vec<String>>()
-                .join(" "),
+            route_type_flags(self),
         ]
     }
+}
+
+/// The type with the kernel's flags (linkdown, dead, onlink...) after it.
+fn route_type_flags(r: &Route) -> String {
+    let mut t = names::route_type(r.kind).into_owned();
+    if r.flags != 0 {
+        for f in names::route_flags(r.flags) {
+            t.push(' ');
+            t.push_str(f);
+        }
+    }
+    t
 }
 
 impl TableRow for Neigh {

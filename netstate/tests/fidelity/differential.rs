@@ -541,6 +541,13 @@ async fn random_operations_keep_the_model_equal_to_the_kernel() {
             let short = if ns == world.a.name { "a" } else { "b" };
             batch.push(format!("{tool} -n {short} {args}"));
         }
+        if done / 5000 != (done + n) / 5000 {
+            eprintln!(
+                "differential test: seed {seed}: {} operations so far, model == dump after every batch ({:.0} s)",
+                done + n,
+                started.elapsed().as_secs_f64()
+            );
+        }
         done += n;
         batches += 1;
         history.extend(batch.iter().cloned());
