@@ -302,15 +302,13 @@ fn op(r: &mut StdRng, w: &World, n: &mut Names) -> (&'static str, String, String
             ("ip", a, format!("link set {} {updown}", any_link(r, n)))
         }
         9 => {
-            let l = any_link(r, n);
             if r.gen_bool(0.6) {
-                (
-                    "ip",
-                    a,
-                    format!("link set {l} master {}", pick(r, &BRIDGES)),
-                )
+                let l = one_of(r, &n.enslavable, "vx0");
+                n.enslaved(&l);
+                let to = pick(r, &BRIDGES);
+                ("ip", a, format!("link set {l} master {to}"))
             } else {
-                ("ip", a, format!("link set {l} nomaster"))
+                ("ip", a, format!("link set {} nomaster", any_link(r, n)))
             }
         }
         10 => {

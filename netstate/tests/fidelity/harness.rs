@@ -342,8 +342,16 @@ impl Watched {
     /// failure, says what differs.
     pub async fn settle(&mut self) -> Result<Duration, String> {
         let start = Instant::now();
+        let lines_before = self.lines;
         let mut last = String::new();
         for _ in 0..8 {
+            // A kernel that never stops changing (a bridge loop) fails the test, rather
+            // than let the events pile up.
+            if self.lines - lines_before > 100_000 {
+                return Err(format!(
+                    "more than 100,000 changes while settling: the kernel never stops changing (a loop?)\n{last}"
+                ));
+            }
             let mut dumped = Vec::new();
             for i in &self.infos {
                 dumped.push(normalized(
