@@ -10,55 +10,20 @@ use testns::{Netns, Pair};
 
 const BIN: &str = env!("CARGO_BIN_EXE_netlens");
 
-/// A consumer of `watch --json`: the snapshot's entries, then each `new` sets its key's
-/// data and each `del` removes it.
+/// A consumer of `watch --json` (see `testns::replay`).
 #[derive(Default)]
 struct Replay {
-    entries: std::collections::BTreeMap<(String, String), serde_json::Value>,
+    entries: testns::replay::Entries,
     snapshots: usize,
 }
 
 impl Replay {
     fn line(&mut self, v: &serde_json::Value) {
-        match v["event"].as_str() {
-            Some("snapshot") => {
-                self.snapshots += 1;
-                for (list, object) in [
-                    ("links", "link"),
-                    ("addrs", "addr"),
-                    ("routes", "route"),
-                    ("neigh", "neigh"),
-                    ("fdb", "fdb"),
-                ] {
-                    for e in v[list].as_array().expect("a list") {
-                        let mut data = e.clone();
-                        let key = data
-                            .as_object_mut()
-                            .and_then(|o| o.remove("key"))
-                            .expect("every snapshot entry has a key");
-                        let key = key.as_str().expect("a string key").to_owned();
-                        self.entries.insert((object.into(), key), data);
-                    }
-                }
-            }
-            Some("new") => {
-                let k = (
-                    v["object"].as_str().expect("object").to_owned(),
-                    v["key"].as_str().expect("key").to_owned(),
-                );
-                self.entries.insert(k, v["data"].clone());
-            }
-            Some("del") => {
-                let k = (
-                    v["object"].as_str().expect("object").to_owned(),
-                    v["key"].as_str().expect("key").to_owned(),
-                );
-                assert!(
-                    self.entries.remove(&k).is_some(),
-                    "del of {k:?}, never announced"
-                );
-            }
-            other => panic!("unexpected event {other:?}"),
+        if v["event"] == "snapshot" {
+            self.snapshots += 1;
+            self.entries = testns::replay::snapshot(v);
+        } else {
+            testns::replay::event(&mut self.entries, v);
         }
     }
 
@@ -115,8 +80,8 @@ fn watch_json_replayed_equals_a_dump() {
     }
     let p = Pair::new("watch");
     let a = &p.a;
-    a.ip(&["link", "add", "br0", "type", "bridge"]);
-    a.ip(&["link", "set", "br0", "up"]);
+    a.ipw("link add br0 type bridge");
+    a.ipw("link set br0 up");
     let mut child = Command::new(BIN)
         .args(["watch", "--json", "--netns", &a.name])
         .stdout(Stdio::piped())
@@ -147,25 +112,17 @@ fn watch_json_replayed_equals_a_dump() {
     read(&mut replay, &mut seen, Duration::from_secs(1));
     assert_eq!(replay.snapshots, 1, "the stream starts with one snapshot");
     // The cases the live view used to get wrong, then a dump to compare with.
-    a.ip(&["link", "add", "wbr0", "type", "bridge"]);
-    a.ip(&["route", "add", "10.66.0.0/16", "dev", "va", "table", "100"]);
-    a.ip(&["link", "set", "va", "master", "br0"]);
-    a.bridge(&["link", "set", "dev", "va", "cost", "7"]);
-    a.bridge(&[
-        "fdb",
-        "add",
-        "02:00:00:00:00:44",
-        "dev",
-        "va",
-        "master",
-        "static",
-    ]);
-    a.ip(&["link", "set", "va", "nomaster"]);
-    a.ip(&["addr", "add", "10.7.0.1", "peer", "10.7.0.2", "dev", "va"]);
-    a.ip(&["addr", "add", "10.7.0.1", "peer", "10.7.0.3", "dev", "va"]);
-    a.ip(&["route", "add", "10.79.0.0/16", "via", "10.1.0.2"]);
-    a.ip(&["route", "replace", "10.79.0.0/16", "dev", "va"]);
-    a.ip(&["link", "del", "wbr0"]);
+    a.ipw("link add wbr0 type bridge");
+    a.ipw("route add 10.66.0.0/16 dev va table 100");
+    a.ipw("link set va master br0");
+    a.bridgew("link set dev va cost 7");
+    a.bridgew("fdb add 02:00:00:00:00:44 dev va master static");
+    a.ipw("link set va nomaster");
+    a.ipw("addr add 10.7.0.1 peer 10.7.0.2 dev va");
+    a.ipw("addr add 10.7.0.1 peer 10.7.0.3 dev va");
+    a.ipw("route add 10.79.0.0/16 via 10.1.0.2");
+    a.ipw("route replace 10.79.0.0/16 dev va");
+    a.ipw("link del wbr0");
     let mut last = (Vec::new(), Vec::new());
     for _ in 0..10 {
         read(&mut replay, &mut seen, Duration::from_millis(300));

@@ -384,12 +384,110 @@ async fn asked(ctl: &mut Option<tokio::sync::mpsc::UnboundedReceiver<Ask>>) -> O
     }
 }
 
+/// A watcher's own state between batches.
+struct Watcher<'a> {
+    /// The namespace, pinned open.
+    ns: &'a NetnsInfo,
+    tx: &'a UnboundedSender<NetEvent>,
+    resolver: Resolver,
+    seen: HashMap<u32, Seen>,
+    overruns: u64,
+}
+
+impl Watcher<'_> {
+    /// Sends an event; `false` once nobody listens.
+    fn send(&self, kind: NetEventKind) -> bool {
+        self.tx
+            .send(NetEvent {
+                ns: self.ns.id,
+                kind,
+            })
+            .is_ok()
+    }
+
+    /// Dumps the namespace whole and sends it: the first state, and the only truthful one
+    /// after lost events or a failed re-read.
+    async fn resync(&mut self) -> Result<bool> {
+        let state = snapshot(self.ns).await?;
+        self.resolver.learn(&state);
+        self.seen = seed(&state);
+        Ok(self.send(NetEventKind::Snapshot {
+            state: Box::new(state),
+            overruns: self.overruns,
+        }))
+    }
+
+    /// The links with the namespaces their ids name filled in.
+    async fn resolved(&mut self, links: Vec<Link>) -> Vec<Link> {
+        let (r, links) = resolve(self.ns, std::mem::take(&mut self.resolver), links).await;
+        self.resolver = r;
+        links
+    }
+
+    /// Fills in the namespaces the ids of new links name.
+    async fn resolve_changes(&mut self, changes: &mut [Change]) {
+        if !changes
+            .iter()
+            .any(|c| matches!(c, Change::NewLink(l) if l.link_netnsid.is_some()))
+        {
+            return;
+        }
+        let links = changes
+            .iter_mut()
+            .filter_map(|c| match c {
+                Change::NewLink(l) => Some(std::mem::take(l)),
+                _ => None,
+            })
+            .collect();
+        let mut done = self.resolved(links).await.into_iter();
+        for c in changes {
+            if let Change::NewLink(l) = c {
+                *l = done.next().unwrap_or_default();
+            }
+        }
+    }
+
+    /// Reads again what `todo` names and sends it; a re-read that fails re-dumps.
+    async fn reread(&mut self, mut todo: Followup) -> Result<bool> {
+        todo.links.sort_unstable();
+        todo.links.dedup();
+        let mut fresh = match reread(self.ns, todo.tables, todo.links).await {
+            Ok(f) => f,
+            Err(e) => {
+                // Tables that keep changing (or a thread that failed): the only truthful
+                // state left is a whole dump.
+                tracing::warn!(netns = %self.ns.name, "cannot read tables again ({e}): re-dumping");
+                return self.resync().await;
+            }
+        };
+        let found: Vec<Link> = fresh
+            .links
+            .iter_mut()
+            .filter_map(|(_, l)| l.take())
+            .collect();
+        let mut done = self.resolved(found).await.into_iter().peekable();
+        for (i, slot) in &mut fresh.links {
+            if done.peek().is_some_and(|l| l.ifindex == *i) {
+                *slot = done.next();
+            }
+            if let Some(l) = slot {
+                // Up and carrier stay as the events said: a carrier change is announced
+                // later (by the link watch), after the routes are marked linkdown, and
+                // that event must still read as a change.
+                let mut s = Seen::of(l);
+                s.up = self.seen.get(i).map_or(SEEDED, |o| o.up);
+                self.seen.insert(*i, s);
+            }
+        }
+        Ok(self.send(NetEventKind::Reread(Box::new(fresh))))
+    }
+}
+
 async fn watch_inner(
     ns: &NetnsInfo,
     tx: &UnboundedSender<NetEvent>,
     opts: WatchOptions,
 ) -> Result<()> {
-    let send = |kind| tx.send(NetEvent { ns: ns.id, kind }).is_ok();
     // Subscribe first, dump second: events that race the dump wait in the queue and are
     // applied after it, so the model converges on the kernel's state. The dump itself runs
     // on three blocking sockets of its own ([`snapshot`]: several times faster than one
@@ -398,21 +496,16 @@ async fn watch_inner(
     // Re-dumps (after an overrun, a link going down) enter the namespace again: hold it
     // open, so they reach it as long as this watcher lives.
     let pinned = netns::pin(ns)?;
-    let ns = &pinned.info;
+    let mut w = Watcher {
+        ns: &pinned.info,
+        tx,
+        resolver: Resolver::default(),
+        seen: HashMap::new(),
+        overruns: 0,
+    };
     let (ctl_tx, ctl_rx) = tokio::sync::mpsc::unbounded_channel();
     let mut ctl = Some(ctl_rx);
-    if !send(NetEventKind::Control(Control(ctl_tx))) {
-        return Ok(());
-    }
-    let mut overruns = 0u64;
-    let mut resolver = Resolver::default();
-    let state = snapshot(ns).await?;
-    resolver.learn(&state);
-    let mut seen = seed(&state);
-    if !send(NetEventKind::Snapshot {
-        state: Box::new(state),
-        overruns,
-    }) {
+    if !w.send(NetEventKind::Control(Control(ctl_tx))) || !w.resync().await? {
         return Ok(());
     }
     loop {
@@ -421,7 +514,7 @@ async fn watch_inner(
             m = conn.messages.next() => {
                 let Some(first) = m else {
                     return Err(Error::Netlink {
-                        name: ns.name.clone(),
+                        name: w.ns.name.clone(),
                         reason: "the netlink socket closed".into(),
                     });
                 };
@@ -451,10 +544,10 @@ async fn watch_inner(
                 NetlinkPayload::Overrun(_) => overran = true,
                 NetlinkPayload::InnerMessage(
                     RouteNetlinkMessage::NewNsId(_) | RouteNetlinkMessage::DelNsId(_),
-                ) => resolver.forget(),
+                ) => w.resolver.forget(),
                 NetlinkPayload::InnerMessage(inner) => {
                     if let Some(c) = parse::event(inner, flags) {
-                        todo.note(&c, &mut seen);
+                        todo.note(&c, &mut w.seen);
                         changes.push(c);
                     }
                 }
@@ -462,95 +555,23 @@ async fn watch_inner(
             }
         }
         if overran {
-            overruns += 1;
-            tracing::warn!(netns = %ns.name, overruns, "netlink receive buffer overrun: re-dumping");
-            if !send(NetEventKind::Overrun { overruns }) {
-                return Ok(());
-            }
+            w.overruns += 1;
+            tracing::warn!(netns = %w.ns.name, overruns = w.overruns, "netlink receive buffer overrun: re-dumping");
             // Lost events cannot be replayed: the only truthful state is a fresh dump.
-            let fresh = snapshot(ns).await?;
-            resolver.learn(&fresh);
-            seen = seed(&fresh);
-            if !send(NetEventKind::Snapshot {
-                state: Box::new(fresh),
-                overruns,
-            }) {
+            if !w.send(NetEventKind::Overrun {
+                overruns: w.overruns,
+            }) || !w.resync().await?
+            {
                 return Ok(());
             }
             continue;
         }
-        if changes
-            .iter()
-            .any(|c| matches!(c, Change::NewLink(l) if l.link_netnsid.is_some()))
-        {
-            let links = changes
-                .iter_mut()
-                .filter_map(|c| match c {
-                    Change::NewLink(l) => Some(std::mem::take(l)),
-                    _ => None,
-                })
-                .collect();
-            let (r, mut done) = resolve(ns, std::mem::take(&mut resolver), links).await;
-            resolver = r;
-            done.reverse();
-            for c in &mut changes {
-                if let Change::NewLink(l) = c {
-                    *l = done.pop().unwrap_or_default();
-                }
-            }
-        }
-        if !changes.is_empty() && !send(NetEventKind::Changes(changes)) {
+        w.resolve_changes(&mut changes).await;
+        if !changes.is_empty() && !w.send(NetEventKind::Changes(changes)) {
             return Ok(());
         }
-        if todo.any() {
-            todo.links.sort_unstable();
-            todo.links.dedup();
-            let mut fresh = match reread(ns, todo.tables, todo.links).await {
-                Ok(f) => f,
-                Err(e) => {
-                    // Tables that keep changing (or a thread that failed): the only truthful
-                    // state left is a whole dump.
-                    tracing::warn!(netns = %ns.name, "cannot read tables again ({e}): re-dumping");
-                    let fresh = snapshot(ns).await?;
-                    resolver.learn(&fresh);
-                    seen = seed(&fresh);
-                    if !send(NetEventKind::Snapshot {
-                        state: Box::new(fresh),
-                        overruns,
-                    }) {
-                        return Ok(());
-                    }
-                    continue;
-                }
-            };
-            let links: Vec<Link> = fresh
-                .links
-                .iter_mut()
-                .filter_map(|(_, l)| l.take())
-                .collect();
-            let indices: Vec<u32> = fresh.links.iter().map(|(i, _)| *i).collect();
-            let (r, mut done) = resolve(ns, std::mem::take(&mut resolver), links).await;
-            resolver = r;
-            done.reverse();
-            let mut links = Vec::with_capacity(indices.len());
-            for i in indices {
-                let l = (done.last().map(|l| l.ifindex) == Some(i))
-                    .then(|| done.pop())
-                    .flatten();
-                if let Some(l) = &l {
-                    // Up and carrier stay as the events said: a carrier change is announced
-                    // later (by the link watch), after the routes are marked linkdown, and
-                    // that event must still read as a change.
-                    let mut s = Seen::of(l);
-                    s.up = seen.get(&i).map_or(SEEDED, |o| o.up);
-                    seen.insert(i, s);
-                }
-                links.push((i, l));
-            }
-            fresh.links = links;
-            if !send(NetEventKind::Reread(Box::new(fresh))) {
-                return Ok(());
-            }
+        if todo.any() && !w.reread(todo).await? {
+            return Ok(());
         }
     }
 }

@@ -73,6 +73,16 @@ impl Netns {
         run(&v)
     }
 
+    /// `ip -n NAME` with the words of `line` (`"route add 10.9.0.0/16 via 10.1.0.2"`).
+    pub fn ipw(&self, line: &str) -> String {
+        self.ip(&line.split_whitespace().collect::<Vec<_>>())
+    }
+
+    /// `bridge -n NAME` with the words of `line`.
+    pub fn bridgew(&self, line: &str) -> String {
+        self.bridge(&line.split_whitespace().collect::<Vec<_>>())
+    }
+
     /// `ip -n NAME -j ARGS…`, parsed.
     pub fn ip_json(&self, args: &[&str]) -> serde_json::Value {
         let mut v = vec!["ip", "-n", &self.name, "-j"];
@@ -161,5 +171,59 @@ impl Host {
         host.ip(&["route", "add", "default", "via", "10.0.0.1"]);
         lan.ip(&["addr", "add", "10.0.0.1/24", "dev", "up0"]);
         Host { host, lan }
+    }
+}
+
+/// A consumer of `netlens watch --json`, as the README's contract has it: a snapshot sets a
+/// namespace's entries, `new` sets the data under a key, `del` removes the key.
+pub mod replay {
+    use std::collections::BTreeMap;
+
+    use serde_json::Value;
+
+    /// A namespace's entries: (object, key) -> data.
+    pub type Entries = BTreeMap<(String, String), Value>;
+
+    /// The entries of a `snapshot` line (the key taken out of each entry's data).
+    pub fn snapshot(v: &Value) -> Entries {
+        assert_eq!(v["event"], "snapshot", "not a snapshot: {v}");
+        let mut out = BTreeMap::new();
+        for (list, object) in [
+            ("links", "link"),
+            ("addrs", "addr"),
+            ("routes", "route"),
+            ("neigh", "neigh"),
+            ("fdb", "fdb"),
+        ] {
+            for e in v[list].as_array().expect("a list of entries") {
+                let mut data = e.clone();
+                let key = data
+                    .as_object_mut()
+                    .and_then(|o| o.remove("key"))
+                    .and_then(|k| k.as_str().map(str::to_owned))
+                    .unwrap_or_else(|| panic!("an entry without a key: {e}"));
+                let dup = out.insert((object.to_owned(), key.clone()), data);
+                assert!(dup.is_none(), "two {object} entries share the key {key:?}");
+            }
+        }
+        out
+    }
+
+    /// Applies one `new`/`del` line; a `del` of a key never announced fails.
+    pub fn event(state: &mut Entries, v: &Value) {
+        let object = v["object"].as_str().expect("object").to_owned();
+        let key = v["key"].as_str().expect("key").to_owned();
+        match v["event"].as_str() {
+            Some("new") => {
+                state.insert((object, key), v["data"].clone());
+            }
+            Some("del") => {
+                assert!(
+                    state.remove(&(object.clone(), key.clone())).is_some(),
+                    "del of a {object} the stream never announced: {key}"
+                );
+            }
+            other => panic!("unexpected event {other:?}: {v}"),
+        }
     }
 }

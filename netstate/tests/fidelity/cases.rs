@@ -33,14 +33,14 @@ async fn bridge_port_attributes_merge_into_the_link() {
     }
     let p = Pair::new("brp");
     let a = &p.a;
-    a.ip(&["link", "add", "br0", "type", "bridge"]);
-    a.ip(&["link", "set", "br0", "up"]);
+    a.ipw("link add br0 type bridge");
+    a.ipw("link set br0 up");
     let mut w = Watched::start(&a.name).await;
     // A veth whose peer lives in namespace b, enslaved after the watch started.
-    a.ip(&["link", "set", "va", "master", "br0"]);
+    a.ipw("link set va master br0");
     settled(&mut w, "enslaving va").await;
-    a.bridge(&["link", "set", "dev", "va", "cost", "10"]);
-    a.bridge(&["link", "set", "dev", "va", "hairpin", "on"]);
+    a.bridgew("link set dev va cost 10");
+    a.bridgew("link set dev va hairpin on");
     settled(&mut w, "bridge link set cost/hairpin").await;
     let va = link(w.state(), "va");
     assert_eq!(va.kind.as_deref(), Some("veth"), "the port is still a veth");
@@ -59,7 +59,7 @@ async fn bridge_port_attributes_merge_into_the_link() {
         0,
         "a bridge port is not a child of the bridge"
     );
-    a.ip(&["link", "set", "va", "nomaster"]);
+    a.ipw("link set va nomaster");
     settled(&mut w, "nomaster").await;
     assert!(link(w.state(), "va").port_info.is_none());
 }
@@ -74,7 +74,7 @@ async fn fdb_entries_move_between_ports() {
     let a = Netns::new("mva");
     let b = Netns::new("mvb");
     let c = Netns::new("mvc");
-    a.ip(&["link", "add", "br0", "type", "bridge"]);
+    a.ipw("link add br0 type bridge");
     for (port, peer, ns) in [("p1", "q1", &b), ("p2", "q2", &c)] {
         a.ip(&[
             "link", "add", port, "type", "veth", "peer", "name", peer, "netns", &ns.name,
@@ -84,7 +84,7 @@ async fn fdb_entries_move_between_ports() {
         ns.ip(&["link", "set", peer, "address", "02:00:00:00:aa:01"]);
         ns.ip(&["addr", "add", "10.99.0.1/24", "dev", peer]);
     }
-    a.ip(&["link", "set", "br0", "up"]);
+    a.ipw("link set br0 up");
     let mut w = Watched::start(&a.name).await;
     let mac = vec![2, 0, 0, 0, 0xaa, 1];
     let ports_of = |st: &NsState| -> Vec<String> {
@@ -94,33 +94,17 @@ async fn fdb_entries_move_between_ports() {
             .map(|f| st.link_name(f.ifindex).unwrap_or("?").to_owned())
             .collect()
     };
-    b.ip(&["link", "set", "q1", "up"]);
+    b.ipw("link set q1 up");
     let _ = b.exec(&["ping", "-c1", "-W1", "10.99.0.9"]);
     settled(&mut w, "learning the MAC on p1").await;
     assert_eq!(ports_of(w.state()), ["p1"]);
-    c.ip(&["link", "set", "q2", "up"]);
+    c.ipw("link set q2 up");
     let _ = c.exec(&["ping", "-c1", "-W1", "10.99.0.9"]);
     settled(&mut w, "the MAC moving to p2").await;
     assert_eq!(ports_of(w.state()), ["p2"], "a moved MAC is on one port");
     // Static entries: add on p1, replace onto p2.
-    a.bridge(&[
-        "fdb",
-        "add",
-        "02:00:00:00:00:44",
-        "dev",
-        "p1",
-        "master",
-        "static",
-    ]);
-    a.bridge(&[
-        "fdb",
-        "replace",
-        "02:00:00:00:00:44",
-        "dev",
-        "p2",
-        "master",
-        "static",
-    ]);
+    a.bridgew("fdb add 02:00:00:00:00:44 dev p1 master static");
+    a.bridgew("fdb replace 02:00:00:00:00:44 dev p2 master static");
     settled(&mut w, "bridge fdb replace onto another port").await;
     let n = w
         .state()
@@ -138,22 +122,7 @@ async fn vxlan_fdb_replace_moves_the_destination() {
     }
     let p = Pair::new("vxr");
     let a = &p.a;
-    a.ip(&[
-        "link",
-        "add",
-        "vx0",
-        "type",
-        "vxlan",
-        "id",
-        "5",
-        "dstport",
-        "4789",
-        "local",
-        "10.1.0.1",
-        "dev",
-        "va",
-        "nolearning",
-    ]);
+    a.ipw("link add vx0 type vxlan id 5 dstport 4789 local 10.1.0.1 dev va nolearning");
     let mut w = Watched::start(&a.name).await;
     let mac = "02:00:00:00:00:66";
     a.bridge(&["fdb", "add", mac, "dev", "vx0", "dst", "10.1.0.7"]);
@@ -170,15 +139,7 @@ async fn vxlan_fdb_replace_moves_the_destination() {
             dst,
         ]);
     }
-    a.bridge(&[
-        "fdb",
-        "del",
-        "00:00:00:00:00:00",
-        "dev",
-        "vx0",
-        "dst",
-        "10.1.0.8",
-    ]);
+    a.bridgew("fdb del 00:00:00:00:00:00 dev vx0 dst 10.1.0.8");
     settled(&mut w, "vxlan fdb replace, append and del").await;
     let dsts = |m: &[u8]| -> Vec<String> {
         w.state()
@@ -199,35 +160,17 @@ async fn route_replace_removes_the_replaced_route_and_says_so() {
     }
     let p = Pair::new("rpl");
     let a = &p.a;
-    a.ip(&["link", "add", "v2", "type", "veth", "peer", "name", "w2"]);
+    a.ipw("link add v2 type veth peer name w2");
     for d in ["v2", "w2"] {
         a.ip(&["link", "set", d, "up"]);
     }
-    a.ip(&["addr", "add", "fd00::1/64", "dev", "va", "nodad"]);
-    a.ip(&["addr", "add", "fd02::1/64", "dev", "v2", "nodad"]);
+    a.ipw("addr add fd00::1/64 dev va nodad");
+    a.ipw("addr add fd02::1/64 dev v2 nodad");
     let mut w = Watched::start(&a.name).await;
-    a.ip(&[
-        "-6",
-        "route",
-        "add",
-        "fd09::/64",
-        "via",
-        "fd00::2",
-        "dev",
-        "va",
-    ]);
+    a.ipw("-6 route add fd09::/64 via fd00::2 dev va");
     settled(&mut w, "ip -6 route add").await;
     w.take_log();
-    a.ip(&[
-        "-6",
-        "route",
-        "replace",
-        "fd09::/64",
-        "via",
-        "fd02::2",
-        "dev",
-        "v2",
-    ]);
+    a.ipw("-6 route replace fd09::/64 via fd02::2 dev v2");
     settled(&mut w, "ip -6 route replace").await;
     let routes: Vec<String> = w
         .state()
@@ -239,9 +182,9 @@ async fn route_replace_removes_the_replaced_route_and_says_so() {
     assert_eq!(routes.len(), 1, "{routes:?}");
     assert!(routes[0].contains("via fd02::2 dev v2"), "{routes:?}");
     // IPv4: a replace among routes added with `append` replaces the kernel's first one.
-    a.ip(&["route", "add", "10.9.0.0/16", "via", "10.1.0.2"]);
-    a.ip(&["route", "append", "10.9.0.0/16", "via", "10.1.0.3"]);
-    a.ip(&["route", "replace", "10.9.0.0/16", "via", "10.1.0.4"]);
+    a.ipw("route add 10.9.0.0/16 via 10.1.0.2");
+    a.ipw("route append 10.9.0.0/16 via 10.1.0.3");
+    a.ipw("route replace 10.9.0.0/16 via 10.1.0.4");
     settled(&mut w, "ip route replace among appended routes").await;
     // The stream says which route the replace removed (IPv6 routes of one key are one
     // entry: the replace is a `new` of that key).
@@ -267,57 +210,20 @@ async fn multipath_routes_lose_a_deleted_device() {
     }
     let p = Pair::new("mpd");
     let a = &p.a;
-    a.ip(&["link", "add", "v2", "type", "veth", "peer", "name", "w2"]);
+    a.ipw("link add v2 type veth peer name w2");
     for d in ["v2", "w2"] {
         a.ip(&["link", "set", d, "up"]);
     }
-    a.ip(&["addr", "add", "10.2.0.1/24", "dev", "v2"]);
-    a.ip(&["addr", "add", "fd00::1/64", "dev", "va", "nodad"]);
-    a.ip(&["addr", "add", "fd02::1/64", "dev", "v2", "nodad"]);
+    a.ipw("addr add 10.2.0.1/24 dev v2");
+    a.ipw("addr add fd00::1/64 dev va nodad");
+    a.ipw("addr add fd02::1/64 dev v2 nodad");
     let mut w = Watched::start(&a.name).await;
-    a.ip(&[
-        "route",
-        "add",
-        "10.9.0.0/16",
-        "nexthop",
-        "via",
-        "10.1.0.2",
-        "nexthop",
-        "via",
-        "10.2.0.2",
-    ]);
-    a.ip(&[
-        "-6",
-        "route",
-        "add",
-        "fd09::/64",
-        "via",
-        "fd00::2",
-        "dev",
-        "va",
-    ]);
-    a.ip(&[
-        "-6",
-        "route",
-        "append",
-        "fd09::/64",
-        "via",
-        "fd02::3",
-        "dev",
-        "v2",
-    ]);
-    a.ip(&[
-        "-6",
-        "route",
-        "append",
-        "fd09::/64",
-        "via",
-        "fd00::3",
-        "dev",
-        "va",
-    ]);
+    a.ipw("route add 10.9.0.0/16 nexthop via 10.1.0.2 nexthop via 10.2.0.2");
+    a.ipw("-6 route add fd09::/64 via fd00::2 dev va");
+    a.ipw("-6 route append fd09::/64 via fd02::3 dev v2");
+    a.ipw("-6 route append fd09::/64 via fd00::3 dev va");
     settled(&mut w, "multipath routes").await;
-    a.ip(&["link", "del", "v2"]);
+    a.ipw("link del v2");
     settled(&mut w, "deleting a nexthop's device").await;
     let shown: Vec<String> = w
         .state()
@@ -338,12 +244,12 @@ async fn carrier_loss_marks_routes_linkdown() {
     }
     let a = Netns::new("cara");
     let b = Netns::new("carb");
-    a.ip(&["link", "add", "v0", "type", "veth", "peer", "name", "w0"]);
+    a.ipw("link add v0 type veth peer name w0");
     for d in ["v0", "w0"] {
         a.ip(&["link", "set", d, "up"]);
     }
-    a.ip(&["addr", "add", "10.0.0.1/24", "dev", "v0"]);
-    a.ip(&["route", "add", "10.8.0.0/16", "via", "10.0.0.2"]);
+    a.ipw("addr add 10.0.0.1/24 dev v0");
+    a.ipw("route add 10.8.0.0/16 via 10.0.0.2");
     let mut w = Watched::start(&a.name).await;
     // The peer leaves for another namespace: v0 loses its carrier.
     a.ip(&["link", "set", "w0", "netns", &b.name]);
@@ -375,8 +281,8 @@ async fn peer_addresses_sharing_a_local_address_are_two() {
     let p = Pair::new("ppr");
     let a = &p.a;
     let mut w = Watched::start(&a.name).await;
-    a.ip(&["addr", "add", "10.7.0.1", "peer", "10.7.0.2", "dev", "va"]);
-    a.ip(&["addr", "add", "10.7.0.1", "peer", "10.7.0.3", "dev", "va"]);
+    a.ipw("addr add 10.7.0.1 peer 10.7.0.2 dev va");
+    a.ipw("addr add 10.7.0.1 peer 10.7.0.3 dev va");
     settled(&mut w, "two peer addresses").await;
     let shown: Vec<String> = w
         .state()
@@ -392,7 +298,7 @@ async fn peer_addresses_sharing_a_local_address_are_two() {
             .any(|s| s.contains("10.7.0.1 peer 10.7.0.2/32")),
         "{shown:?}"
     );
-    a.ip(&["addr", "del", "10.7.0.1", "peer", "10.7.0.2", "dev", "va"]);
+    a.ipw("addr del 10.7.0.1 peer 10.7.0.2 dev va");
     settled(&mut w, "deleting one of them").await;
     let left: Vec<String> = w
         .state()
@@ -404,26 +310,8 @@ async fn peer_addresses_sharing_a_local_address_are_two() {
     assert_eq!(left.len(), 1, "{left:?}");
     assert!(left[0].contains("peer 10.7.0.3/32"), "{left:?}");
     // Addresses with lifetimes, replaced with others.
-    a.ip(&[
-        "addr",
-        "add",
-        "10.6.0.1/24",
-        "dev",
-        "va",
-        "valid_lft",
-        "300",
-        "preferred_lft",
-        "200",
-    ]);
-    a.ip(&[
-        "addr",
-        "replace",
-        "10.6.0.1/24",
-        "dev",
-        "va",
-        "valid_lft",
-        "forever",
-    ]);
+    a.ipw("addr add 10.6.0.1/24 dev va valid_lft 300 preferred_lft 200");
+    a.ipw("addr replace 10.6.0.1/24 dev va valid_lft forever");
     settled(&mut w, "address lifetimes").await;
 }
 
@@ -435,33 +323,17 @@ async fn self_fdb_entries_added_after_start_appear() {
     let p = Pair::new("mcs");
     let a = &p.a;
     let mut w = Watched::start(&a.name).await;
-    a.bridge(&[
-        "fdb",
-        "add",
-        "01:00:5e:00:00:09",
-        "dev",
-        "va",
-        "self",
-        "permanent",
-    ]);
-    a.bridge(&[
-        "fdb",
-        "add",
-        "02:00:00:00:00:55",
-        "dev",
-        "va",
-        "self",
-        "permanent",
-    ]);
+    a.bridgew("fdb add 01:00:5e:00:00:09 dev va self permanent");
+    a.bridgew("fdb add 02:00:00:00:00:55 dev va self permanent");
     // An IPv6 address joins its solicited-node group: the device's own FDB changes
     // without an FDB event.
-    a.ip(&["addr", "add", "fd00::1234:5678/64", "dev", "va", "nodad"]);
+    a.ipw("addr add fd00::1234:5678/64 dev va nodad");
     settled(&mut w, "self entries and a multicast join").await;
     let has = |w: &Watched, m: &[u8]| w.state().fdb.values().any(|f| f.mac == m);
     assert!(has(&w, &[1, 0, 0x5e, 0, 0, 9]));
     assert!(has(&w, &[2, 0, 0, 0, 0, 0x55]));
     assert!(has(&w, &[0x33, 0x33, 0xff, 0x34, 0x56, 0x78]));
-    a.bridge(&["fdb", "del", "01:00:5e:00:00:09", "dev", "va", "self"]);
+    a.bridgew("fdb del 01:00:5e:00:00:09 dev va self");
     settled(&mut w, "deleting a self entry").await;
     assert!(!has(&w, &[1, 0, 0x5e, 0, 0, 9]));
 }
@@ -476,43 +348,13 @@ async fn the_stream_says_nothing_of_entries_it_never_held() {
     let mut w = Watched::start(&a.name).await;
     // NOARP entries are neither in the model nor in `ip neigh`: no line shows one, and a
     // del comes only for what was announced (the replay fails on a del it never saw).
-    a.ip(&[
-        "neigh",
-        "replace",
-        "10.1.0.8",
-        "lladdr",
-        "02:00:00:00:00:08",
-        "dev",
-        "va",
-        "nud",
-        "permanent",
-    ]);
-    a.ip(&[
-        "neigh",
-        "replace",
-        "10.1.0.8",
-        "lladdr",
-        "02:00:00:00:00:08",
-        "dev",
-        "va",
-        "nud",
-        "noarp",
-    ]);
-    a.ip(&["neigh", "del", "10.1.0.8", "dev", "va"]);
-    a.ip(&[
-        "neigh",
-        "add",
-        "10.1.0.9",
-        "lladdr",
-        "02:00:00:00:00:09",
-        "dev",
-        "va",
-        "nud",
-        "noarp",
-    ]);
-    a.ip(&["neigh", "del", "10.1.0.9", "dev", "va"]);
-    a.ip(&["route", "add", "10.79.0.0/16", "via", "10.1.0.2"]);
-    a.ip(&["route", "replace", "10.79.0.0/16", "dev", "va"]);
+    a.ipw("neigh replace 10.1.0.8 lladdr 02:00:00:00:00:08 dev va nud permanent");
+    a.ipw("neigh replace 10.1.0.8 lladdr 02:00:00:00:00:08 dev va nud noarp");
+    a.ipw("neigh del 10.1.0.8 dev va");
+    a.ipw("neigh add 10.1.0.9 lladdr 02:00:00:00:00:09 dev va nud noarp");
+    a.ipw("neigh del 10.1.0.9 dev va");
+    a.ipw("route add 10.79.0.0/16 via 10.1.0.2");
+    a.ipw("route replace 10.79.0.0/16 dev va");
     settled(&mut w, "noarp neighbour and route replace").await;
     let ev = events(&mut w);
     let neigh: Vec<String> = ev
@@ -551,12 +393,12 @@ async fn a_rename_reannounces_what_shows_the_name() {
     }
     let p = Pair::new("ren");
     let a = &p.a;
-    a.ip(&["route", "add", "10.70.0.0/16", "via", "10.1.0.2"]);
+    a.ipw("route add 10.70.0.0/16 via 10.1.0.2");
     let mut w = Watched::start(&a.name).await;
-    a.ip(&["link", "set", "va", "down"]);
-    a.ip(&["link", "set", "va", "name", "eth9"]);
-    a.ip(&["link", "set", "eth9", "up"]);
-    a.ip(&["route", "add", "10.70.0.0/16", "via", "10.1.0.2"]);
+    a.ipw("link set va down");
+    a.ipw("link set va name eth9");
+    a.ipw("link set eth9 up");
+    a.ipw("route add 10.70.0.0/16 via 10.1.0.2");
     settled(&mut w, "renaming a link").await;
 }
 
@@ -573,13 +415,11 @@ async fn a_macvlan_in_a_pod_names_its_parent_and_the_parent_lists_it() {
     node.ip(&[
         "link", "add", "eth0", "type", "veth", "peer", "name", "up0", "netns", &lan.name,
     ]);
-    node.ip(&["link", "set", "eth0", "up"]);
+    node.ipw("link set eth0 up");
     let mut w = Watched::start_all(&[&node.name, &pod.name]).await;
-    node.ip(&[
-        "link", "add", "mv0", "link", "eth0", "type", "macvlan", "mode", "bridge",
-    ]);
+    node.ipw("link add mv0 link eth0 type macvlan mode bridge");
     node.ip(&["link", "set", "mv0", "netns", &pod.name]);
-    pod.ip(&["link", "set", "mv0", "up"]);
+    pod.ipw("link set mv0 up");
     settled(&mut w, "a macvlan moved into a pod and brought up").await;
     let (n, p) = (node.name.clone(), pod.name.clone());
     let (node_id, pod_id) = (w.infos[0].id, w.infos[1].id);

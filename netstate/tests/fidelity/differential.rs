@@ -66,27 +66,12 @@ impl World {
         a.ip(&[
             "link", "add", "v3", "type", "veth", "peer", "name", "w3", "netns", &b.name,
         ]);
-        a.ip(&["link", "set", "v3", "up"]);
-        b.ip(&["link", "set", "w3", "up"]);
-        a.ip(&["link", "add", "br0", "type", "bridge"]);
-        a.ip(&["link", "set", "w1", "master", "br0"]);
-        a.ip(&["link", "set", "br0", "up"]);
-        a.ip(&[
-            "link",
-            "add",
-            "vx0",
-            "type",
-            "vxlan",
-            "id",
-            "42",
-            "dstport",
-            "4789",
-            "local",
-            "10.0.0.1",
-            "dev",
-            "v0",
-            "nolearning",
-        ]);
+        a.ipw("link set v3 up");
+        b.ipw("link set w3 up");
+        a.ipw("link add br0 type bridge");
+        a.ipw("link set w1 master br0");
+        a.ipw("link set br0 up");
+        a.ipw("link add vx0 type vxlan id 42 dstport 4789 local 10.0.0.1 dev v0 nolearning");
         World { a, b }
     }
 }

@@ -9,55 +9,22 @@ use netstate::inventory::{Inventory, NsStatus, Update};
 use netstate::live::{snapshot, watch, WatchOptions};
 use netstate::netns::Discovery;
 use netstate::{netns, stream, NetEvent, NetEventKind, NetnsInfo, NsId, NsState};
-use serde_json::Value;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// The state a consumer of the stream holds: (object, key) -> data.
-pub type Replayed = BTreeMap<(String, String), Value>;
+pub type Replayed = testns::replay::Entries;
 
 /// Entries of a snapshot line (or of the model rendered as one), keyed as the stream keys.
 pub fn entries_of_snapshot(line: &str) -> Replayed {
-    let v: Value = serde_json::from_str(line).expect("a snapshot line is JSON");
-    assert_eq!(v["event"], "snapshot", "{line}");
-    let mut out = BTreeMap::new();
-    for (list, object) in [
-        ("links", "link"),
-        ("addrs", "addr"),
-        ("routes", "route"),
-        ("neigh", "neigh"),
-        ("fdb", "fdb"),
-    ] {
-        for e in v[list].as_array().expect("a list of entries") {
-            let mut data = e.clone();
-            let key = data
-                .as_object_mut()
-                .and_then(|o| o.remove("key"))
-                .and_then(|k| k.as_str().map(str::to_owned))
-                .unwrap_or_else(|| panic!("an entry without a key: {e}"));
-            let dup = out.insert((object.to_owned(), key.clone()), data);
-            assert!(dup.is_none(), "two {object} entries share the key {key:?}");
-        }
-    }
-    out
+    testns::replay::snapshot(&serde_json::from_str(line).expect("a snapshot line is JSON"))
 }
 
 /// Applies one `new`/`del` line as a consumer does.
 pub fn replay(state: &mut Replayed, line: &str) {
-    let v: Value = serde_json::from_str(line).expect("an event line is JSON");
-    let object = v["object"].as_str().expect("object").to_owned();
-    let key = v["key"].as_str().expect("key").to_owned();
-    match v["event"].as_str() {
-        Some("new") => {
-            state.insert((object, key), v["data"].clone());
-        }
-        Some("del") => {
-            assert!(
-                state.remove(&(object.clone(), key.clone())).is_some(),
-                "del of a {object} the stream never announced: {key}"
-            );
-        }
-        other => panic!("unexpected event {other:?}: {line}"),
-    }
+    testns::replay::event(
+        state,
+        &serde_json::from_str(line).expect("an event line is JSON"),
+    );
 }
 
 /// What may differ between a model and a dump taken at another moment: counters, and the
