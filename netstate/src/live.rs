@@ -211,6 +211,8 @@ struct Seen {
     /// Promiscuity and allmulti counts, master: a macvlan passes them on to its parent
     /// (a macvlan joining a bridge turns its parent promiscuous) unannounced.
     rx: (Option<u32>, Option<u32>, Option<u32>),
+    /// Below 1280 IPv6 is off on the link: crossing it leaves or joins multicast groups.
+    mtu: Option<u32>,
 }
 
 const IFF_LOWER_UP: u32 = 0x1_0000;
@@ -235,6 +237,7 @@ impl Seen {
                 .filter(|p| *p != 0 && *p != l.ifindex && l.link_netnsid.is_none()),
             parent: l.parent.filter(|p| *p != 0 && *p != l.ifindex),
             rx: (l.promiscuity, l.allmulti, l.master),
+            mtu: l.mtu,
         }
     }
 }
@@ -279,6 +282,10 @@ impl Followup {
                             // neighbours flushed, multicast groups left or joined.
                             self.tables.routes = true;
                             self.tables.neighs = true;
+                            self.tables.fdb = true;
+                        }
+                        if was.mtu != now.mtu {
+                            self.tables.routes = true;
                             self.tables.fdb = true;
                         }
                         if was.mac != now.mac {
