@@ -221,9 +221,21 @@ impl NsState {
             }
             Change::NewAddr(a) => set::<Addrs>(self, a.key(), a, cb),
             Change::DelAddr(a) => del::<Addrs>(self, &a.key(), cb),
-            Change::NewRoute(r) | Change::PrependRoute(r) => self.add_route(r, cb),
-            Change::ReplaceRoute(r) => return self.replace_route(r, cb),
-            Change::DelRoute(r) => self.del_route(&r, cb),
+            Change::NewRoute(r) | Change::PrependRoute(r) => {
+                let g = r.group();
+                self.add_route(r, cb);
+                return self.hiding(&g);
+            }
+            Change::ReplaceRoute(r) => {
+                let g = r.group();
+                let mut t = self.replace_route(r, cb);
+                t |= self.hiding(&g);
+                return t;
+            }
+            Change::DelRoute(r) => {
+                self.del_route(&r, cb);
+                return self.hiding(&r.group());
+            }
             Change::NewNeigh(n) => {
                 if self.neighs.get(&n.key()) != Some(&n) {
                     set::<Neighs>(self, n.key(), n, cb);
@@ -436,6 +448,7 @@ impl NsState {
             neighs,
             fdb,
         } = fresh;
+        let routes = self.with_hidden(routes);
         // Entries go before the links they name, links come before the entries naming them.
         sync_dels::<Addrs>(self, &addrs, cb);
         sync_dels::<Routes>(self, &routes, cb);
@@ -456,6 +469,52 @@ impl NsState {
         self.touch_naming(&named, cb);
     }
 
+    /// Routes to read again when an IPv6 key holds a multipath route and routes beside it:
+    /// the kernel's dump may skip those (see [`NsState::with_hidden`]), so what changed in
+    /// them while they were skipped shows only now.
+    fn hiding(&self, g: &RouteKey) -> Tables {
+        let mut alts = self
+            .routes
+            .range(g.clone()..)
+            .map(|(k, _)| k)
+            .take_while(|k| {
+                RouteKey {
+                    alt: 0,
+                    ..(*k).clone()
+                } == *g
+            });
+        let mixed = g.family == crate::model::AF_INET6
+            && alts.next().is_some_and(|k| k.alt == 0)
+            && alts.next().is_some();
+        Tables {
+            routes: mixed,
+            ..Tables::default()
+        }
+    }
+
+    /// A dump's routes, with the model's IPv6 routes the dump may have skipped: the kernel's
+    /// IPv6 route dump jumps from the first hop of a multipath route to its last, so a route
+    /// of the same key added between the hops (one that cannot join them: no gateway) is
+    /// missing from the dump, though it is there (`ip -6 route del` finds it). Its delete is
+    /// announced like any other.
+    fn with_hidden(&self, mut fresh: BTreeMap<RouteKey, Route>) -> BTreeMap<RouteKey, Route> {
+        for (k, r) in &self.routes {
+            let hidden = k.family == crate::model::AF_INET6
+                && k.alt != 0
+                && !fresh.contains_key(k)
+                && fresh
+                    .get(&RouteKey {
+                        alt: 0,
+                        ..k.clone()
+                    })
+                    .is_some_and(|m| m.nexthops.len() > 1);
+            if hidden {
+                fresh.insert(k.clone(), r.clone());
+            }
+        }
+        fresh
+    }
+
     /// Puts re-read tables in place of the model's, telling `cb` the exact difference.
     pub fn refresh(&mut self, fresh: Fresh, cb: &mut Sink) {
         let Fresh {
@@ -464,6 +523,7 @@ impl NsState {
             neighs,
             fdb,
         } = fresh;
+        let routes = routes.map(|r| self.with_hidden(r));
         if let Some(r) = &routes {
             sync_dels::<Routes>(self, r, cb);
         }

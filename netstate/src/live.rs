@@ -391,6 +391,18 @@ async fn asked(ctl: &mut Option<tokio::sync::mpsc::UnboundedReceiver<Ask>>) -> O
     }
 }
 
+/// How long no event must come before tables are read again after a change that asks for
+/// it, and how long that wait may last at most.
+const QUIET: std::time::Duration = std::time::Duration::from_millis(20);
+const QUIET_AT_MOST: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The changes of one batch of messages, and whether the socket overran.
+#[derive(Default)]
+struct Batch {
+    changes: Vec<Change>,
+    overran: bool,
+}
+
 /// A watcher's own state between batches.
 struct Watcher<'a> {
     /// The namespace, pinned open.
@@ -410,6 +422,29 @@ impl Watcher<'_> {
                 kind,
             })
             .is_ok()
+    }
+
+    /// Takes one message into the batch, noting what it changes unannounced.
+    fn take(
+        &mut self,
+        m: NetlinkMessage<RouteNetlinkMessage>,
+        batch: &mut Batch,
+        todo: &mut Followup,
+    ) {
+        let flags = m.header.flags;
+        match m.payload {
+            NetlinkPayload::Overrun(_) => batch.overran = true,
+            NetlinkPayload::InnerMessage(
+                RouteNetlinkMessage::NewNsId(_) | RouteNetlinkMessage::DelNsId(_),
+            ) => self.resolver.forget(),
+            NetlinkPayload::InnerMessage(inner) => {
+                if let Some(c) = parse::event(inner, flags) {
+                    todo.note(&c, &mut self.seen);
+                    batch.changes.push(c);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Dumps the namespace whole and sends it: the first state, and the only truthful one
@@ -517,19 +552,19 @@ async fn watch_inner(
     }
     loop {
         let mut todo = Followup::default();
-        let batch = tokio::select! {
+        let mut batch = Batch::default();
+        tokio::select! {
             m = conn.messages.next() => {
-                let Some(first) = m else {
+                let Some((m, _)) = m else {
                     return Err(Error::Netlink {
                         name: w.ns.name.clone(),
                         reason: "the netlink socket closed".into(),
                     });
                 };
-                let mut batch = vec![first];
-                while let Ok(m) = conn.messages.try_recv() {
-                    batch.push(m);
+                w.take(m, &mut batch, &mut todo);
+                while let Ok((m, _)) = conn.messages.try_recv() {
+                    w.take(m, &mut batch, &mut todo);
                 }
-                batch
             }
             a = asked(&mut ctl) => {
                 match a {
@@ -540,27 +575,26 @@ async fn watch_inner(
                     // Nobody holds the control any more: stop listening to it.
                     None => ctl = None,
                 }
-                Vec::new()
-            }
-        };
-        let mut changes = Vec::with_capacity(batch.len());
-        let mut overran = false;
-        for (m, _) in batch {
-            let flags = m.header.flags;
-            match m.payload {
-                NetlinkPayload::Overrun(_) => overran = true,
-                NetlinkPayload::InnerMessage(
-                    RouteNetlinkMessage::NewNsId(_) | RouteNetlinkMessage::DelNsId(_),
-                ) => w.resolver.forget(),
-                NetlinkPayload::InnerMessage(inner) => {
-                    if let Some(c) = parse::event(inner, flags) {
-                        todo.note(&c, &mut w.seen);
-                        changes.push(c);
-                    }
-                }
-                _ => {}
             }
         }
+        // What the kernel changes unannounced it changes after the event that brings it
+        // (a removed address's routes are flushed after the address is announced), and route
+        // dumps no longer wait for it: let it finish — until no event came for QUIET — before
+        // reading the tables again.
+        if todo.any() && !batch.changes.is_empty() {
+            let until = tokio::time::Instant::now() + QUIET_AT_MOST;
+            while !batch.overran {
+                let left = until.saturating_duration_since(tokio::time::Instant::now());
+                match tokio::time::timeout(QUIET.min(left), conn.messages.next()).await {
+                    Ok(Some((m, _))) => w.take(m, &mut batch, &mut todo),
+                    _ => break,
+                }
+            }
+        }
+        let Batch {
+            mut changes,
+            overran,
+        } = batch;
         if overran {
             w.overruns += 1;
             tracing::warn!(netns = %w.ns.name, overruns = w.overruns, "netlink receive buffer overrun: re-dumping");
