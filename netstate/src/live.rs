@@ -263,6 +263,9 @@ fn seed(st: &NsState) -> HashMap<u32, Seen> {
 struct Followup {
     tables: Tables,
     links: Vec<u32>,
+    /// A link's carrier or state changed: read the routes again once more after
+    /// [`LINKWATCH_LATE`] too.
+    late: bool,
 }
 
 impl Followup {
@@ -280,6 +283,7 @@ impl Followup {
                         if was.up != now.up {
                             // Down or carrier lost: routes flushed or marked linkdown,
                             // neighbours flushed, multicast groups left or joined.
+                            self.late = true;
                             self.tables.routes = true;
                             self.tables.neighs = true;
                             self.tables.fdb = true;
@@ -395,6 +399,12 @@ async fn asked(ctl: &mut Option<tokio::sync::mpsc::UnboundedReceiver<Ask>>) -> O
 /// it, and how long that wait may last at most.
 const QUIET: std::time::Duration = std::time::Duration::from_millis(20);
 const QUIET_AT_MOST: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The kernel marks routes `linkdown` when its linkwatch work runs, which for a carrier loss
+/// may be up to a second after the link message showing it (another change to the link can
+/// announce the lost carrier first): after a carrier or state change the routes are read
+/// again once this long after.
+const LINKWATCH_LATE: std::time::Duration = std::time::Duration::from_millis(1200);
 
 /// The changes of one batch of messages, and whether the socket overran.
 #[derive(Default)]
@@ -550,10 +560,20 @@ async fn watch_inner(
     if !w.send(NetEventKind::Control(Control(ctl_tx))) || !w.resync().await? {
         return Ok(());
     }
+    let mut late: Option<tokio::time::Instant> = None;
     loop {
         let mut todo = Followup::default();
         let mut batch = Batch::default();
         tokio::select! {
+            () = async {
+                match late {
+                    Some(t) => tokio::time::sleep_until(t).await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                late = None;
+                todo.tables.routes = true;
+            }
             m = conn.messages.next() => {
                 let Some((m, _)) = m else {
                     return Err(Error::Netlink {
@@ -610,6 +630,9 @@ async fn watch_inner(
         w.resolve_changes(&mut changes).await;
         if !changes.is_empty() && !w.send(NetEventKind::Changes(changes)) {
             return Ok(());
+        }
+        if todo.late {
+            late = Some(tokio::time::Instant::now() + LINKWATCH_LATE);
         }
         if todo.any() && !w.reread(todo).await? {
             return Ok(());
