@@ -253,8 +253,10 @@ pub enum Scope {
 pub const RESCAN: Duration = Duration::from_secs(1);
 
 /// Starts watchers and keeps them matched to the namespaces that exist, until `tx` closes.
+/// The namespace list is sent when it changes (and once at the start).
 pub async fn supervise(scope: Scope, tx: UnboundedSender<Update>, opts: WatchOptions) {
     let mut running: HashMap<NsId, tokio::task::JoinHandle<()>> = HashMap::new();
+    let mut last: Option<Discovery> = None;
     loop {
         let d = match &scope {
             Scope::One(info) => Discovery {
@@ -279,8 +281,12 @@ pub async fn supervise(scope: Scope, tx: UnboundedSender<Update>, opts: WatchOpt
             .filter(|n| !running.contains_key(&n.id))
             .cloned()
             .collect();
-        if tx.send(Update::Namespaces(d)).is_err() {
-            break;
+        // Only a change is reported: an unchanged scan costs the UI nothing.
+        if last.as_ref() != Some(&d) {
+            if tx.send(Update::Namespaces(d.clone())).is_err() {
+                break;
+            }
+            last = Some(d);
         }
         for info in fresh {
             let id = info.id;
