@@ -14,6 +14,51 @@ pub use vlan::{vlan, VlanInput};
 pub use vxlan::{vxlan, vxlan_peer, VxlanInput, VxlanPeerInput, DEFAULT_VXLAN_PORT};
 
 use crate::step::{LinkChange, LinkSet, Step};
+use crate::{KernelSupport, NsView, Plan, Result};
+
+/// The guided actions and their inputs: the one definition the CLI (`netlens plan ACTION`,
+/// its flags and help) and the UI's form (its fields, their help) are made from.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
+pub enum ActionInput {
+    /// Let the host reach its macvlan containers: a macvlan shim on the parent, a /32 on it
+    /// and a host route per container.
+    Shim(ShimInput),
+    /// A VLAN sub-interface (needs the kernel's 8021q).
+    Vlan(VlanInput),
+    /// The local VTEP: a vxlan device with its overlay address (dstport always named).
+    Vxlan(VxlanInput),
+    /// One peer on an existing vxlan device: static ARP, FDB entry, routes.
+    VxlanPeer(VxlanPeerInput),
+    /// Give a namespace (created if missing) a macvlan or veth end, an address and a
+    /// default route.
+    Attach(AttachInput),
+}
+
+impl ActionInput {
+    /// The namespace `attach` acts on besides `ns` (its state is needed to build the plan).
+    pub fn target_ns(&self) -> Option<&str> {
+        match self {
+            ActionInput::Attach(a) => Some(&a.target_ns),
+            _ => None,
+        }
+    }
+
+    /// Validates the input against the live state and builds the plan.
+    pub fn build(
+        &self,
+        ns: NsView<'_>,
+        target: Option<&netstate::NsState>,
+        support: &KernelSupport,
+    ) -> Result<Plan> {
+        match self {
+            ActionInput::Shim(i) => shim(ns, i, support),
+            ActionInput::Vlan(i) => vlan(ns, i, support),
+            ActionInput::Vxlan(i) => vxlan(ns, i, support),
+            ActionInput::VxlanPeer(i) => vxlan_peer(ns, i),
+            ActionInput::Attach(i) => attach(ns, target, i, support),
+        }
+    }
+}
 
 /// The longest interface name the kernel takes.
 const MAX_IFNAME: usize = 15;

@@ -16,8 +16,8 @@ pub mod validate;
 
 pub use apply::{apply_all, apply_plan, Apply, Failure};
 pub use builders::{
-    attach, recreate_vxlan, shim, vlan, vxlan, vxlan_peer, AttachInput, ShimInput, VlanInput,
-    VxlanInput, VxlanPeerInput,
+    attach, recreate_vxlan, shim, vlan, vxlan, vxlan_peer, ActionInput, AttachInput, ShimInput,
+    VlanInput, VxlanInput, VxlanPeerInput,
 };
 pub use export::{export_batch, export_sh, export_undo_sh, Batch, ExportError};
 pub use kernel::{explain_errno, missing_support, KernelSupport};

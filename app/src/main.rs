@@ -3,7 +3,7 @@
 mod capture_cmd;
 mod cli;
 mod cmd;
-mod plan_cmd;
+mod plan;
 mod tui;
 
 use anyhow::Result;
@@ -66,8 +66,8 @@ fn run(cli: Cli) -> Result<()> {
         Some(Command::BenchRender { tab, frames }) => {
             rt.block_on(tui::bench_render(netns, &tab, frames))
         }
-        Some(Command::Plan(a)) => rt.block_on(plan_cmd::run(netns, a)),
-        Some(Command::RevertGuard { id }) => plan_cmd::guard(&id),
+        Some(Command::Plan(a)) => rt.block_on(plan::run(netns, a)),
+        Some(Command::RevertGuard { id }) => plan::guard(&id),
         Some(Command::Man) => {
             clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
             Ok(())

@@ -14,25 +14,32 @@ use crate::validate::{self, NsView, ParentUse, ValidationError};
 use crate::Result;
 
 /// The flags of `netlens attach`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
 pub struct AttachInput {
-    /// `--parent IF`: the macvlan's parent, or with `--veth` the bridge.
+    /// The macvlan's parent, or with --veth the bridge the host end joins.
+    #[arg(long, value_name = "IF")]
     pub parent: String,
-    /// `--target NS`: created when it does not exist.
+    /// The namespace to attach (created when it does not exist).
+    #[arg(long = "target", value_name = "NS")]
     pub target_ns: String,
-    /// `--ip CIDR`.
+    /// The address inside the target, as a CIDR.
+    #[arg(long, value_name = "CIDR")]
     pub ip: String,
-    /// `--gateway IP`: the default route, inside `--ip`'s subnet.
+    /// The default route's gateway, inside --ip's subnet.
+    #[arg(long, value_name = "IP")]
     pub gateway: String,
-    /// `--mode bridge|private|vepa|passthru|source`; default bridge (macvlan only).
+    /// The macvlan mode: bridge, private, vepa, passthru or source; default bridge.
+    #[arg(long, value_name = "MODE")]
     pub mode: Option<String>,
-    /// `--veth`: a veth pair whose host end joins the bridge `--parent`.
+    /// A veth pair whose host end joins the bridge --parent, instead of a macvlan.
+    #[arg(long)]
     pub veth: bool,
-    /// `--name NAME`: the interface inside the target; default `mv-TARGET`
-    /// for a macvlan (created beside its parent, then moved) and `eth0` for
-    /// a veth end (created in the target directly).
+    /// The interface's name inside the target; default mv-TARGET for a macvlan (created
+    /// beside its parent, then moved) and eth0 for a veth end.
+    #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
-    /// `--mtu N`.
+    /// The MTU of the interface inside the target.
+    #[arg(long, value_name = "N")]
     pub mtu: Option<u32>,
 }
 

@@ -30,17 +30,24 @@ const RTN_UNICAST: u8 = 1;
 const LOCAL_TABLE: u32 = 255;
 
 /// The flags of `netlens shim`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
 pub struct ShimInput {
-    /// `--parent IF`: the macvlan containers' parent NIC.
+    /// The NIC the containers' macvlans sit on (their parent).
+    #[arg(long, value_name = "IF")]
     pub parent: String,
-    /// `--name NAME`; default `shim-PARENT` cut to 15 bytes.
+    /// The shim's name; default shim-PARENT, cut to 15 bytes.
+    #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
-    /// `--ip ADDR`: the shim's own address, a /32 (or /128).
+    /// The shim's own address, a /32 (or /128), e.g. 192.168.1.250.
+    #[arg(long, value_name = "ADDR")]
     pub ip: Option<String>,
-    /// `--to IP|CIDR`, repeatable: container addresses reached through the shim.
+    /// A container IP or CIDR reached through the shim (repeatable; comma-separated in the form).
+    #[arg(long = "to", value_name = "IP|CIDR")]
     pub to: Vec<String>,
-    /// `--move-host-ip`: move the parent's IPv4 addresses and routes onto the shim.
+    /// Move the parent's IPv4 addresses (labels and noprefixroute kept) and routes (default
+    /// route included) onto the shim. A DHCP address is refused: the lease would run out on
+    /// the shim while the client renews it on the parent.
+    #[arg(long)]
     pub move_host_ip: bool,
 }
 

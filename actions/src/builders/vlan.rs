@@ -13,19 +13,25 @@ use crate::validate::{self, NsView, ParentUse, ValidationError};
 use crate::Result;
 
 /// The flags of `netlens vlan`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
 pub struct VlanInput {
-    /// `--parent IF`.
+    /// The interface the VLAN sits on.
+    #[arg(long, value_name = "IF")]
     pub parent: String,
-    /// `--id N`, 1–4094.
+    /// The VLAN id, 1-4094.
+    #[arg(long, value_name = "N")]
     pub id: u32,
-    /// `--name NAME`; default `PARENT.ID` (the parent part cut to fit 15 bytes).
+    /// The sub-interface's name; default PARENT.ID (the parent part cut to fit 15 bytes).
+    #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
-    /// `--ip CIDR`.
+    /// An address for the sub-interface, as a CIDR.
+    #[arg(long, value_name = "CIDR")]
     pub ip: Option<String>,
-    /// `--promisc`: accept frames for other MACs (macvlans on top of it).
+    /// Accept frames for other MACs (for macvlans on top of it).
+    #[arg(long)]
     pub promisc: bool,
-    /// `--mtu N`, at most the parent's.
+    /// The MTU, at most the parent's.
+    #[arg(long, value_name = "N")]
     pub mtu: Option<u32>,
 }
 

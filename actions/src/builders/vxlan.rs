@@ -20,25 +20,35 @@ use crate::Result;
 pub const DEFAULT_VXLAN_PORT: u16 = 4789;
 
 /// The flags of `netlens vxlan`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
 pub struct VxlanInput {
-    /// `--name NAME`.
+    /// The vxlan device's name.
+    #[arg(long, value_name = "NAME")]
     pub name: String,
-    /// `--vni N`.
+    /// The VXLAN network identifier, 0-16777215.
+    #[arg(long, value_name = "N")]
     pub vni: u32,
-    /// `--port N`; default 4789.
+    /// The UDP destination port; default 4789 (always written as dstport: without it the
+    /// kernel uses 8472).
+    #[arg(long, value_name = "N")]
     pub port: Option<u32>,
-    /// `--local IP`: this node's underlay address.
+    /// This node's underlay address: one of --dev's addresses.
+    #[arg(long, value_name = "IP")]
     pub local: String,
-    /// `--dev IF`: the underlay device.
+    /// The underlay device (the one carrying the route to the peers).
+    #[arg(long, value_name = "IF")]
     pub dev: String,
-    /// `--learning`; off by default (`nolearning`: peers come from the FDB).
+    /// Learn peers from traffic; off by default (nolearning: peers come from the FDB).
+    #[arg(long)]
     pub learning: bool,
-    /// `--ip CIDR`: the overlay address.
+    /// The overlay address, as a CIDR.
+    #[arg(long, value_name = "CIDR")]
     pub ip: String,
-    /// `--mac MAC`: the device's own address (what peers put in their FDB).
+    /// The device's own MAC (what peers put in their FDB); default: the kernel's choice.
+    #[arg(long, value_name = "MAC")]
     pub mac: Option<String>,
-    /// `--mtu N`, at most the underlay's less the encapsulation.
+    /// The MTU, at most the underlay's less the encapsulation (50 bytes over IPv4).
+    #[arg(long, value_name = "N")]
     pub mtu: Option<u32>,
 }
 
@@ -131,17 +141,23 @@ pub fn vxlan(ns: NsView<'_>, input: &VxlanInput, support: &KernelSupport) -> Res
 }
 
 /// The flags of `netlens vxlan-peer`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
 pub struct VxlanPeerInput {
-    /// `--dev NAME`: the local VXLAN device.
+    /// The local vxlan device.
+    #[arg(long, value_name = "IF")]
     pub dev: String,
-    /// `--overlay-ip IP`: the peer's overlay address.
+    /// The peer's overlay address.
+    #[arg(long, value_name = "IP")]
     pub overlay_ip: String,
-    /// `--mac MAC`: the peer's VXLAN device MAC.
+    /// The MAC of the peer's vxlan device.
+    #[arg(long, value_name = "MAC")]
     pub mac: String,
-    /// `--underlay IP`: the peer node's underlay address.
+    /// The peer node's underlay address (where its VTEP listens).
+    #[arg(long, value_name = "IP")]
     pub underlay: String,
-    /// `--route CIDR`, repeatable: the peer's pod networks.
+    /// A network behind the peer, routed via its overlay address (repeatable;
+    /// comma-separated in the form).
+    #[arg(long = "route", value_name = "CIDR")]
     pub routes: Vec<String>,
 }
 

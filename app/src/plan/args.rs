@@ -1,0 +1,52 @@
+//! The arguments of `netlens plan`: the guided actions come from `actions::ActionInput`
+//! (one definition for the CLI and the UI's form); recreate, undo and confirm are here.
+
+use std::path::PathBuf;
+
+use actions::ActionInput;
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(subcommand)]
+    pub action: Action,
+    /// Apply the plan (without it, only the commands are printed).
+    #[arg(long, global = true)]
+    pub apply: bool,
+    /// Revert unless confirmed within SECS seconds (default 60; on by default for plans
+    /// that move the host's address or default route).
+    #[arg(long, global = true, value_name = "SECS", num_args = 0..=1, default_missing_value = "60")]
+    pub confirm: Option<u64>,
+    /// No confirm timer, even for plans that move the host's address.
+    #[arg(long, global = true, conflicts_with = "confirm")]
+    pub no_confirm: bool,
+    /// Write a POSIX sh script of the plan to FILE, its undo to FILE.undo, and
+    /// ip/bridge -batch files to FILE.N.ip|bridge.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub export: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Action {
+    #[command(flatten)]
+    Build(ActionInput),
+    /// Recreate an existing vxlan device with its FDB and ARP entries (use with --export).
+    Recreate {
+        /// The vxlan device to recreate.
+        #[arg(long, value_name = "IF")]
+        dev: String,
+    },
+    /// Remove what an applied plan created (default: the last one applied).
+    Undo {
+        /// The plan's id (see --list).
+        id: Option<String>,
+        /// List the recorded plans instead.
+        #[arg(long)]
+        list: bool,
+    },
+    /// Confirm a plan applied under a confirm timer, so it is not reverted.
+    Confirm {
+        /// The plan's id; default the newest plan awaiting confirmation.
+        id: Option<String>,
+    },
+}

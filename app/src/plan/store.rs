@@ -1,0 +1,119 @@
+//! The plan store: one JSON record per applied plan under the data directory, read and
+//! written under a lock so confirm and the guard never interleave.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use actions::Plan;
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+/// A plan applied by netlens, kept under the data directory for `undo` and the guard.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Record {
+    pub id: String,
+    pub plan: Plan,
+    pub status: Status,
+    pub applied_at: u64,
+    pub confirm_by: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Being applied under a confirm timer: the guard is already watching.
+    Applying,
+    /// The apply failed and was rolled back.
+    Failed,
+    Applied,
+    AwaitingConfirm,
+    Confirmed,
+    /// The guard has started reverting: too late to confirm.
+    Reverting,
+    Reverted,
+    Undone,
+}
+
+/// Runs `f` on the record with an exclusive lock held, and saves it: confirm and the guard
+/// never interleave their read-modify-write.
+pub fn with_lock<T>(id: &str, f: impl FnOnce(&mut Record) -> Result<T>) -> Result<T> {
+    use nix::fcntl::{Flock, FlockArg};
+    let lock_path = record_path(id)?.with_extension("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("opening {}", lock_path.display()))?;
+    let _lock = Flock::lock(file, FlockArg::LockExclusive)
+        .map_err(|(_, e)| anyhow::anyhow!("locking {}: {e}", lock_path.display()))?;
+    let mut rec = load(id)?;
+    let out = f(&mut rec)?;
+    save(&rec)?;
+    Ok(out)
+}
+
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn data_dir() -> Result<PathBuf> {
+    let d = std::env::var_os("NETLENS_DATA_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            directories::ProjectDirs::from("", "", "netlens").map(|p| p.data_dir().to_path_buf())
+        });
+    let d = d.context("no data directory (set NETLENS_DATA_DIR)")?;
+    std::fs::create_dir_all(d.join("plans"))
+        .with_context(|| format!("creating {}", d.display()))?;
+    Ok(d)
+}
+
+fn record_path(id: &str) -> Result<PathBuf> {
+    if id.contains('/') || id.starts_with('.') {
+        bail!("plan id {id}: not a plan id (see `netlens plan undo --list`)");
+    }
+    Ok(data_dir()?.join("plans").join(format!("{id}.json")))
+}
+
+pub fn save(r: &Record) -> Result<()> {
+    let p = record_path(&r.id)?;
+    let tmp = p.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(r)?)
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &p).with_context(|| format!("writing {}", p.display()))?;
+    Ok(())
+}
+
+pub fn load(id: &str) -> Result<Record> {
+    let p = record_path(id)?;
+    let bytes =
+        std::fs::read(&p).with_context(|| format!("plan {id}: no record at {}", p.display()))?;
+    serde_json::from_slice(&bytes)
+        .with_context(|| format!("plan {id}: unreadable record {}", p.display()))
+}
+
+pub fn list() -> Result<Vec<Record>> {
+    let mut v: Vec<Record> = std::fs::read_dir(data_dir()?.join("plans"))?
+        .filter_map(std::result::Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .filter_map(|e| std::fs::read(e.path()).ok())
+        .filter_map(|b| serde_json::from_slice(&b).ok())
+        .collect();
+    v.sort_by_key(|r| (r.applied_at, r.id.clone()));
+    Ok(v)
+}
+
+pub fn log(line: &str) {
+    if let Ok(d) = data_dir() {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(d.join("revert.log"))
+        {
+            let _ = writeln!(f, "{} {line}", now());
+        }
+    }
+}
