@@ -13,7 +13,9 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Namespace the UI opens on: `host`, a name from `ip netns list`, `pid:PID`, or a path.
+    /// The namespace to work in: the UI opens on it; dump, watch and capture read it; plan
+    /// changes it (default: the one netlens runs in). `host`, a name from `ip netns list`,
+    /// `pid:PID`, or a path.
     #[arg(long, short = 'n', global = true, value_name = "NAME")]
     pub netns: Option<String>,
 
@@ -22,11 +24,13 @@ pub struct Cli {
     #[arg(long, value_name = "FILE", hide = true)]
     pub report_first_frame: Option<std::path::PathBuf>,
 
-    /// Packets a capture pane keeps for scrolling back (it also keeps at most 64 MiB).
+    /// UI only: packets a capture pane keeps for scrolling back (it also keeps at most
+    /// 64 MiB).
     #[arg(long, value_name = "N", default_value_t = 10_000, global = true)]
     pub ring: usize,
 
-    /// Write logs to this file (the terminal is never written to while the UI runs).
+    /// Write logs to this file (every command; the terminal is never written to while the
+    /// UI runs).
     #[arg(long, value_name = "FILE", global = true)]
     pub log: Option<std::path::PathBuf>,
 }
@@ -58,16 +62,20 @@ pub enum Command {
     /// failed step rolls back the ones before it. Plans that move the host's address or
     /// default route run under a confirm timer (60 s by default): unconfirmed, they are
     /// reverted by a guard process that survives netlens and its terminal.
-    Plan(crate::plan_cmd::PlanArgs),
+    Plan(crate::plan::PlanArgs),
     /// Internal: the confirm-timer guard (started by `plan --apply --confirm`).
     #[command(name = "_revert-guard", hide = true)]
-    RevertGuard { id: String },
+    RevertGuard {
+        /// The plan the guard watches.
+        id: String,
+    },
     /// Benchmark: dump a namespace, then time rendering frames of a tab in memory.
     #[command(hide = true)]
     BenchRender {
         /// Tab to render: links, addresses, routes, neighbours, fdb.
         #[arg(long, default_value = "routes")]
         tab: String,
+        /// Frames to render and time.
         #[arg(long, default_value_t = 200)]
         frames: u32,
     },
@@ -75,6 +83,7 @@ pub enum Command {
     Man,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
+        /// The shell to complete for.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
@@ -156,4 +165,31 @@ pub struct CaptureArgs {
     /// Print nothing per packet (with -w: only write the file).
     #[arg(short = 'q', long)]
     pub quiet: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every flag and argument of every command says what it does.
+    #[test]
+    fn every_flag_has_help() {
+        fn walk(c: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in c.get_arguments() {
+                let id = a.get_id().as_str();
+                if id == "help" || id == "version" || a.is_hide_set() {
+                    continue;
+                }
+                if a.get_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sc in c.get_subcommands() {
+                walk(sc, &format!("{path} {}", sc.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "netlens", &mut missing);
+        assert!(missing.is_empty(), "flags without help: {missing:?}");
+    }
 }

@@ -110,6 +110,9 @@ fn write_text(out: &mut impl Write, label: &str, st: &NsState) -> std::io::Resul
     writeln!(out, "--- links")?;
     for l in st.links.values() {
         writeln!(out, "{}", text::link(l, st))?;
+        if let Some(s) = text::link_stats(l) {
+            writeln!(out, "{s}")?;
+        }
     }
     writeln!(out, "--- addresses")?;
     for a in st.addrs.values() {

@@ -161,7 +161,8 @@ fn tui_in_tmux_filters_shows_detail_follows_ip_and_restores_terminal() {
         return;
     }
     let p = Pair::new("tui");
-    let t = Tmux::start("tui", &p.a.name, 150, 40, None, "");
+    // The smallest terminal the UI is made for.
+    let t = Tmux::start("tui", &p.a.name, 80, 24, None, "");
 
     t.wait_for("the links of the test namespace", |s| {
         s.contains(" va ") && s.contains("· live")
@@ -225,7 +226,7 @@ fn action_form_in_tmux_applies_a_shim() {
     t.wait_for("the filter", |s| s.contains("filter: va"));
     t.keys(&["a"]);
     t.wait_for("the shim form", |s| {
-        s.contains("shim: let the host") && s.contains("parent: va")
+        s.contains("Let the host reach") && s.contains("parent* va")
     });
     t.keys(&["Tab"]);
     t.keys(&["Tab"]);
@@ -240,7 +241,7 @@ fn action_form_in_tmux_applies_a_shim() {
     let link = p.a.ip_json(&["-d", "link", "show", "shim-va"]);
     assert_eq!(link[0]["linkinfo"]["info_data"]["mode"], "bridge", "{link}");
     t.keys(&["Escape"]);
-    t.wait_for("the form closing", |s| !s.contains("shim: let the host"));
+    t.wait_for("the form closing", |s| !s.contains("Let the host reach"));
     t.keys(&["q"]);
     t.wait_for("netlens exiting", |s| s.contains("NETLENS-EXITED:0"));
     let _ = std::fs::remove_dir_all(&data);

@@ -13,6 +13,19 @@ fn ifname(ns: &NsState, i: u32) -> String {
 }
 
 /// `ip -d link`-like one line.
+/// A link's counters as `ip -s link` prints them (two lines each for RX and TX), when the
+/// dump asked for them.
+pub fn link_stats(l: &Link) -> Option<String> {
+    let s = l.stats.as_ref()?;
+    Some(format!(
+        "    RX: {:>12} {:>10} {:>7} {:>7} {:>7} {:>7}\n        {:>12} {:>10} {:>7} {:>7} {:>7} {:>7}\n    TX: {:>12} {:>10} {:>7} {:>7} {:>7} {:>7}\n        {:>12} {:>10} {:>7} {:>7} {:>7} {:>7}",
+        "bytes", "packets", "errors", "dropped", "overrun", "mcast",
+        s.rx_bytes, s.rx_packets, s.rx_errors, s.rx_dropped, s.rx_over_errors, s.multicast,
+        "bytes", "packets", "errors", "dropped", "carrier", "collsns",
+        s.tx_bytes, s.tx_packets, s.tx_errors, s.tx_dropped, s.tx_carrier_errors, s.collisions,
+    ))
+}
+
 pub fn link(l: &Link, ns: &NsState) -> String {
     let mut s = format!("{}: {}", l.ifindex, l.name);
     if let Some(p) = l.parent {

@@ -11,6 +11,8 @@ pub struct Field<'a> {
     pub label: &'a str,
     pub value: &'a str,
     pub help: &'a str,
+    /// Drawn with a `*`: the action cannot be built without it.
+    pub required: bool,
 }
 
 /// What the preview shows: the commands, or why the input is refused.
@@ -19,19 +21,39 @@ pub enum Preview<'a> {
     Invalid(&'a str),
 }
 
-/// Renders the form (left) and the preview (right).
-pub fn render(
-    f: &mut Frame,
-    area: Rect,
-    title: &str,
-    fields: &[Field],
-    focused: usize,
-    preview: &Preview,
-    status: Option<&str>,
-) {
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
+/// What the form shows.
+pub struct FormView<'a> {
+    pub title: &'a str,
+    /// What the action does, in a sentence.
+    pub about: &'a str,
+    pub fields: &'a [Field<'a>],
+    pub focused: usize,
+    pub preview: &'a Preview<'a>,
+    pub status: Option<&'a str>,
+}
+
+/// Renders the form (left) and the preview (right; below the form on a narrow screen).
+pub fn render(f: &mut Frame, area: Rect, v: &FormView) {
+    let FormView {
+        title,
+        about,
+        fields,
+        focused,
+        preview,
+        status,
+    } = *v;
+    let [left, right] = if area.width >= 100 {
+        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area)
+    } else {
+        Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area)
+    };
     let mut lines: Vec<Line> = Vec::new();
+    if !about.is_empty() {
+        lines.push(Line::from(Span::styled(
+            about.to_owned(),
+            Style::default().add_modifier(Modifier::ITALIC),
+        )));
+    }
     for (i, fl) in fields.iter().enumerate() {
         let style = if i == focused {
             Style::default().fg(Color::Black).bg(Color::Cyan)
@@ -40,7 +62,7 @@ pub fn render(
         };
         lines.push(Line::from(vec![
             Span::styled(
-                format!("{:>12}: ", fl.label),
+                format!("{:>12}{} ", fl.label, if fl.required { "*" } else { ":" }),
                 Style::default().fg(Color::Yellow),
             ),
             Span::styled(
@@ -72,7 +94,7 @@ pub fn render(
             .wrap(Wrap { trim: false }),
         left,
     );
-    let (title, body): (&str, Vec<Line>) = match preview {
+    let (title, body): (&str, Vec<Line>) = match *preview {
         Preview::Commands(c) => (
             " Preview: the commands this runs ",
             c.iter().map(|l| Line::from(l.clone())).collect(),

@@ -5,5 +5,7 @@ pub mod form;
 pub mod packets;
 pub mod rows;
 pub mod table;
+pub mod theme;
 
-pub use rows::{Row, Tab};
+pub use rows::{Col, Row, RowId, Tab, Tone};
+pub use theme::Theme;

@@ -46,14 +46,14 @@ impl Tab {
         }
     }
 
-    /// Relative column widths.
-    pub fn widths(self) -> &'static [u16] {
+    /// The columns: how each is fitted to a narrow screen.
+    pub fn columns(self) -> &'static [Col] {
         match self {
-            Tab::Links => &[5, 14, 9, 8, 6, 17, 12, 10, 30],
-            Tab::Addresses => &[14, 6, 30, 8, 10],
-            Tab::Routes => &[22, 18, 12, 7, 9, 7, 8, 16, 10],
-            Tab::Neighbours => &[28, 14, 17, 20],
-            Tab::Fdb => &[17, 14, 6, 18, 8, 10, 12, 10],
+            Tab::Links => LINKS_COLS,
+            Tab::Addresses => ADDRESSES_COLS,
+            Tab::Routes => ROUTES_COLS,
+            Tab::Neighbours => NEIGHBOURS_COLS,
+            Tab::Fdb => FDB_COLS,
         }
     }
 
@@ -71,6 +71,106 @@ impl Tab {
     }
 }
 
+const fn c(title: &'static str, prio: u8, elide: bool) -> Col {
+    Col { title, prio, elide }
+}
+
+const LINKS_COLS: &[Col] = &[
+    c("#", 0, false),
+    c("NAME", 0, false),
+    c("KIND", 1, false),
+    c("STATE", 0, false),
+    c("MTU", 2, false),
+    c("MAC", 3, false),
+    c("PARENT", 1, false),
+    c("MASTER", 2, false),
+    c("DETAILS", 4, true),
+];
+
+const ADDRESSES_COLS: &[Col] = &[
+    c("DEV", 0, false),
+    c("FAMILY", 3, false),
+    c("ADDRESS", 0, false),
+    c("SCOPE", 2, false),
+    c("LABEL", 4, false),
+];
+
+const ROUTES_COLS: &[Col] = &[
+    c("DST", 0, false),
+    c("GATEWAY", 0, false),
+    c("DEV", 0, false),
+    c("TABLE", 2, false),
+    c("PROTO", 3, false),
+    c("SCOPE", 3, false),
+    c("METRIC", 2, false),
+    c("PREFSRC", 3, false),
+    c("TYPE", 1, false),
+];
+
+const NEIGHBOURS_COLS: &[Col] = &[
+    c("DST", 0, false),
+    c("DEV", 0, false),
+    c("LLADDR", 1, false),
+    c("STATE", 1, false),
+];
+
+const FDB_COLS: &[Col] = &[
+    c("MAC", 0, false),
+    c("DEV", 0, false),
+    c("VLAN", 3, false),
+    c("DST", 1, false),
+    c("VNI", 2, false),
+    c("MASTER", 2, false),
+    c("FLAGS", 3, false),
+    c("STATE", 1, false),
+];
+
+/// A column of a tab and how it gives way on a narrow screen: columns of a higher `prio`
+/// are hidden first (0: hidden last); an `elide` column is cut (with …) before any is
+/// hidden. Addresses and prefixes are never cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Col {
+    pub title: &'static str,
+    pub prio: u8,
+    pub elide: bool,
+}
+
+/// A row's identity: which object of which table it shows (a link by ifindex, other
+/// objects by a hash of the kernel's key), stable across updates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RowId {
+    Link(u32),
+    Addr(u64),
+    Route(u64),
+    Neigh(u64),
+    Fdb(u64),
+}
+
+impl RowId {
+    /// The link this row shows, on the Links tab.
+    pub fn link(self) -> Option<u32> {
+        match self {
+            RowId::Link(i) => Some(i),
+            _ => None,
+        }
+    }
+}
+
+/// How a row's state reads at a glance (coloured by the theme).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tone {
+    #[default]
+    Plain,
+    /// A link up with carrier.
+    Up,
+    /// A link set down by an administrator.
+    Down,
+    /// A link up but without carrier (NO-CARRIER in `ip link`).
+    NoCarrier,
+    /// A failed or incomplete neighbour.
+    Bad,
+}
+
 /// Separates cells inside a row's one allocation.
 const SEP: char = '\x1f';
 
@@ -78,16 +178,24 @@ const SEP: char = '\x1f';
 /// cells, kept in one allocation: 100k rows of nine cells cost one string each, not nine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
-    pub key: u64,
+    pub id: RowId,
+    pub tone: Tone,
     text: Box<str>,
 }
 
 impl Row {
-    pub fn new(key: u64, cells: &[String]) -> Row {
+    pub fn new(id: RowId, cells: &[String]) -> Row {
         Row {
-            key,
+            id,
+            tone: Tone::Plain,
             text: cells.join("\x1f").into_boxed_str(),
         }
+    }
+
+    #[must_use]
+    pub fn with_tone(mut self, tone: Tone) -> Row {
+        self.tone = tone;
+        self
     }
 
     /// The cells, in column order.
@@ -106,11 +214,10 @@ impl Row {
     }
 }
 
-/// A row key: a hash of the object's kernel key and its table.
-pub fn hash_key<K: std::hash::Hash>(table: u8, k: &K) -> u64 {
+/// A hash of an object's kernel key.
+fn hash_key<K: std::hash::Hash>(k: &K) -> u64 {
     use std::hash::Hasher;
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    h.write_u8(table);
     k.hash(&mut h);
     h.finish()
 }
@@ -124,10 +231,13 @@ pub struct Cx<'a> {
 /// How a model object renders as a table row.
 pub trait TableRow {
     const HEADERS: &'static [&'static str];
-    fn key(&self) -> u64;
+    fn id(&self) -> RowId;
     fn cells(&self, cx: &Cx) -> Vec<String>;
+    fn tone(&self) -> Tone {
+        Tone::Plain
+    }
     fn row(&self, cx: &Cx) -> Row {
-        Row::new(self.key(), &self.cells(cx))
+        Row::new(self.id(), &self.cells(cx)).with_tone(self.tone())
     }
 }
 
@@ -144,8 +254,19 @@ impl TableRow for Link {
     const HEADERS: &'static [&'static str] = &[
         "#", "NAME", "KIND", "STATE", "MTU", "MAC", "PARENT", "MASTER", "DETAILS",
     ];
-    fn key(&self) -> u64 {
-        link_key(self.ifindex)
+    fn id(&self) -> RowId {
+        RowId::Link(self.ifindex)
+    }
+    fn tone(&self) -> Tone {
+        const IFF_UP: u32 = 0x1;
+        const IFF_LOWER_UP: u32 = 0x1_0000;
+        if self.flags & IFF_UP == 0 {
+            Tone::Down
+        } else if self.flags & IFF_LOWER_UP == 0 {
+            Tone::NoCarrier
+        } else {
+            Tone::Up
+        }
     }
     fn cells(&self, cx: &Cx) -> Vec<String> {
         let ns = cx.ns;
@@ -171,15 +292,10 @@ impl TableRow for Link {
     }
 }
 
-/// The row key of link `ifindex`.
-pub fn link_key(ifindex: u32) -> u64 {
-    hash_key(0, &ifindex)
-}
-
 impl TableRow for Addr {
     const HEADERS: &'static [&'static str] = &["DEV", "FAMILY", "ADDRESS", "SCOPE", "LABEL"];
-    fn key(&self) -> u64 {
-        hash_key(1, &self.key())
+    fn id(&self) -> RowId {
+        RowId::Addr(hash_key(&self.key()))
     }
     fn cells(&self, cx: &Cx) -> Vec<String> {
         let ns = cx.ns;
@@ -197,8 +313,8 @@ impl TableRow for Route {
     const HEADERS: &'static [&'static str] = &[
         "DST", "GATEWAY", "DEV", "TABLE", "PROTO", "SCOPE", "METRIC", "PREFSRC", "TYPE",
     ];
-    fn key(&self) -> u64 {
-        hash_key(2, &self.key())
+    fn id(&self) -> RowId {
+        RowId::Route(hash_key(&self.key()))
     }
     fn cells(&self, cx: &Cx) -> Vec<String> {
         let ns = cx.ns;
@@ -230,8 +346,8 @@ fn route_type_flags(r: &Route) -> String {
 
 impl TableRow for Neigh {
     const HEADERS: &'static [&'static str] = &["DST", "DEV", "LLADDR", "STATE"];
-    fn key(&self) -> u64 {
-        hash_key(3, &self.key())
+    fn id(&self) -> RowId {
+        RowId::Neigh(hash_key(&self.key()))
     }
     fn cells(&self, cx: &Cx) -> Vec<String> {
         let ns = cx.ns;
@@ -242,14 +358,23 @@ impl TableRow for Neigh {
             names::nud_states(self.state).join(","),
         ]
     }
+    fn tone(&self) -> Tone {
+        const NUD_INCOMPLETE: u16 = 0x01;
+        const NUD_FAILED: u16 = 0x20;
+        if self.state & (NUD_INCOMPLETE | NUD_FAILED) != 0 {
+            Tone::Bad
+        } else {
+            Tone::Plain
+        }
+    }
 }
 
 impl TableRow for Fdb {
     const HEADERS: &'static [&'static str] = &[
         "MAC", "DEV", "VLAN", "DST", "VNI", "MASTER", "FLAGS", "STATE",
     ];
-    fn key(&self) -> u64 {
-        hash_key(4, &self.key())
+    fn id(&self) -> RowId {
+        RowId::Fdb(hash_key(&self.key()))
     }
     fn cells(&self, cx: &Cx) -> Vec<String> {
         let ns = cx.ns;
@@ -266,14 +391,14 @@ impl TableRow for Fdb {
     }
 }
 
-/// Row key of an entry a change set or removed, to highlight it.
-pub fn entry_key(e: Entry<'_>) -> u64 {
+/// The row of an entry a change set or removed, to highlight it.
+pub fn entry_id(e: Entry<'_>) -> RowId {
     match e {
-        Entry::Link(l) => l.key(),
-        Entry::Addr(a) => TableRow::key(a),
-        Entry::Route(r) => TableRow::key(r),
-        Entry::Neigh(n) => TableRow::key(n),
-        Entry::Fdb(f) => TableRow::key(f),
+        Entry::Link(l) => l.id(),
+        Entry::Addr(a) => a.id(),
+        Entry::Route(r) => r.id(),
+        Entry::Neigh(n) => n.id(),
+        Entry::Fdb(f) => f.id(),
     }
 }
 

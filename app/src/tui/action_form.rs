@@ -1,297 +1,327 @@
-//! Guided actions in the UI: a form per action with a live preview of its commands,
-//! validated against the namespace's live state, applied (after a yes) through netlink,
-//! recorded for undo, and confirmed within the timer when it moves the host's address.
+//! Guided actions in the UI: a form per action, made from the same clap definition as
+//! `netlens plan ACTION` (`actions::ActionInput`: the fields are its flags, with their
+//! help), filled in from the selected object, previewed against the namespace's live
+//! state, applied (after a yes) through netlink, recorded for undo, and confirmed within
+//! the timer when it moves the host's address.
 
-use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
+use actions::{ActionInput, Plan};
+use clap::{ArgAction, CommandFactory as _, FromArgMatches as _, Subcommand as _};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use netstate::model::{KindInfo, Link};
 use netstate::{NetnsInfo, NsState};
 
-use crate::plan_cmd::{self, Action};
+use super::event::Effect;
 
-/// The actions the form offers, in the order PgUp/PgDn cycles them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Shim,
-    Vlan,
-    Vxlan,
-    VxlanPeer,
-    Attach,
+/// How long the UI waits for `y` after a plan that moves the host's address.
+pub const CONFIRM_SECS: u64 = 60;
+
+/// One action of the form: its name and the flags it takes.
+#[derive(Debug, Clone)]
+pub struct ActionDef {
+    pub name: String,
+    pub about: String,
+    pub fields: Vec<FieldDef>,
 }
 
-impl Kind {
-    const ALL: [Kind; 5] = [
-        Kind::Shim,
-        Kind::Vlan,
-        Kind::Vxlan,
-        Kind::VxlanPeer,
-        Kind::Attach,
-    ];
+/// One flag of an action, as the form shows it.
+#[derive(Debug, Clone)]
+pub struct FieldDef {
+    /// The long flag, without `--` (`parent`, `overlay-ip`).
+    pub long: String,
+    pub help: String,
+    /// A switch (`--veth`): "yes" turns it on.
+    pub switch: bool,
+    /// Repeatable (`--to`): comma-separated in the form.
+    pub many: bool,
+    pub required: bool,
+}
 
-    pub fn title(self) -> &'static str {
-        match self {
-            Kind::Shim => "shim: let the host reach its macvlan containers",
-            Kind::Vlan => "vlan: a VLAN sub-interface",
-            Kind::Vxlan => "vxlan: the local VTEP",
-            Kind::VxlanPeer => "vxlan-peer: one peer on a vxlan device",
-            Kind::Attach => "attach: give a namespace a macvlan/veth, address and default route",
-        }
+/// The actions, read from the clap definition.
+pub fn definitions() -> Vec<ActionDef> {
+    #[derive(clap::Parser)]
+    struct Root {
+        #[command(subcommand)]
+        a: ActionInput,
     }
-
-    /// (label, help) of each field.
-    fn fields(self) -> &'static [(&'static str, &'static str)] {
-        match self {
-            Kind::Shim => &[
-                ("parent", "the NIC the containers' macvlans sit on"),
-                ("name", "empty: derived from the parent"),
-                ("ip", "the shim's address, a /32"),
-                ("to", "container IPs or CIDRs, comma-separated"),
-                (
-                    "move-host-ip",
-                    "yes: move the parent's address and routes onto the shim",
-                ),
-            ],
-            Kind::Vlan => &[
-                ("parent", ""),
-                ("id", "1-4094"),
-                ("name", "empty: PARENT.ID"),
-                ("ip", "CIDR, optional"),
-                ("promisc", "yes/no"),
-            ],
-            Kind::Vxlan => &[
-                ("name", ""),
-                ("vni", "0-16777215"),
-                ("port", "empty: 4789 (always written as dstport)"),
-                ("local", "underlay address"),
-                ("dev", "underlay device"),
-                ("learning", "yes/no (default no)"),
-                ("ip", "overlay CIDR"),
-                ("mac", "optional"),
-            ],
-            Kind::VxlanPeer => &[
-                ("dev", "the vxlan device"),
-                ("overlay-ip", "the peer's overlay address"),
-                ("mac", "the peer's vxlan MAC"),
-                ("underlay", "the peer's underlay address"),
-                ("routes", "CIDRs behind the peer, comma-separated"),
-            ],
-            Kind::Attach => &[
-                ("parent", ""),
-                ("target", "namespace (created if missing)"),
-                ("ip", "CIDR"),
-                ("gateway", "default route via"),
-                ("mode", "bridge|private|vepa|passthru"),
-                ("veth", "yes: a veth end instead of a macvlan"),
-            ],
-        }
-    }
+    let _ = ActionInput::has_subcommand("shim");
+    Root::command()
+        .get_subcommands()
+        .map(|sc| ActionDef {
+            name: sc.get_name().to_owned(),
+            about: sc.get_about().map(ToString::to_string).unwrap_or_default(),
+            fields: sc
+                .get_arguments()
+                .filter_map(|a| {
+                    let long = a.get_long()?.to_owned();
+                    if long == "help" {
+                        return None;
+                    }
+                    let switch = matches!(a.get_action(), ArgAction::SetTrue);
+                    let many = matches!(a.get_action(), ArgAction::Append);
+                    let mut help = a.get_help().map(ToString::to_string).unwrap_or_default();
+                    if switch {
+                        help = format!("yes/no: {help}");
+                    }
+                    Some(FieldDef {
+                        long,
+                        help,
+                        switch,
+                        many,
+                        required: a.is_required_set(),
+                    })
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 fn yes(s: &str) -> bool {
     matches!(s.trim(), "yes" | "y" | "true" | "1" | "on")
 }
 
-fn opt(s: &str) -> Option<String> {
-    let t = s.trim();
-    (!t.is_empty()).then(|| t.to_owned())
-}
-
-fn list(s: &str) -> Vec<String> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|x| !x.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-fn num(label: &str, s: &str) -> Result<u32, String> {
-    s.trim()
-        .parse()
-        .map_err(|_| format!("--{label} {s}: not a number"))
-}
-
 /// What the form is doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Phase {
     Editing,
     /// Asked "apply? y/n".
     AskApply,
     Applying {
-        rx: Receiver<anyhow::Result<String>>,
-        secs: Option<u64>,
+        confirm_secs: Option<u64>,
     },
     /// Applied under a confirm timer: `y` keeps it.
     AwaitingConfirm {
         id: String,
         deadline: Instant,
     },
+    Confirming,
+    /// Applied (and confirmed, if it had to be): the preview shows what was done.
     Done,
 }
 
+/// What a key did in the form.
+#[derive(Debug)]
+pub enum Key {
+    Unused,
+    Changed,
+    Close,
+    Effect(Effect),
+}
+
 pub struct ActionForm {
-    pub kind: Kind,
+    pub defs: Vec<ActionDef>,
+    /// The action shown (index into `defs`).
+    pub kind: usize,
+    /// One value per field of the action shown.
     pub values: Vec<String>,
     pub focused: usize,
     pub netns: NetnsInfo,
     pub phase: Phase,
     pub status: Option<String>,
-    pub closed: bool,
-    parent_hint: String,
+    /// The plan for the current values, or why there is none: computed by `update` when the
+    /// values or the namespace change, never while drawing.
+    pub preview: Result<Plan, String>,
+    /// The link selected when the form opened (defaults come from it).
+    selected: Option<Link>,
 }
 
 impl ActionForm {
-    /// A form for `kind` in `netns`, with `parent` (the selected link) filled in.
-    pub fn new(kind: Kind, netns: &NetnsInfo, parent: &str) -> ActionForm {
+    /// A form for the first action in `netns`, filled in from the `selected` link.
+    pub fn new(netns: &NetnsInfo, st: &NsState, selected: Option<&Link>) -> ActionForm {
         let mut f = ActionForm {
-            kind,
+            defs: definitions(),
+            kind: 0,
             values: Vec::new(),
             focused: 0,
             netns: netns.clone(),
             phase: Phase::Editing,
             status: None,
-            closed: false,
-            parent_hint: parent.to_owned(),
+            preview: Err("(nothing yet)".into()),
+            selected: selected.cloned(),
         };
-        f.reset_values();
+        f.reset_values(st);
         f
     }
 
-    fn reset_values(&mut self) {
+    pub fn def(&self) -> Option<&ActionDef> {
+        self.defs.get(self.kind)
+    }
+
+    /// Fills the fields with what the selected object suggests.
+    fn reset_values(&mut self, st: &NsState) {
+        let defaults = self
+            .def()
+            .map(|d| defaults(&d.name, st, self.selected.as_ref()))
+            .unwrap_or_default();
         self.values = self
-            .kind
-            .fields()
-            .iter()
-            .map(|(l, _)| {
-                if matches!(*l, "parent" | "dev") {
-                    self.parent_hint.clone()
-                } else {
-                    String::new()
-                }
+            .def()
+            .map(|d| {
+                d.fields
+                    .iter()
+                    .map(|fd| {
+                        defaults
+                            .iter()
+                            .find(|(k, _)| *k == fd.long)
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or_default()
+                    })
+                    .collect()
             })
-            .collect();
+            .unwrap_or_default();
         self.focused = 0;
     }
 
     pub fn fields(&self) -> Vec<widgets::form::Field<'_>> {
-        self.kind
-            .fields()
-            .iter()
-            .zip(&self.values)
-            .map(|((label, help), value)| widgets::form::Field { label, value, help })
-            .collect()
+        self.def()
+            .map(|d| {
+                d.fields
+                    .iter()
+                    .zip(&self.values)
+                    .map(|(fd, value)| widgets::form::Field {
+                        label: &fd.long,
+                        value,
+                        help: &fd.help,
+                        required: fd.required,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
-    fn v(&self, i: usize) -> &str {
-        self.values.get(i).map_or("", String::as_str)
+    /// The action these values make, parsed by the CLI's own definition; a bad value is
+    /// named by its flag.
+    pub fn input(&self) -> Result<ActionInput, String> {
+        let def = self.def().ok_or("no action")?;
+        let mut argv = vec!["plan".to_owned(), def.name.clone()];
+        for (fd, v) in def.fields.iter().zip(&self.values) {
+            let v = v.trim();
+            if fd.switch {
+                if yes(v) {
+                    argv.push(format!("--{}", fd.long));
+                }
+            } else if fd.many {
+                for item in v.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+                    argv.push(format!("--{}={item}", fd.long));
+                }
+            } else if !v.is_empty() {
+                argv.push(format!("--{}={v}", fd.long));
+            }
+        }
+        let cmd = ActionInput::augment_subcommands(clap::Command::new("plan"))
+            .no_binary_name(false)
+            .disable_help_subcommand(true);
+        let m = cmd
+            .try_get_matches_from(argv)
+            .map_err(|e| clap_message(&e))?;
+        ActionInput::from_arg_matches(&m).map_err(|e| clap_message(&e))
     }
 
-    /// The CLI action these values make.
-    fn action(&self) -> Result<Action, String> {
-        Ok(match self.kind {
-            Kind::Shim => Action::Shim {
-                parent: self.v(0).trim().to_owned(),
-                name: opt(self.v(1)),
-                ip: opt(self.v(2)),
-                to: list(self.v(3)),
-                move_host_ip: yes(self.v(4)),
-            },
-            Kind::Vlan => Action::Vlan {
-                parent: self.v(0).trim().to_owned(),
-                id: num("id", self.v(1))?,
-                name: opt(self.v(2)),
-                ip: opt(self.v(3)),
-                promisc: yes(self.v(4)),
-                mtu: None,
-            },
-            Kind::Vxlan => Action::Vxlan {
-                name: self.v(0).trim().to_owned(),
-                vni: num("vni", self.v(1))?,
-                port: opt(self.v(2)).map(|p| num("port", &p)).transpose()?,
-                local: self.v(3).trim().to_owned(),
-                dev: self.v(4).trim().to_owned(),
-                learning: yes(self.v(5)),
-                ip: self.v(6).trim().to_owned(),
-                mac: opt(self.v(7)),
-                mtu: None,
-            },
-            Kind::VxlanPeer => Action::VxlanPeer {
-                dev: self.v(0).trim().to_owned(),
-                overlay_ip: self.v(1).trim().to_owned(),
-                mac: self.v(2).trim().to_owned(),
-                underlay: self.v(3).trim().to_owned(),
-                routes: list(self.v(4)),
-            },
-            Kind::Attach => Action::Attach {
-                parent: self.v(0).trim().to_owned(),
-                target: self.v(1).trim().to_owned(),
-                ip: self.v(2).trim().to_owned(),
-                gateway: self.v(3).trim().to_owned(),
-                mode: opt(self.v(4)),
-                veth: yes(self.v(5)),
-                name: None,
-            },
-        })
+    /// Computes the preview against the live state of its namespace (and of attach's
+    /// target), with what the kernel supports (`None`: not known yet).
+    pub fn refresh(
+        &mut self,
+        st: &NsState,
+        target: impl Fn(&str) -> Option<NsState>,
+        kernel: Option<actions::KernelSupport>,
+    ) {
+        if matches!(
+            self.phase,
+            Phase::Done | Phase::Applying { .. } | Phase::AwaitingConfirm { .. }
+        ) {
+            return;
+        }
+        let Some(kernel) = kernel else {
+            self.preview = Err("checking what this kernel supports…".into());
+            return;
+        };
+        self.preview = self.input().and_then(|input| {
+            let t = input.target_ns().and_then(&target);
+            crate::plan::build_with(
+                &self.netns,
+                st,
+                t.as_ref(),
+                &crate::plan::Action::Build(input),
+                kernel,
+            )
+            .map_err(|e| e.to_string())
+        });
     }
 
-    /// The plan for the current values against the namespace's live state, or why not.
-    pub fn plan(&self, state: &NsState, target: Option<&NsState>) -> Result<actions::Plan, String> {
-        let a = self.action()?;
-        plan_cmd::build(&self.netns, state, target, &a).map_err(|e| e.to_string())
-    }
-
-    /// Polls a running apply; returns whether anything changed.
-    pub fn poll(&mut self) -> bool {
-        match &self.phase {
-            Phase::Applying { rx, secs } => match rx.try_recv() {
-                Ok(Ok(id)) => {
+    /// A plan was applied (or not).
+    pub fn applied(&mut self, r: Result<String, String>, now: Instant) {
+        let Phase::Applying { confirm_secs } = self.phase else {
+            return;
+        };
+        match r {
+            Ok(id) => {
+                if let Some(s) = confirm_secs {
                     self.status = Some(format!(
-                        "applied as plan {id} (undo: netlens plan undo {id})"
+                        "applied as plan {id}: press y within {s} s to keep it, or it is reverted"
                     ));
-                    match *secs {
-                        Some(s) => self.start_confirm(id, s),
-                        None => self.phase = Phase::Done,
-                    }
-                    true
+                    self.phase = Phase::AwaitingConfirm {
+                        id,
+                        deadline: now + Duration::from_secs(s),
+                    };
+                } else {
+                    self.status = Some(format!(
+                        "applied as plan {id} (undo: netlens plan undo {id}); Esc closes, any other key edits again"
+                    ));
+                    self.phase = Phase::Done;
                 }
-                Ok(Err(e)) => {
-                    self.status = Some(format!("not applied: {e:#}"));
-                    self.phase = Phase::Editing;
-                    true
-                }
-                Err(_) => false,
-            },
-            Phase::AwaitingConfirm { deadline, id } if Instant::now() >= *deadline => {
-                self.status = Some(format!(
-                    "not confirmed in time: the guard reverts plan {id}"
-                ));
-                self.phase = Phase::Done;
-                true
             }
-            Phase::AwaitingConfirm { deadline, id } => {
-                let left = deadline.saturating_duration_since(Instant::now()).as_secs();
-                self.status = Some(format!(
-                    "applied as plan {id}: press y within {left} s to keep it, or it is reverted"
-                ));
-                true
+            Err(e) => {
+                self.status = Some(format!("not applied: {e}"));
+                self.phase = Phase::Editing;
             }
-            _ => false,
         }
     }
 
-    /// Handles a key; `plan` is the current preview.
-    pub fn on_key(&mut self, k: KeyEvent, plan: Result<actions::Plan, String>) -> bool {
+    /// A confirmation came back.
+    pub fn confirmed(&mut self, r: Result<String, String>) {
+        self.status = Some(match r {
+            Ok(id) => format!("plan {id} confirmed: it stays"),
+            Err(e) => e,
+        });
+        self.phase = Phase::Done;
+    }
+
+    /// Time passed: counts the confirm timer down. Returns whether the status changed.
+    pub fn tick(&mut self, now: Instant) -> bool {
+        let Phase::AwaitingConfirm { id, deadline } = &self.phase else {
+            return false;
+        };
+        if now >= *deadline {
+            self.status = Some(format!(
+                "not confirmed in time: the guard reverts plan {id}"
+            ));
+            self.phase = Phase::Done;
+        } else {
+            let left = deadline.saturating_duration_since(now).as_secs();
+            self.status = Some(format!(
+                "applied as plan {id}: press y within {left} s to keep it, or it is reverted"
+            ));
+        }
+        true
+    }
+
+    /// Handles a key.
+    pub fn on_key(&mut self, k: KeyEvent, st: &NsState) -> Key {
+        let n = self.values.len().max(1);
         match (&self.phase, k.code) {
             (Phase::AskApply, KeyCode::Char('y')) => {
-                if let Ok(plan) = plan {
-                    let secs = plan.moves_host_address_or_default_route.then_some(60);
-                    let (tx, rx) = channel();
-                    std::thread::spawn(move || {
-                        let r = plan_cmd::apply_and_record(plan, secs);
-                        let _ = tx.send(r);
-                    });
+                if let Ok(plan) = &self.preview {
+                    let confirm_secs = plan
+                        .moves_host_address_or_default_route
+                        .then_some(CONFIRM_SECS);
                     self.status = Some("applying…".into());
-                    self.phase = Phase::Applying { rx, secs };
+                    self.phase = Phase::Applying { confirm_secs };
+                    return Key::Effect(Effect::ApplyPlan {
+                        plan: Box::new(plan.clone()),
+                        confirm_secs,
+                    });
                 }
+                self.phase = Phase::Editing;
             }
             (Phase::AskApply, _) => {
                 self.phase = Phase::Editing;
@@ -299,40 +329,39 @@ impl ActionForm {
             }
             (Phase::AwaitingConfirm { id, .. }, KeyCode::Char('y')) => {
                 let id = id.clone();
-                self.status = Some(match plan_cmd::confirm(Some(&id)) {
-                    Ok(()) => format!("plan {id} confirmed"),
-                    Err(e) => format!("{e:#}"),
-                });
-                self.phase = Phase::Done;
+                self.status = Some(format!("confirming plan {id}…"));
+                self.phase = Phase::Confirming;
+                return Key::Effect(Effect::ConfirmPlan { id });
             }
-            (Phase::Applying { .. }, _) => return false,
-            (_, KeyCode::Esc) => self.closed = true,
-            (_, KeyCode::Tab | KeyCode::Down) => {
-                self.focused = (self.focused + 1) % self.values.len().max(1);
+            (Phase::Applying { .. } | Phase::Confirming | Phase::AwaitingConfirm { .. }, _) => {
+                return Key::Unused
             }
-            (_, KeyCode::BackTab | KeyCode::Up) => {
-                self.focused =
-                    (self.focused + self.values.len().max(1) - 1) % self.values.len().max(1);
-            }
-            (_, KeyCode::PageDown | KeyCode::PageUp) => {
-                let i = Kind::ALL.iter().position(|x| *x == self.kind).unwrap_or(0);
-                let n = Kind::ALL.len();
-                self.kind = Kind::ALL[if k.code == KeyCode::PageDown {
-                    (i + 1) % n
-                } else {
-                    (i + n - 1) % n
-                }];
-                self.reset_values();
+            (_, KeyCode::Esc) => return Key::Close,
+            (Phase::Done, _) => {
+                // Back to editing: the next plan starts from these values.
                 self.phase = Phase::Editing;
                 self.status = None;
             }
-            (_, KeyCode::Enter) => match plan {
+            (_, KeyCode::Tab | KeyCode::Down) => self.focused = (self.focused + 1) % n,
+            (_, KeyCode::BackTab | KeyCode::Up) => self.focused = (self.focused + n - 1) % n,
+            (_, KeyCode::PageDown | KeyCode::PageUp) => {
+                let m = self.defs.len().max(1);
+                self.kind = if k.code == KeyCode::PageDown {
+                    (self.kind + 1) % m
+                } else {
+                    (self.kind + m - 1) % m
+                };
+                self.reset_values(st);
+                self.phase = Phase::Editing;
+                self.status = None;
+            }
+            (_, KeyCode::Enter) => match &self.preview {
                 Ok(p) => {
                     self.phase = Phase::AskApply;
                     let timer = if p.moves_host_address_or_default_route {
-                        " (under a 60 s confirm timer)"
+                        format!(" (under a {CONFIRM_SECS} s confirm timer)")
                     } else {
-                        ""
+                        String::new()
                     };
                     self.status = Some(format!("apply these {} steps{timer}? y/n", p.steps.len()));
                 }
@@ -342,30 +371,103 @@ impl ActionForm {
                 if let Some(v) = self.values.get_mut(self.focused) {
                     v.pop();
                 }
-                self.phase = Phase::Editing;
             }
             (_, KeyCode::Char('u')) if k.modifiers.contains(KeyModifiers::CONTROL) => {
                 if let Some(v) = self.values.get_mut(self.focused) {
                     v.clear();
                 }
             }
-            (_, KeyCode::Char(_)) if k.modifiers.contains(KeyModifiers::CONTROL) => return false,
+            (_, KeyCode::Char(_)) if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                return Key::Unused
+            }
             (_, KeyCode::Char(c)) => {
                 if let Some(v) = self.values.get_mut(self.focused) {
                     v.push(c);
                 }
-                self.phase = Phase::Editing;
             }
-            _ => return false,
+            _ => return Key::Unused,
         }
-        true
+        Key::Changed
     }
+}
 
-    /// After an apply under a timer: wait for `y` (the guard process holds the real timer).
-    fn start_confirm(&mut self, id: String, secs: u64) {
-        self.phase = Phase::AwaitingConfirm {
-            id,
-            deadline: Instant::now() + Duration::from_secs(secs),
-        };
+/// clap's error as one message naming the flag at fault, without its usage lines.
+fn clap_message(e: &clap::Error) -> String {
+    let s = e.to_string();
+    let body: Vec<&str> = s
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    body.join(" ")
+        .trim_start_matches("error: ")
+        .replace("'plan ", "'")
+}
+
+/// The values an action's fields start with, from the selected link: the parent for
+/// shim/vlan/attach (a macvlan's own parent when a macvlan is selected); for vxlan, the
+/// underlay and its address (a selected vxlan's own underlay, never the vxlan itself, else
+/// the selected link, else the device of the default route); for vxlan-peer, the vxlan.
+fn defaults(action: &str, st: &NsState, sel: Option<&Link>) -> Vec<(&'static str, String)> {
+    let name = |i: u32| st.link_name(i).map(str::to_owned);
+    let first_v4 = |ifindex: u32| {
+        st.addrs
+            .values()
+            .find(|a| a.ifindex == ifindex && a.family == 2)
+            .and_then(|a| a.local.or(a.address))
+            .map(|a| a.to_string())
+    };
+    let is_vxlan = |l: &Link| matches!(l.info, KindInfo::Vxlan(_));
+    let default_dev = || {
+        st.routes
+            .values()
+            .find(|r| r.dst.is_none() && r.family == 2 && r.table == 254)
+            .and_then(|r| r.oif)
+    };
+    let mut out = Vec::new();
+    match action {
+        "shim" | "vlan" | "attach" => {
+            let parent = sel.map(|l| match (&l.info, l.parent, l.link_netnsid) {
+                (KindInfo::Macvlan { .. }, Some(p), None) => name(p).unwrap_or(l.name.clone()),
+                _ => l.name.clone(),
+            });
+            if let Some(p) = parent {
+                out.push(("parent", p));
+            }
+        }
+        "vxlan" => {
+            let underlay = match sel {
+                Some(l) if is_vxlan(l) => match &l.info {
+                    KindInfo::Vxlan(v) => v.link,
+                    _ => None,
+                },
+                Some(l) => Some(l.ifindex),
+                None => default_dev(),
+            };
+            if let Some(u) = underlay {
+                if let Some(n) = name(u) {
+                    out.push(("dev", n));
+                }
+                if let Some(a) = first_v4(u) {
+                    out.push(("local", a));
+                }
+            }
+        }
+        "vxlan-peer" => {
+            let dev = match sel {
+                Some(l) if is_vxlan(l) => Some(l.name.clone()),
+                _ => st
+                    .links
+                    .values()
+                    .find(|l| is_vxlan(l))
+                    .map(|l| l.name.clone()),
+            };
+            if let Some(d) = dev {
+                out.push(("dev", d));
+            }
+        }
+        _ => {}
     }
+    out
 }

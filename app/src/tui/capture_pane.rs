@@ -1,14 +1,15 @@
-//! The capture pane: a live capture on one link, its packets in a bounded ring, a filter
-//! prompt with inline BPF errors, pause/follow, a layer tree and hex dump, save to pcap.
+//! The capture pane's state: the packets of a capture on one link in a bounded ring, a
+//! filter prompt with inline BPF errors, pause/follow, a layer tree and hex dump. The
+//! capture itself runs in the loop (an effect); its packets arrive as events.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
 
-use capture::decode::DecodeOptions;
-use capture::source::{Captured, CounterValues, Live, LiveOptions, PcapWriter};
+use capture::source::{Captured, CounterValues};
 use capture::summary::summary;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use netstate::NetnsInfo;
+
+use super::event::Effect;
 
 /// Packets kept for scrolling back; older ones are dropped from the ring (and counted).
 pub const DEFAULT_RING: usize = 10_000;
@@ -24,8 +25,11 @@ pub struct CapturePane {
     /// The filter being typed (applied on Enter if it compiles).
     pub filter_input: String,
     pub filter_error: Option<String>,
-    live: Option<Live>,
-    link_number: i32,
+    /// The capture's generation: packets of an older capture (before a restart) are ignored.
+    pub gen: u64,
+    /// Whether the capture is running (its start was reported).
+    pub running: bool,
+    pub link_number: i32,
     pub packets: VecDeque<Captured>,
     /// One display line per packet in `packets`.
     pub lines: VecDeque<String>,
@@ -41,18 +45,28 @@ pub struct CapturePane {
     pub layer: usize,
     pub counters: CounterValues,
     pub message: Option<String>,
-    pub page: usize,
-    pub closed: bool,
     /// Promiscuous mode of the capture (`P` toggles it and restarts the capture).
     pub promisc: bool,
+    /// Packets that arrived while paused (not kept, counted with netlens's drops).
+    pub paused_dropped: u64,
+}
+
+/// What a key did in the pane.
+#[derive(Debug)]
+pub enum Key {
+    Unused,
+    Changed,
+    Close,
+    Effect(Effect),
 }
 
 impl CapturePane {
-    /// Starts capturing on `iface` in `netns`.
-    pub fn start(iface: &str, netns: &NetnsInfo, ring_capacity: usize) -> CapturePane {
+    /// A pane for a capture on `iface` in `netns` that is about to start as `gen`.
+    pub fn new(iface: &str, netns: &NetnsInfo, ring_capacity: usize, gen: u64) -> CapturePane {
         let mut p = CapturePane::from_packets(iface, netns, Vec::new());
         p.ring_capacity = ring_capacity.max(1);
-        p.restart();
+        p.gen = gen;
+        p.message = Some("starting the capture…".into());
         p
     }
 
@@ -65,7 +79,8 @@ impl CapturePane {
             editing_filter: false,
             filter_input: String::new(),
             filter_error: None,
-            live: None,
+            gen: 0,
+            running: false,
             link_number: 1,
             packets: VecDeque::new(),
             lines: VecDeque::new(),
@@ -80,9 +95,8 @@ impl CapturePane {
             layer: 0,
             counters: CounterValues::default(),
             message: None,
-            page: 20,
-            closed: false,
             promisc: true,
+            paused_dropped: 0,
         };
         for c in packets {
             p.counters.packets += 1;
@@ -92,46 +106,31 @@ impl CapturePane {
         p
     }
 
-    fn restart(&mut self) {
-        if let Some(mut l) = self.live.take() {
-            let _ = l.stop();
-        }
-        match Live::start(LiveOptions {
+    /// What starts this pane's capture again (new filter or promiscuity) as `gen`.
+    pub fn restart(&mut self, gen: u64) -> Effect {
+        self.gen = gen;
+        self.running = false;
+        self.message = Some("restarting the capture…".into());
+        Effect::StartCapture {
+            gen,
             iface: self.iface.clone(),
-            netns: Some(self.netns.clone()),
+            netns: self.netns.clone(),
             filter: self.filter.clone(),
             promisc: self.promisc,
-            channel: 8192,
-            decode: DecodeOptions::default(),
-            ..LiveOptions::default()
-        }) {
-            Ok(l) => {
-                self.link_number = l.link_number;
-                self.live = Some(l);
-                self.message = None;
-            }
-            Err(e) => self.message = Some(format!("capture not running: {e}")),
         }
     }
 
-    /// Moves packets from the capture channel into the ring. Returns whether anything changed.
-    pub fn drain(&mut self) -> bool {
-        let Some(live) = &self.live else { return false };
-        let before = self.counters;
-        self.counters = live.counters.values();
-        // Bounded work per tick keeps the UI responsive during a flood; the channel is
-        // bounded too, so what we cannot take is dropped and counted by the capture thread.
-        // Paused: nothing is taken, so what does not fit in the channel is dropped by the
-        // capture thread and counted as ours, never thrown away silently.
+    /// Takes a batch of packets from the capture. Paused, the packets are counted as
+    /// dropped by netlens, never thrown away silently.
+    pub fn take(&mut self, packets: Vec<Captured>, counters: CounterValues) {
+        self.counters = counters;
         if self.paused {
-            return before != self.counters;
+            self.paused_dropped += packets.len() as u64;
+            return;
         }
-        let batch: Vec<Captured> = live.rx.try_iter().take(20_000).collect();
-        let got = !batch.is_empty();
-        for c in batch {
+        for c in packets {
             self.push(c);
         }
-        got || before != self.counters
     }
 
     pub(crate) fn push(&mut self, c: Captured) {
@@ -152,15 +151,15 @@ impl CapturePane {
         }
         if self.follow {
             self.selected = Some(self.packets.len() - 1);
-            self.offset = self.packets.len().saturating_sub(self.page);
         }
     }
 
-    fn move_sel(&mut self, delta: isize) {
+    fn move_sel(&mut self, delta: isize, page: usize) {
         let n = self.packets.len();
         if n == 0 {
             return;
         }
+        self.offset = self.view_offset(page);
         self.follow = false;
         let s = self
             .selected
@@ -170,35 +169,31 @@ impl CapturePane {
         self.selected = Some(s);
         if s < self.offset {
             self.offset = s;
-        } else if s >= self.offset + self.page {
-            self.offset = s + 1 - self.page;
+        } else if s >= self.offset + page.max(1) {
+            self.offset = s + 1 - page.max(1);
         }
         self.layer = 0;
     }
 
-    /// Saves the packets in the ring to a pcap file in the current directory.
-    fn save(&mut self) {
-        let path = PathBuf::from(format!(
-            "netlens-{}-{}.pcap",
-            self.iface.replace(['/', ' '], "_"),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs())
-        ));
-        let r = PcapWriter::create(&path, self.link_number).and_then(|mut w| {
-            for c in &self.packets {
-                w.write(c.ts, &c.data, c.wire_len);
-            }
-            w.finish()
-        });
-        self.message = Some(match r {
-            Ok(()) => format!("saved {} packets to {}", self.packets.len(), path.display()),
-            Err(e) => format!("save failed: {e}"),
-        });
+    /// What saves the packets in the ring to a pcap file in the current directory.
+    fn save(&mut self) -> Effect {
+        self.message = Some(format!("saving {} packets…", self.packets.len()));
+        Effect::SavePcap {
+            iface: self.iface.clone(),
+            link: self.link_number,
+            packets: self.packets.iter().cloned().collect(),
+        }
     }
 
-    /// Handles a key; returns whether the screen changed.
-    pub fn on_key(&mut self, k: KeyEvent, check: impl Fn(i32, &str) -> Result<(), String>) -> bool {
+    /// Handles a key (`page`: list lines on screen; `next_gen`: the generation a restarted
+    /// capture takes).
+    pub fn on_key(
+        &mut self,
+        k: KeyEvent,
+        page: usize,
+        next_gen: u64,
+        check: impl Fn(i32, &str) -> Result<(), String>,
+    ) -> Key {
         if self.editing_filter {
             match k.code {
                 KeyCode::Enter => match check(self.link_number, &self.filter_input) {
@@ -206,7 +201,7 @@ impl CapturePane {
                         self.editing_filter = false;
                         self.filter_error = None;
                         self.filter = self.filter_input.clone();
-                        self.restart();
+                        return Key::Effect(self.restart(next_gen));
                     }
                     Err(e) => self.filter_error = Some(e),
                 },
@@ -222,18 +217,21 @@ impl CapturePane {
                     self.filter_input.clear();
                     self.filter_error = None;
                 }
-                KeyCode::Char(_) if k.modifiers.contains(KeyModifiers::CONTROL) => return false,
+                KeyCode::Char(_) if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                    return Key::Unused
+                }
                 KeyCode::Char(c) => {
                     self.filter_input.push(c);
                     self.filter_error = None;
                 }
-                _ => return false,
+                _ => return Key::Unused,
             }
-            return true;
+            return Key::Changed;
         }
-        let page = isize::try_from(self.page).unwrap_or(20);
+        let rows = page;
+        let page = isize::try_from(page).unwrap_or(20).max(1);
         match k.code {
-            KeyCode::Char('q') | KeyCode::Esc if !self.detail => self.closed = true,
+            KeyCode::Char('q') | KeyCode::Esc if !self.detail => return Key::Close,
             KeyCode::Esc => self.detail = false,
             KeyCode::Char('/') => {
                 self.editing_filter = true;
@@ -242,20 +240,19 @@ impl CapturePane {
             KeyCode::Char('p') => self.paused = !self.paused,
             KeyCode::Char('P') => {
                 self.promisc = !self.promisc;
-                self.restart();
+                return Key::Effect(self.restart(next_gen));
             }
             KeyCode::Char('f' | 'G') | KeyCode::End => {
                 self.follow = true;
                 if !self.packets.is_empty() {
                     self.selected = Some(self.packets.len() - 1);
-                    self.offset = self.packets.len().saturating_sub(self.page);
                 }
             }
-            KeyCode::Char('j') | KeyCode::Down => self.move_sel(1),
-            KeyCode::Char('k') | KeyCode::Up => self.move_sel(-1),
-            KeyCode::PageDown => self.move_sel(page),
-            KeyCode::PageUp => self.move_sel(-page),
-            KeyCode::Char('g') | KeyCode::Home => self.move_sel(isize::MIN / 2),
+            KeyCode::Char('j') | KeyCode::Down => self.move_sel(1, rows),
+            KeyCode::Char('k') | KeyCode::Up => self.move_sel(-1, rows),
+            KeyCode::PageDown | KeyCode::Char(' ') => self.move_sel(page, rows),
+            KeyCode::PageUp => self.move_sel(-page, rows),
+            KeyCode::Char('g') | KeyCode::Home => self.move_sel(isize::MIN / 2, rows),
             KeyCode::Enter => self.detail = !self.detail,
             KeyCode::Tab | KeyCode::Char(']') => {
                 let n = self.current().map_or(0, |c| c.decoded.layers.len());
@@ -269,10 +266,19 @@ impl CapturePane {
                     self.layer = (self.layer + n - 1) % n;
                 }
             }
-            KeyCode::Char('w') => self.save(),
-            _ => return false,
+            KeyCode::Char('w') => return Key::Effect(self.save()),
+            _ => return Key::Unused,
         }
-        true
+        Key::Changed
+    }
+
+    /// The first packet shown in a list `page` lines high.
+    pub fn view_offset(&self, page: usize) -> usize {
+        if self.follow {
+            self.packets.len().saturating_sub(page)
+        } else {
+            self.offset
+        }
     }
 
     pub fn current(&self) -> Option<&Captured> {
@@ -288,7 +294,7 @@ impl CapturePane {
             c.bytes,
             c.kernel_dropped,
             c.if_dropped,
-            c.our_dropped,
+            c.our_dropped + self.paused_dropped,
             self.packets.len(),
             self.ring_capacity
         );
@@ -310,14 +316,6 @@ impl CapturePane {
         match &self.message {
             Some(m) => format!("{m} · {place} · {}", self.counters_line()),
             None => format!("{place} · {}", self.counters_line()),
-        }
-    }
-}
-
-impl Drop for CapturePane {
-    fn drop(&mut self) {
-        if let Some(mut l) = self.live.take() {
-            let _ = l.stop();
         }
     }
 }

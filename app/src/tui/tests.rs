@@ -1,7 +1,7 @@
 //! Snapshots of the screen rendered into ratatui's `TestBackend`.
 
 use std::net::IpAddr;
-use std::time::Instant;
+use std::time::Duration;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use netstate::inventory::{NsStatus, Update};
@@ -11,7 +11,9 @@ use netstate::{Change, NetEvent, NetEventKind};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
+use super::event::{AppEvent, Effect};
 use super::state::App;
+use super::update::update;
 use super::view;
 
 fn ip(s: &str) -> IpAddr {
@@ -145,6 +147,47 @@ fn sample() -> NsState {
         ifindex_via: None,
         link_netnsid: None,
     }));
+    // What a narrow screen must not cut: long prefixes side by side, a 15-character name,
+    // a link without carrier, one set down, an IPv6 address and route.
+    let mut long = link(6, "enp0s31f6.1234", Some("vlan"), KindInfo::None);
+    long.flags = 0x1003; // UP, no LOWER_UP: NO-CARRIER
+    long.operstate = Some(3); // LOWERLAYERDOWN
+    let mut down = link(7, "veth-down", Some("veth"), KindInfo::None);
+    down.flags = 0x1002;
+    down.operstate = Some(2);
+    st.apply(Change::NewLink(long));
+    st.apply(Change::NewLink(down));
+    for dst in ["10.234.111.0", "10.234.118.0"] {
+        st.apply(Change::NewRoute(route(
+            dst,
+            24,
+            Some("10.1.0.254"),
+            254,
+            Some(100),
+        )));
+    }
+    let mut v6 = route(
+        "fd00:1234:5678:9abc::",
+        64,
+        Some("fd00:1234:5678:9abc::1"),
+        254,
+        Some(1024),
+    );
+    v6.family = 10;
+    st.apply(Change::NewRoute(v6));
+    st.apply(Change::NewAddr(Addr {
+        ifindex: 2,
+        family: 10,
+        prefixlen: 64,
+        scope: 0,
+        flags: 0x80,
+        local: None,
+        address: Some(ip("fd00:1234:5678:9abc:def0:1234:5678:9abc")),
+        broadcast: None,
+        label: None,
+        valid_lft: None,
+        preferred_lft: None,
+    }));
     st
 }
 
@@ -157,10 +200,14 @@ fn info(ino: u64, name: &str, kind: NsKind) -> NetnsInfo {
     }
 }
 
-fn app() -> App {
-    let mut app = App::new(Some(NsId { dev: 4, ino: 2 }));
-    let now = Instant::now();
-    let d = Discovery {
+const DEMO: NsId = NsId { dev: 4, ino: 2 };
+
+fn inv(u: Update) -> AppEvent {
+    AppEvent::Inventory(u)
+}
+
+fn discovery() -> Discovery {
+    Discovery {
         namespaces: vec![
             info(1, "host", NsKind::Host),
             info(2, "nlt-demo", NsKind::Named),
@@ -174,95 +221,192 @@ fn app() -> App {
             ),
         ],
         problems: Vec::new(),
-    };
-    app.on_update(Update::Namespaces(d), now);
-    app.on_update(
-        Update::Net(NetEvent {
-            ns: NsId { dev: 4, ino: 2 },
+    }
+}
+
+/// The UI on `nlt-demo` in a `w`x`h` terminal, in the dark theme.
+fn app_sized(w: u16, h: u16) -> App {
+    let mut app = App::new(Some(DEMO));
+    app.theme = widgets::Theme::dark();
+    update(&mut app, AppEvent::Term(Event::Resize(w, h)));
+    update(&mut app, inv(Update::Namespaces(discovery())));
+    update(
+        &mut app,
+        inv(Update::Net(NetEvent {
+            ns: DEMO,
             kind: NetEventKind::Snapshot {
                 state: Box::new(sample()),
                 overruns: 0,
             },
-        }),
-        now,
+        })),
     );
-    app.on_update(
-        Update::Net(NetEvent {
+    update(
+        &mut app,
+        inv(Update::Net(NetEvent {
             ns: NsId { dev: 4, ino: 3 },
             kind: NetEventKind::Failed("entering another namespace needs CAP_SYS_ADMIN".into()),
-        }),
-        now,
+        })),
     );
+    update(&mut app, AppEvent::Kernel(actions::KernelSupport::all()));
     app
 }
 
-fn draw(app: &mut App) -> String {
-    let mut t = Terminal::new(TestBackend::new(110, 34)).expect("test terminal");
-    // Far in the future: no row is highlighted, so snapshots do not depend on timing.
-    let later = Instant::now() + std::time::Duration::from_mins(1);
-    t.draw(|f| view::render(f, app, later)).expect("draw");
-    t.backend().to_string()
+fn app() -> App {
+    app_sized(110, 34)
 }
 
-fn key(app: &mut App, c: KeyCode) {
-    app.on_event(&Event::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+/// The screen as text.
+fn draw(app: &App) -> String {
+    let (w, h) = app.size;
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+    t.draw(|f| view::render(app, f)).expect("draw");
+    let buf = t.backend().buffer().clone();
+    let mut s = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            s.push_str(buf[(x, y)].symbol());
+        }
+        s.push('\n');
+    }
+    s
+}
+
+fn key(app: &mut App, c: KeyCode) -> Vec<Effect> {
+    update(app, AppEvent::Term(Event::Key(KeyEvent::from(c))))
+}
+
+fn keys(app: &mut App, s: &str) {
+    for c in s.chars() {
+        key(app, KeyCode::Char(c));
+    }
 }
 
 #[test]
-fn each_tab() {
-    let mut a = app();
-    for (i, name) in ["links", "addresses", "routes", "neighbours", "fdb"]
-        .iter()
-        .enumerate()
-    {
-        key(
-            &mut a,
-            KeyCode::Char(char::from(b'1' + u8::try_from(i).unwrap_or(0))),
-        );
-        insta::assert_snapshot!(format!("tab_{name}"), draw(&mut a));
+fn every_tab_at_80x24_and_200x50() {
+    for (w, h) in [(80, 24), (200, 50)] {
+        let mut a = app_sized(w, h);
+        for (i, t) in widgets::Tab::ALL.iter().enumerate() {
+            key(
+                &mut a,
+                KeyCode::Char(char::from(b'1' + u8::try_from(i).unwrap_or(0))),
+            );
+            let s = draw(&a);
+            insta::assert_snapshot!(format!("tab_{}_{w}x{h}", t.title().to_lowercase()), s);
+        }
     }
+}
+
+#[test]
+fn narrow_screens_never_cut_an_address_or_prefix() {
+    let mut a = app_sized(80, 24);
+    key(&mut a, KeyCode::Char('3'));
+    let s = draw(&a);
+    for p in [
+        "10.234.111.0/24",
+        "10.234.118.0/24",
+        "fd00:1234:5678:9abc::/64",
+        "10.1.0.254",
+    ] {
+        assert!(s.contains(p), "routes at 80x24 lack {p}:\n{s}");
+    }
+    key(&mut a, KeyCode::Char('2'));
+    let s = draw(&a);
+    assert!(
+        s.contains("fd00:1234:5678:9abc:def0:1234:5678:9abc/64"),
+        "addresses at 80x24:\n{s}"
+    );
+    key(&mut a, KeyCode::Char('1'));
+    let s = draw(&a);
+    for p in ["enp0s31f6.1234", "LOWERLAYERDOWN", "1500"] {
+        assert!(s.contains(p), "links at 80x24 lack {p}:\n{s}");
+    }
+    assert!(s.contains("columns"), "hidden columns are announced:\n{s}");
+    // Scrolling sideways brings the hidden columns in, the name stays.
+    keys(&mut a, ">>>>");
+    let s = draw(&a);
+    assert!(
+        s.contains("DETAILS") && s.contains("vx0") && s.contains("id 42 local 10.1.0.1"),
+        "vxlan details after scrolling:\n{s}"
+    );
+    let wide = draw(&app_sized(200, 50));
+    assert!(
+        wide.contains("dstport 4789") && !wide.contains("< >"),
+        "{wide}"
+    );
+}
+
+#[test]
+fn the_sort_arrow_shows_only_when_sorted() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('3'));
+    let s = draw(&a);
+    assert!(!s.contains('▲') && !s.contains('▼'), "{s}");
+    key(&mut a, KeyCode::Char('s'));
+    assert!(draw(&a).contains("DST▲"));
+    key(&mut a, KeyCode::Char('S'));
+    assert!(draw(&a).contains("DST▼"));
+    assert_eq!(a.sort, Some((0, true)));
 }
 
 #[test]
 fn link_detail_pane_shows_kind_and_relations() {
     let mut a = app();
-    key(&mut a, KeyCode::Char('j'));
-    key(&mut a, KeyCode::Char('j'));
+    // vx0 is the fourth link.
+    for _ in 0..3 {
+        key(&mut a, KeyCode::Char('j'));
+    }
     key(&mut a, KeyCode::Enter);
-    let s = draw(&mut a);
-    assert!(
-        s.contains("mode bridge") && s.contains("parent") && s.contains("master"),
-        "{s}"
-    );
-    insta::assert_snapshot!("detail_macvlan", s);
-    key(&mut a, KeyCode::Char('j'));
-    let s = draw(&mut a);
+    let s = draw(&a);
     assert!(
         s.contains("dstport 4789") && s.contains("nolearning"),
         "{s}"
     );
+    insta::assert_snapshot!("detail_vxlan_110x34", s);
+    a.size = (80, 24);
+    insta::assert_snapshot!("detail_vxlan_80x24", draw(&a));
 }
 
 #[test]
-fn filter_and_help() {
+fn filter_help_and_context_help() {
     let mut a = app();
     key(&mut a, KeyCode::Char('/'));
-    for c in "vx".chars() {
-        key(&mut a, KeyCode::Char(c));
-    }
+    keys(&mut a, "vx");
     key(&mut a, KeyCode::Enter);
-    let s = draw(&mut a);
+    let s = draw(&a);
     assert!(s.contains("vx0") && !s.contains("mv0"), "{s}");
     insta::assert_snapshot!("filtered", s);
+    for (w, h) in [(80, 24), (200, 50)] {
+        a.size = (w, h);
+        key(&mut a, KeyCode::Char('?'));
+        let s = draw(&a);
+        for k in view::HELP_TABLES {
+            assert!(s.contains(k.0) || w == 80, "help lacks {}:\n{s}", k.0);
+        }
+        assert!(s.contains("guided actions"), "help lists a:\n{s}");
+        insta::assert_snapshot!(format!("help_{w}x{h}"), s);
+        key(&mut a, KeyCode::Char('x'));
+        assert!(a.help.is_none());
+    }
+}
+
+#[test]
+fn help_scrolls_where_it_does_not_fit() {
+    let mut a = app_sized(80, 14);
     key(&mut a, KeyCode::Char('?'));
-    insta::assert_snapshot!("help", draw(&mut a));
+    let s = draw(&a);
+    assert!(s.contains("more)"), "{s}");
+    for _ in 0..30 {
+        key(&mut a, KeyCode::Char('j'));
+    }
+    let s = draw(&a);
+    assert!(s.contains("Esc"), "the last key is reachable:\n{s}");
 }
 
 #[test]
 fn unreadable_namespace_says_why() {
     let mut a = app();
     key(&mut a, KeyCode::Char('J'));
-    let s = draw(&mut a);
+    let s = draw(&a);
     assert!(s.contains("CAP_SYS_ADMIN"), "{s}");
     assert!(matches!(
         a.current().map(|c| &c.status),
@@ -272,27 +416,154 @@ fn unreadable_namespace_says_why() {
 }
 
 #[test]
+fn the_namespace_switcher_finds_by_letters_in_order() {
+    let mut a = app_sized(80, 24);
+    key(&mut a, KeyCode::Char('n'));
+    keys(&mut a, "pd");
+    let s = draw(&a);
+    assert!(s.contains("pid:4242") && !s.contains("● host"), "{s}");
+    insta::assert_snapshot!("switcher_80x24", s);
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.ns, Some(NsId { dev: 4, ino: 3 }));
+    assert!(a.switcher.is_none());
+}
+
+#[test]
 fn changed_rows_are_highlighted_then_fade() {
     let mut a = app();
-    let now = Instant::now();
+    let t0 = a.now;
     let mut l = link(9, "new0", Some("bridge"), KindInfo::None);
     l.flags = 0;
-    a.on_update(
-        Update::Net(NetEvent {
-            ns: NsId { dev: 4, ino: 2 },
+    update(
+        &mut a,
+        inv(Update::Net(NetEvent {
+            ns: DEMO,
             kind: NetEventKind::Changes(vec![Change::NewLink(l)]),
-        }),
-        now,
+        })),
     );
-    a.refresh_rows();
+    // Rows are rebuilt for kernel changes at most every REBUILD_EVERY: the tick does it.
+    update(&mut a, AppEvent::Tick(t0 + super::state::REBUILD_EVERY));
     let row = a
         .rows
         .iter()
         .find(|r| r.cell(1) == "new0")
         .expect("new row")
         .clone();
-    assert!(a.is_recent(&row, now));
-    assert!(!a.is_recent(&row, now + super::state::HIGHLIGHT));
+    assert!(a.is_recent(&row, a.now));
+    update(&mut a, AppEvent::Tick(t0 + super::state::HIGHLIGHT));
+    assert!(!a.is_recent(&row, a.now));
+}
+
+#[test]
+fn changes_in_other_namespaces_do_not_redraw_or_rebuild() {
+    let mut a = app();
+    let (v, rows) = (a.version, a.last_rebuild);
+    update(
+        &mut a,
+        inv(Update::Net(NetEvent {
+            ns: NsId { dev: 4, ino: 1 },
+            kind: NetEventKind::Changes(vec![Change::NewLink(link(
+                11,
+                "elsewhere",
+                None,
+                KindInfo::None,
+            ))]),
+        })),
+    );
+    assert_eq!(a.version, v, "a change off screen is not redrawn");
+    assert_eq!(a.last_rebuild, rows);
+    // The same namespace list again (discovery only reports changes, but even so).
+    update(&mut a, inv(Update::Namespaces(discovery())));
+    assert!(!a.rows_dirty);
+}
+
+#[test]
+fn a_vanished_namespace_is_announced_and_problems_are_told_once() {
+    let mut a = app();
+    let mut d = discovery();
+    d.namespaces.retain(|n| n.id != DEMO);
+    d.problems = vec!["2 namespaces hidden: /run/netns needs root".into()];
+    update(&mut a, inv(Update::Namespaces(d.clone())));
+    let m = a.message.clone().map(|(m, _)| m).unwrap_or_default();
+    assert!(m.contains("⚠ 2 namespaces hidden"), "{m}");
+    let later = a.now + Duration::from_secs(10);
+    update(&mut a, AppEvent::Tick(later));
+    assert!(a.message.is_none(), "messages expire");
+    update(&mut a, inv(Update::Namespaces(d)));
+    assert!(a.message.is_none(), "a problem is told once");
+    let s = draw(&a);
+    assert!(
+        s.contains("⚠ 1 hidden"),
+        "the sidebar keeps the count:\n{s}"
+    );
+    // The namespace on screen disappears.
+    let mut a = app();
+    let mut d = discovery();
+    d.namespaces.retain(|n| n.id != DEMO);
+    update(&mut a, inv(Update::Namespaces(d)));
+    let m = a.message.clone().map(|(m, _)| m).unwrap_or_default();
+    assert!(
+        m.contains("nlt-demo disappeared") && m.contains("host"),
+        "{m}"
+    );
+}
+
+#[test]
+fn keys_that_do_nothing_say_so() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('3'));
+    let fx = key(&mut a, KeyCode::Char('c'));
+    assert!(fx.is_empty());
+    let m = a.message.clone().map(|(m, _)| m).unwrap_or_default();
+    assert!(m.contains("Links tab"), "{m}");
+    key(&mut a, KeyCode::Char('Z'));
+    let m = a.message.clone().map(|(m, _)| m).unwrap_or_default();
+    assert!(m.contains("Z: no action here"), "{m}");
+}
+
+#[test]
+fn c_starts_a_capture_as_an_effect_and_old_captures_are_ignored() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('j')); // va
+    let fx = key(&mut a, KeyCode::Char('c'));
+    let Some(Effect::StartCapture { gen, iface, .. }) = fx.first() else {
+        panic!("{fx:?}");
+    };
+    assert_eq!(iface, "va");
+    let gen = *gen;
+    let p = pane().packets;
+    update(
+        &mut a,
+        AppEvent::Captured {
+            gen: gen + 7,
+            packets: p.iter().cloned().collect(),
+            counters: capture::source::CounterValues::default(),
+        },
+    );
+    assert_eq!(a.capture.as_ref().map(|c| c.packets.len()), Some(0));
+    update(
+        &mut a,
+        AppEvent::Captured {
+            gen,
+            packets: p.iter().cloned().collect(),
+            counters: capture::source::CounterValues::default(),
+        },
+    );
+    assert_eq!(a.capture.as_ref().map(|c| c.packets.len()), Some(3));
+    // Paused: counted as dropped, not kept.
+    key(&mut a, KeyCode::Char('p'));
+    update(
+        &mut a,
+        AppEvent::Captured {
+            gen,
+            packets: p.iter().cloned().collect(),
+            counters: capture::source::CounterValues::default(),
+        },
+    );
+    assert_eq!(a.capture.as_ref().map(|c| c.paused_dropped), Some(3));
+    let fx = key(&mut a, KeyCode::Char('q'));
+    assert!(matches!(fx.as_slice(), [Effect::StopCapture]), "{fx:?}");
+    assert!(a.capture.is_none());
 }
 
 fn frame_icmp() -> Vec<u8> {
@@ -334,20 +605,29 @@ fn pane() -> super::capture_pane::CapturePane {
 
 #[test]
 fn capture_pane_list_detail_tree_and_hex() {
-    let mut a = app();
-    a.capture = Some(pane());
-    let s = draw(&mut a);
-    assert!(
-        s.contains("ICMP echo request") && s.contains("3 packets"),
-        "{s}"
-    );
-    insta::assert_snapshot!("capture_list", s);
-    key(&mut a, KeyCode::Char('k'));
-    key(&mut a, KeyCode::Enter);
-    key(&mut a, KeyCode::Tab);
-    let s = draw(&mut a);
-    assert!(s.contains("IPv4") && s.contains("0000  02 00 00 00"), "{s}");
-    insta::assert_snapshot!("capture_detail", s);
+    for (w, h) in [(80, 24), (200, 50)] {
+        let mut a = app_sized(w, h);
+        a.capture = Some(pane());
+        let s = draw(&a);
+        assert!(
+            s.contains("ICMP echo request") && s.contains("3 packets"),
+            "{s}"
+        );
+        insta::assert_snapshot!(format!("capture_list_{w}x{h}"), s);
+        key(&mut a, KeyCode::Char('k'));
+        key(&mut a, KeyCode::Enter);
+        key(&mut a, KeyCode::Tab);
+        let s = draw(&a);
+        assert!(s.contains("IPv4") && s.contains("0000  02 00 00 00"), "{s}");
+        insta::assert_snapshot!(format!("capture_detail_{w}x{h}"), s);
+        key(&mut a, KeyCode::Esc);
+        key(&mut a, KeyCode::Char('?'));
+        let s = draw(&a);
+        assert!(
+            s.contains("capture pane: keys") && s.contains("promiscuous"),
+            "{s}"
+        );
+    }
 }
 
 #[test]
@@ -355,11 +635,9 @@ fn capture_filter_errors_show_inline() {
     let mut a = app();
     a.capture = Some(pane());
     key(&mut a, KeyCode::Char('/'));
-    for c in "tcp port".chars() {
-        key(&mut a, KeyCode::Char(c));
-    }
+    keys(&mut a, "tcp port");
     key(&mut a, KeyCode::Enter);
-    let s = draw(&mut a);
+    let s = draw(&a);
     assert!(s.contains("filter> tcp port") && s.contains("✗"), "{s}");
     insta::assert_snapshot!("capture_filter_error", s);
     key(&mut a, KeyCode::Esc);
@@ -369,31 +647,110 @@ fn capture_filter_errors_show_inline() {
 
 #[test]
 fn action_form_previews_commands_and_names_the_bad_field() {
+    for (w, h) in [(80, 24), (200, 50)] {
+        let mut a = app_sized(w, h);
+        key(&mut a, KeyCode::Char('j'));
+        key(&mut a, KeyCode::Char('a'));
+        assert!(a.form.is_some(), "a opens the actions form");
+        // parent is prefilled with the selected link (va); go to the ip field.
+        key(&mut a, KeyCode::Tab);
+        key(&mut a, KeyCode::Tab);
+        keys(&mut a, "10.1.0.99");
+        let s = draw(&a);
+        assert!(s.contains("macvlan") && s.contains("10.1.0.99/32"), "{s}");
+        insta::assert_snapshot!(format!("action_form_shim_{w}x{h}"), s);
+        keys(&mut a, "/24");
+        let s = draw(&a);
+        assert!(s.contains("refused") && s.contains("--ip"), "{s}");
+        key(&mut a, KeyCode::Enter);
+        assert!(a.form.as_ref().is_some_and(|f| f
+            .status
+            .as_deref()
+            .is_some_and(|m| m.contains("cannot apply"))));
+        key(&mut a, KeyCode::Esc);
+        assert!(a.form.is_none());
+    }
+}
+
+#[test]
+fn form_fields_come_from_the_cli_definition() {
+    let defs = super::action_form::definitions();
+    let names: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(names, ["shim", "vlan", "vxlan", "vxlan-peer", "attach"]);
+    let attach = defs.iter().find(|d| d.name == "attach").expect("attach");
+    let flags: Vec<&str> = attach.fields.iter().map(|f| f.long.as_str()).collect();
+    assert!(
+        flags.contains(&"mtu") && flags.contains(&"target"),
+        "{flags:?}"
+    );
+    assert!(
+        attach.fields.iter().all(|f| !f.help.is_empty()),
+        "every field has help"
+    );
+    // A bad number is named by its flag.
+    let mut a = app();
+    key(&mut a, KeyCode::Char('a'));
+    key(&mut a, KeyCode::PageDown); // vlan
+    key(&mut a, KeyCode::Tab);
+    keys(&mut a, "x");
+    let err = a.form.as_ref().map(|f| f.preview.clone());
+    let Some(Err(e)) = err else { panic!("{err:?}") };
+    assert!(e.contains("--id"), "{e}");
+}
+
+#[test]
+fn the_vxlan_form_on_a_vxlan_takes_its_underlay_not_itself() {
+    let mut a = app();
+    for _ in 0..3 {
+        key(&mut a, KeyCode::Char('j'));
+    }
+    key(&mut a, KeyCode::Char('a'));
+    key(&mut a, KeyCode::PageDown);
+    key(&mut a, KeyCode::PageDown); // vxlan
+    let f = a.form.as_ref().expect("form");
+    let value = |flag: &str| {
+        f.def()
+            .and_then(|d| d.fields.iter().position(|x| x.long == flag))
+            .and_then(|i| f.values.get(i).cloned())
+            .unwrap_or_default()
+    };
+    assert_eq!(value("dev"), "va");
+    assert_eq!(value("local"), "10.1.0.1");
+    key(&mut a, KeyCode::PageDown); // vxlan-peer
+    let f = a.form.as_ref().expect("form");
+    assert_eq!(f.values.first().map(String::as_str), Some("vx0"));
+}
+
+#[test]
+fn an_applied_plan_is_not_revalidated_against_itself() {
     let mut a = app();
     key(&mut a, KeyCode::Char('j'));
     key(&mut a, KeyCode::Char('a'));
-    assert!(a.form.is_some(), "a opens the actions form");
-    // parent is prefilled with the selected link (va); go to the ip field.
     key(&mut a, KeyCode::Tab);
     key(&mut a, KeyCode::Tab);
-    for c in "10.1.0.99".chars() {
-        key(&mut a, KeyCode::Char(c));
-    }
-    let s = draw(&mut a);
-    assert!(s.contains("macvlan") && s.contains("10.1.0.99/32"), "{s}");
-    insta::assert_snapshot!("action_form_shim", s);
-    key(&mut a, KeyCode::Char('/'));
-    key(&mut a, KeyCode::Char('2'));
-    key(&mut a, KeyCode::Char('4'));
-    let s = draw(&mut a);
-    assert!(s.contains("refused") && s.contains("--ip"), "{s}");
+    keys(&mut a, "10.1.0.99");
     key(&mut a, KeyCode::Enter);
-    assert!(a.form.as_ref().is_some_and(|f| f
-        .status
-        .as_deref()
-        .is_some_and(|m| m.contains("cannot apply"))));
-    key(&mut a, KeyCode::Esc);
-    assert!(a.form.is_none());
+    let fx = key(&mut a, KeyCode::Char('y'));
+    assert!(
+        matches!(fx.as_slice(), [Effect::ApplyPlan { .. }]),
+        "{fx:?}"
+    );
+    update(&mut a, AppEvent::Applied(Ok("1-2".into())));
+    // The kernel now has the shim: the form must not call its own plan a conflict.
+    let mut shim = link(12, "shim-va", Some("macvlan"), KindInfo::None);
+    shim.parent = Some(2);
+    update(
+        &mut a,
+        inv(Update::Net(NetEvent {
+            ns: DEMO,
+            kind: NetEventKind::Changes(vec![Change::NewLink(shim)]),
+        })),
+    );
+    let s = draw(&a);
+    assert!(
+        s.contains("applied as plan 1-2") && !s.contains("refused"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -405,4 +762,18 @@ fn capture_ring_keeps_the_last_n_packets() {
     assert_eq!(p.packets.len(), 2);
     assert_eq!(p.lines.len(), 2);
     assert_eq!(p.ring_evicted, 2, "3 + 1 packets into a ring of 2 evict 2");
+}
+
+#[test]
+fn ctrl_c_quits_from_anywhere() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('a'));
+    let fx = update(
+        &mut a,
+        AppEvent::Term(Event::Key(KeyEvent::new(
+            KeyCode::Char('c'),
+            KeyModifiers::CONTROL,
+        ))),
+    );
+    assert!(a.quit && matches!(fx.as_slice(), [Effect::Quit]));
 }

@@ -1,9 +1,9 @@
-//! Lays the screen out and hands each part to its widget.
+//! Draws the state: `render(&App, &mut Frame)` reads the state and draws it. No I/O, no
+//! change to the state: what it needs (peer namespaces, kernel support, the form's
+//! preview) was fetched by an effect and kept in the state.
 
-use std::time::Instant;
-
-use ratatui::layout::{Constraint, Direction, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragraph, Tabs};
 use ratatui::Frame;
@@ -13,68 +13,123 @@ use widgets::detail;
 use widgets::table::{self, TableView};
 use widgets::Tab;
 
-use super::state::{App, Focus};
+use super::state::{App, Focus, HelpFor};
 
-pub const KEYS: &str = "q quit · ? help · / filter · Tab/1-5 tabs · h/l focus · J/K netns · j/k g/G PgUp/PgDn move · Enter detail · s/S sort · c capture · a actions";
-
-const HELP: &[(&str, &str)] = &[
+/// The keys of the tables, for the help box: (keys, what they do).
+pub const HELP_TABLES: &[(&str, &str)] = &[
     ("q, Ctrl-C", "quit (the terminal is restored)"),
-    ("?", "this help; any key closes it"),
+    ("?", "this help (j/k scroll; any other key closes)"),
     (
-        "Tab / Shift-Tab, [ ], 1-5",
-        "switch tab: Links, Addresses, Routes, Neighbours, FDB",
+        "Tab, Shift-Tab, [ ], 1-5",
+        "Links, Addresses, Routes, Neighbours, FDB",
     ),
-    ("h / l, ← / →", "focus the namespace sidebar / the table"),
-    ("J / K", "next / previous namespace (from anywhere)"),
-    ("j / k, ↓ / ↑, mouse wheel", "move the selection"),
-    ("g / G, Home / End", "first / last row"),
-    ("PgDn / PgUp, Space, Ctrl-f/b", "one page down / up"),
+    ("j/k, ↓/↑, mouse wheel", "move the selection"),
+    ("g/G, Home/End", "first / last row"),
+    ("PgDn/PgUp, Space, Ctrl-f/b", "a page down / up"),
     ("Ctrl-d / Ctrl-u", "half a page down / up"),
+    ("< / >", "scroll sideways to columns that do not fit"),
+    ("Enter", "open / close the detail pane of the selected row"),
     ("/", "filter rows (Enter keeps it, Esc clears it)"),
-    ("s / S", "sort by the next column / reverse the order"),
-    ("Enter", "open or close the detail pane of the selected row"),
-    (
-        "c (Links tab)",
-        "capture packets on the selected link (q closes the capture)",
-    ),
+    ("s / S", "sort by the next column (then none) / reverse"),
+    ("n or :", "switch namespace: type part of its name, Enter"),
+    ("J / K", "next / previous namespace"),
+    ("h / l, ← / →", "focus the namespace sidebar / the table"),
+    ("c", "capture packets on the selected link (Links tab)"),
+    ("a", "guided actions (shim, vlan, vxlan…) on the selection"),
     ("Esc", "close the detail pane, then clear the filter"),
 ];
 
-/// Draws the whole screen.
-pub fn render(f: &mut Frame, app: &mut App, now: Instant) {
-    let area = f.area();
-    let [main, status] = Layout::vertical([Constraint::Min(3), Constraint::Length(2)]).areas(area);
-    let side_w = 24.min(main.width / 3);
-    let [side, right] =
-        Layout::horizontal([Constraint::Length(side_w), Constraint::Min(10)]).areas(main);
-    render_sidebar(f, side, app);
-    let [tabs, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(right);
-    render_tabs(f, tabs, app);
-    if app.form.is_some() {
-        render_form(f, body, app);
-        render_status(f, status, app);
-        return;
-    }
-    if app.capture.is_some() {
-        render_capture(f, body, app);
-        render_status(f, status, app);
-        if app.help {
-            render_help(f, area);
+const HELP_TABLES_NOTES: &[&str] = &[
+    "Rows flash when the kernel changes them. STATE: green UP,",
+    "grey DOWN (set down), yellow NO-CARRIER / LOWERLAYERDOWN.",
+];
+
+pub const HELP_CAPTURE: &[(&str, &str)] = &[
+    ("q / Esc", "close the capture (Esc closes the layers first)"),
+    ("/", "BPF capture filter (restarts the capture)"),
+    (
+        "p",
+        "pause / resume (paused packets are counted as dropped)",
+    ),
+    ("P", "promiscuous mode on / off (restarts the capture)"),
+    ("f, G, End", "follow the newest packet"),
+    ("j/k, ↓/↑", "select a packet (stops following)"),
+    ("PgDn/PgUp, Space", "a page down / up"),
+    ("g, Home", "the oldest packet kept"),
+    ("Enter", "layers and bytes of the selected packet"),
+    ("Tab / Shift-Tab, ] [", "next / previous layer"),
+    (
+        "w",
+        "save the ring to netlens-IFACE-TIME.pcap (working directory)",
+    ),
+];
+
+pub const HELP_FORM: &[(&str, &str)] = &[
+    ("Tab/Shift-Tab, ↓/↑", "next / previous field"),
+    (
+        "type, Backspace, Ctrl-u",
+        "edit the field (Ctrl-u clears it)",
+    ),
+    ("PgDn / PgUp", "the next / previous action"),
+    ("Enter", "apply the previewed plan (asks y/n first)"),
+    ("y", "keep a plan applied under a confirm timer"),
+    ("Esc", "close the form (nothing is applied)"),
+    ("F1", "this help"),
+];
+
+pub const HELP_SWITCHER: &[(&str, &str)] = &[
+    ("type", "narrow the namespaces (letters in order match)"),
+    ("↓/↑, Tab", "move in the list"),
+    ("Enter", "show the namespace"),
+    ("Esc", "close"),
+];
+
+/// The short key line under the status, per context.
+fn keys_line(app: &App) -> &'static str {
+    if app.switcher.is_some() {
+        "type to narrow · ↓/↑ move · Enter show · Esc close"
+    } else if app.editing_filter {
+        "type to filter · Enter keep · Esc clear"
+    } else if app.form.is_some() {
+        "Tab/↑↓ field · type · Enter apply · PgUp/PgDn action · Esc close · F1 help"
+    } else if let Some(p) = &app.capture {
+        if p.editing_filter {
+            "type a BPF filter · Enter apply (errors show inline) · Esc cancel"
+        } else {
+            "q close · / filter · p pause · Enter layers · w save · ? help"
         }
-        return;
-    }
-    let (tbl, det) = if app.detail {
-        let [a, b] = Layout::new(
-            Direction::Vertical,
-            [Constraint::Percentage(55), Constraint::Percentage(45)],
-        )
-        .areas(body);
-        (a, Some(b))
     } else {
-        (body, None)
-    };
-    app.page = table::visible_rows(tbl).max(1);
-    app.refresh_rows();
+        "q quit · ? help · 1-5 tabs · n netns · / filter · ⏎ detail · c capture · a act"
+    }
+}
+
+/// Draws the whole screen.
+pub fn render(app: &App, f: &mut Frame) {
+    let a = app.layout();
+    if let Some(side) = a.side {
+        render_sidebar(f, side, app);
+    }
+    render_tabs(f, a.tabs, app);
+    if app.form.is_some() {
+        render_form(f, a.body, app);
+    } else if app.capture.is_some() {
+        render_capture(f, app);
+    } else {
+        render_table(f, a.table, app);
+        if let Some(d) = a.detail {
+            render_detail(f, d, app);
+        }
+    }
+    render_status(f, a.status, app);
+    if let Some(sw) = &app.switcher {
+        render_switcher(f, a.area, app, sw);
+    }
+    if let Some((what, scroll)) = app.help {
+        render_help(f, a.area, app, what, scroll);
+    }
+}
+
+fn render_table(f: &mut Frame, area: Rect, app: &App) {
     let empty = empty_message(app);
     let title = if app.filter.is_empty() && !app.editing_filter {
         format!(" {} ", app.tab.title())
@@ -86,31 +141,29 @@ pub fn render(f: &mut Frame, app: &mut App, now: Instant) {
             if app.editing_filter { "▏" } else { "" }
         )
     };
+    let now = app.now;
     let recent = |r: &widgets::Row| app.is_recent(r, now);
     table::render(
         f,
-        tbl,
+        area,
         &TableView {
             title,
-            headers: app.tab.headers(),
-            widths: app.tab.widths(),
+            cols: app.tab.columns(),
+            natural: &app.widths,
             rows: &app.rows,
             selected: app.selected,
             offset: app.offset,
-            sort_col: app.sort_col,
-            sort_desc: app.sort_desc,
+            sort: app.sort,
             focused: app.focus == Focus::Table,
+            hscroll: app.hscroll,
+            tone_col: (app.tab == Tab::Links)
+                .then_some(3)
+                .or((app.tab == Tab::Neighbours).then_some(3)),
             recent: &recent,
             empty_message: empty.as_deref(),
+            theme: &app.theme,
         },
     );
-    if let Some(d) = det {
-        render_detail(f, d, app);
-    }
-    render_status(f, status, app);
-    if app.help {
-        render_help(f, area);
-    }
 }
 
 fn empty_message(app: &App) -> Option<String> {
@@ -126,39 +179,39 @@ fn empty_message(app: &App) -> Option<String> {
     }
 }
 
+fn status_mark(s: &NsStatus, app: &App) -> (&'static str, Style) {
+    match s {
+        NsStatus::Live => ("●", app.theme.ok),
+        NsStatus::Loading | NsStatus::Resyncing => ("◌", app.theme.warn),
+        NsStatus::Failed(_) => ("✗", app.theme.error),
+    }
+}
+
 fn render_sidebar(f: &mut Frame, area: Rect, app: &App) {
     let items: Vec<ListItem> = app
         .inv
         .namespaces
         .iter()
         .map(|n| {
-            let (mark, style) = match &n.status {
-                NsStatus::Live => ("●", Style::default().fg(Color::Green)),
-                NsStatus::Loading | NsStatus::Resyncing => {
-                    ("◌", Style::default().fg(Color::Yellow))
-                }
-                NsStatus::Failed(_) => ("✗", Style::default().fg(Color::Red)),
-            };
+            let (mark, style) = status_mark(&n.status, app);
             ListItem::new(Line::from(vec![
                 Span::styled(format!("{mark} "), style),
                 Span::raw(n.info.label()),
             ]))
         })
         .collect();
-    let sel = app.current().and_then(|c| {
-        app.inv
-            .namespaces
-            .iter()
-            .position(|n| n.info.id == c.info.id)
-    });
     let border = if app.focus == Focus::Sidebar {
-        Style::default().fg(Color::Cyan)
+        app.theme.focus_border
     } else {
         Style::default()
     };
     let mut title = format!(" Namespaces ({}) ", app.inv.namespaces.len());
     if !app.inv.problems.is_empty() {
-        title.push_str("⚠ ");
+        title = format!(
+            " Namespaces ({}) ⚠ {} hidden ",
+            app.inv.namespaces.len(),
+            app.inv.problems.len()
+        );
     }
     let list = List::new(items)
         .block(
@@ -167,8 +220,8 @@ fn render_sidebar(f: &mut Frame, area: Rect, app: &App) {
                 .border_style(border)
                 .title(title),
         )
-        .highlight_style(Style::default().add_modifier(Modifier::REVERSED));
-    let mut st = ListState::default().with_selected(sel);
+        .highlight_style(app.theme.selected);
+    let mut st = ListState::default().with_selected(app.ns_index());
     f.render_stateful_widget(list, area, &mut st);
 }
 
@@ -179,99 +232,84 @@ fn render_tabs(f: &mut Frame, area: Rect, app: &App) {
         .map(|(i, t)| format!("{} {}", i + 1, t.title()))
         .collect();
     let sel = Tab::ALL.iter().position(|t| *t == app.tab).unwrap_or(0);
-    let tabs = Tabs::new(titles).select(sel).highlight_style(
-        Style::default()
-            .fg(Color::Cyan)
-            .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
-    );
+    let tabs = Tabs::new(titles)
+        .select(sel)
+        .padding("", " ")
+        .divider("")
+        .highlight_style(
+            app.theme
+                .focus_border
+                .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+        );
     f.render_widget(tabs, area);
 }
 
-fn render_detail(f: &mut Frame, area: Rect, app: &mut App) {
-    // The first column of the Links tab is the ifindex.
-    let selected_link = if app.tab == Tab::Links {
-        app.rows
-            .get(app.selected)
-            .and_then(|r| r.cell(0).parse::<u32>().ok())
-    } else {
-        None
-    };
+fn render_detail(f: &mut Frame, area: Rect, app: &App) {
     let Some(entry) = app.current() else { return };
     let Some(row) = app.rows.get(app.selected) else {
         detail::render(f, area, " Detail ", vec![Line::from("(no row selected)")]);
         return;
     };
-    let lines = match selected_link.and_then(|i| entry.state.links.get(&i)) {
-        Some(l) => detail::link_lines(l, &entry.state, Some((&app.inv, entry.info.id))),
-        None => detail::row_lines(app.tab.headers(), row),
+    let lines = if let Some(l) = row.id.link().and_then(|i| entry.state.links.get(&i)) {
+        detail::link_lines(l, &entry.state, Some((&app.inv, entry.info.id)))
+    } else {
+        let headers: Vec<&str> = app.tab.columns().iter().map(|c| c.title).collect();
+        detail::row_lines(&headers, row)
     };
     detail::render(f, area, " Detail ", lines);
 }
 
-fn render_capture(f: &mut Frame, area: Rect, app: &mut App) {
+fn render_capture(f: &mut Frame, app: &App) {
     use widgets::packets;
-    let Some(p) = app.capture.as_mut() else {
+    let Some(p) = app.capture.as_ref() else {
         return;
     };
-    let [prompt, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
+    let a = app.layout();
+    let [prompt, _] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(a.body);
     let prompt_line = if p.editing_filter {
         let mut spans = vec![
-            Span::styled("filter> ", Style::default().fg(Color::Cyan)),
+            Span::styled("BPF filter> ", app.theme.focus_border),
             Span::raw(format!("{}▏", p.filter_input)),
         ];
         if let Some(e) = &p.filter_error {
-            spans.push(Span::styled(
-                format!("  ✗ {e}"),
-                Style::default().fg(Color::Red),
-            ));
+            spans.push(Span::styled(format!("  ✗ {e}"), app.theme.error));
         }
         Line::from(spans)
     } else {
         Line::from(Span::styled(
             format!(
-                "filter: {}",
+                "BPF filter: {}",
                 if p.filter.is_empty() {
                     "(none)"
                 } else {
                     &p.filter
                 }
             ),
-            Style::default().fg(Color::DarkGray),
+            app.theme.dim,
         ))
     };
     f.render_widget(Paragraph::new(prompt_line), prompt);
-    let (list_area, det) = if p.detail {
-        let [a, b] =
-            Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(rest);
-        (a, Some(b))
-    } else {
-        (rest, None)
-    };
-    p.page = packets::visible(list_area).max(1);
-    if p.follow {
-        p.offset = p.lines.len().saturating_sub(p.page);
-    }
-    let lines: Vec<String> = p
-        .lines
-        .iter()
-        .skip(p.offset)
-        .take(p.page)
-        .cloned()
-        .collect();
+    let page = packets::visible(a.packets).max(1);
+    let offset = p.view_offset(page);
+    let lines: Vec<String> = p.lines.iter().skip(offset).take(page).cloned().collect();
     let sel = p
         .selected
-        .and_then(|s| s.checked_sub(p.offset))
-        .filter(|&s| s < p.page);
+        .and_then(|s| s.checked_sub(offset))
+        .filter(|&s| s < page);
     let title = format!(
         " Capture · {} in {} · {} ",
         p.iface,
         p.netns.name,
         p.counters_line()
     );
-    packets::render_list(f, list_area, &title, &lines, sel);
-    if let (Some(d), Some(c)) = (det, p.current()) {
-        let [tree, hex] =
-            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(d);
+    packets::render_list(f, a.packets, &title, &lines, sel);
+    if let (Some(d), Some(c)) = (a.layers, p.current()) {
+        // Side by side when the hex dump fits beside the tree, else one above the other.
+        let [tree, hex] = if d.width >= 120 {
+            Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(d)
+        } else {
+            Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(d)
+        };
         let layer = p.layer.min(c.decoded.layers.len().saturating_sub(1));
         let hl = c
             .decoded
@@ -292,103 +330,167 @@ fn render_capture(f: &mut Frame, area: Rect, app: &mut App) {
 fn render_form(f: &mut Frame, area: Rect, app: &App) {
     use widgets::form::{self, Preview};
     let Some(fm) = &app.form else { return };
-    let plan = app.form_plan();
-    let commands: Vec<String> = plan
+    let commands: Vec<String> = fm
+        .preview
         .as_ref()
         .map(actions::Plan::commands)
         .unwrap_or_default();
-    let preview = match &plan {
+    let preview = match &fm.preview {
         Ok(_) => Preview::Commands(&commands),
         Err(e) => Preview::Invalid(e),
     };
-    let title = format!(
-        " {} · in {} (PgUp/PgDn: other actions) ",
-        fm.kind.title(),
-        fm.netns.name
-    );
+    let (name, about) = fm
+        .def()
+        .map_or(("", ""), |d| (d.name.as_str(), d.about.as_str()));
+    let title = format!(" {name} · in {} · PgUp/PgDn: other actions ", fm.netns.name);
+    let fields = fm.fields();
     form::render(
         f,
         area,
-        &title,
-        &fm.fields(),
-        fm.focused,
-        &preview,
-        fm.status.as_deref(),
+        &form::FormView {
+            title: &title,
+            about,
+            fields: &fields,
+            focused: fm.focused,
+            preview: &preview,
+            status: fm.status.as_deref(),
+        },
     );
 }
 
 fn render_status(f: &mut Frame, area: Rect, app: &App) {
-    if app.form.is_some() {
-        let keys = "Tab/↑↓ field · type to edit · Enter apply (asks y/n) · PgUp/PgDn other action · Esc close";
-        let para = Paragraph::new(vec![
-            Line::from(app.ns_status()),
-            Line::from(Span::styled(keys, Style::default().fg(Color::DarkGray))),
-        ]);
-        f.render_widget(para, area);
-        return;
-    }
-    if let Some(p) = &app.capture {
-        let keys = if p.editing_filter {
-            "type a BPF filter · Enter apply (errors show inline) · Esc cancel"
-        } else {
-            "q/Esc close · / filter · p pause · P promisc · f follow · j/k move · Enter layers+hex · Tab next layer · w save pcap · ? help"
-        };
-        let para = Paragraph::new(vec![
-            Line::from(p.status()),
-            Line::from(Span::styled(keys, Style::default().fg(Color::DarkGray))),
-        ]);
-        f.render_widget(para, area);
-        return;
-    }
-    let mut first = app.ns_status();
-    if let Some(p) = app.inv.problems.first() {
-        first.push_str(" · ⚠ ");
-        first.push_str(p);
-    }
-    let style = match app.current().map(|c| &c.status) {
-        Some(NsStatus::Failed(_)) => Style::default().fg(Color::Red),
-        Some(NsStatus::Resyncing) => Style::default().fg(Color::Yellow),
-        _ => Style::default(),
-    };
-    let keys = if app.editing_filter {
-        "type to filter · Enter keep · Esc clear"
+    let first = if let Some(p) = &app.capture {
+        Line::from(p.status())
     } else {
-        KEYS
+        let style = match app.current().map(|c| &c.status) {
+            Some(NsStatus::Failed(_)) => app.theme.error,
+            Some(NsStatus::Resyncing) => app.theme.warn,
+            _ => Style::default(),
+        };
+        Line::from(Span::styled(app.ns_status(), style))
     };
-    let p = Paragraph::new(vec![
-        Line::from(Span::styled(first, style)),
-        Line::from(Span::styled(keys, Style::default().fg(Color::DarkGray))),
-    ]);
-    f.render_widget(p, area);
+    // A message takes the place of the key line until it expires.
+    let second = match &app.message {
+        Some((m, _)) => Line::from(Span::styled(m.clone(), app.theme.warn)),
+        None => Line::from(Span::styled(keys_line(app), app.theme.dim)),
+    };
+    f.render_widget(Paragraph::new(vec![first, second]), area);
 }
 
-fn render_help(f: &mut Frame, area: Rect) {
-    let w = 72.min(area.width);
-    let h = (u16::try_from(HELP.len()).unwrap_or(20) + 4).min(area.height);
-    let r = Rect {
+/// A box of `w`x`h` centred in `area` (clipped to it).
+fn centred(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
         x: area.x + (area.width - w) / 2,
         y: area.y + (area.height - h) / 2,
         width: w,
         height: h,
+    }
+}
+
+fn render_switcher(f: &mut Frame, area: Rect, app: &App, sw: &super::state::Switcher) {
+    let matches = app.switcher_matches(&sw.input);
+    let w = matches
+        .iter()
+        .map(|(_, l)| l.chars().count())
+        .max()
+        .unwrap_or(20)
+        .max(sw.input.chars().count() + 12)
+        .max(30)
+        + 6;
+    let h = matches.len() + 4;
+    let r = centred(
+        area,
+        u16::try_from(w).unwrap_or(u16::MAX),
+        u16::try_from(h).unwrap_or(u16::MAX),
+    );
+    let [input, list] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(r);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(Line::from(vec![
+            Span::styled("namespace> ", app.theme.key),
+            Span::raw(format!("{}▏", sw.input)),
+        ]))
+        .block(
+            Block::default()
+                .borders(Borders::TOP | Borders::LEFT | Borders::RIGHT)
+                .title(" Switch namespace (Esc closes) "),
+        ),
+        input,
+    );
+    let items: Vec<ListItem> = matches
+        .iter()
+        .map(|(i, l)| {
+            let (mark, style) = app
+                .inv
+                .namespaces
+                .get(*i)
+                .map_or(("?", Style::default()), |n| status_mark(&n.status, app));
+            ListItem::new(Line::from(vec![
+                Span::styled(format!("{mark} "), style),
+                Span::raw(l.clone()),
+            ]))
+        })
+        .collect();
+    let empty = items.is_empty();
+    let mut st = ListState::default().with_selected((!empty).then_some(sw.selected));
+    let list_widget = if empty {
+        List::new(vec![ListItem::new("(no namespace matches)")])
+    } else {
+        List::new(items)
     };
-    let mut lines: Vec<Line> = HELP
+    f.render_stateful_widget(
+        list_widget
+            .block(Block::default().borders(Borders::BOTTOM | Borders::LEFT | Borders::RIGHT))
+            .highlight_style(app.theme.selected),
+        list,
+        &mut st,
+    );
+}
+
+fn render_help(f: &mut Frame, area: Rect, app: &App, what: HelpFor, scroll: usize) {
+    let (title, keys, notes): (&str, &[(&str, &str)], &[&str]) = match what {
+        HelpFor::Tables => (" netlens: keys ", HELP_TABLES, HELP_TABLES_NOTES),
+        HelpFor::Capture => (" capture pane: keys ", HELP_CAPTURE, &[]),
+        HelpFor::Form => (" guided actions: keys ", HELP_FORM, &[]),
+        HelpFor::Switcher => (" namespace switcher: keys ", HELP_SWITCHER, &[]),
+    };
+    let kw = keys
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut lines: Vec<Line> = keys
         .iter()
         .map(|(k, v)| {
             Line::from(vec![
-                Span::styled(format!("{k:>28}  "), Style::default().fg(Color::Yellow)),
+                Span::styled(format!("{k:>kw$}  "), app.theme.key),
                 Span::raw(*v),
             ])
         })
         .collect();
-    lines.push(Line::from(""));
-    lines.push(Line::from("Rows flash green when the kernel changes them."));
+    if !notes.is_empty() {
+        lines.push(Line::from(""));
+        lines.extend(notes.iter().map(|n| Line::from(*n)));
+    }
+    let content_w = lines.iter().map(Line::width).max().unwrap_or(20);
+    let w = u16::try_from(content_w + 4).unwrap_or(u16::MAX);
+    let h = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    let r = centred(area, w, h);
+    let visible = usize::from(r.height.saturating_sub(2));
+    let max_scroll = lines.len().saturating_sub(visible);
+    let scroll = scroll.min(max_scroll);
+    let title = if max_scroll > 0 {
+        format!("{title}(j/k: {} more) ", max_scroll - scroll)
+    } else {
+        title.to_owned()
+    };
     f.render_widget(Clear, r);
     f.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(" netlens help "),
-        ),
+        Paragraph::new(lines)
+            .block(Block::default().borders(Borders::ALL).title(title))
+            .scroll((u16::try_from(scroll).unwrap_or(0), 0)),
         r,
     );
 }

@@ -1,0 +1,77 @@
+//! What reaches the UI ([`AppEvent`]) and what it asks the loop to do ([`Effect`]).
+//!
+//! Every source (terminal input, the inventory, captured packets, plan results, timers,
+//! signals) becomes one `AppEvent` on one channel; [`super::update::update`] turns each
+//! into state changes and effects; the loop carries the effects out off the UI thread and
+//! feeds their results back as events.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use actions::{KernelSupport, Plan};
+use capture::source::{Captured, CounterValues};
+use netstate::inventory::Update;
+use netstate::NetnsInfo;
+
+/// Everything that can change the UI's state.
+#[derive(Debug)]
+pub enum AppEvent {
+    /// A key, mouse or resize event from the terminal.
+    Term(crossterm::event::Event),
+    /// Namespaces came or went, or the kernel changed one.
+    Inventory(Update),
+    /// Time passed (highlights fade, messages expire, timers count down).
+    Tick(Instant),
+    /// A capture started (with its link type) or could not start.
+    CaptureStarted {
+        gen: u64,
+        result: Result<i32, String>,
+    },
+    /// Packets a capture took since the last batch, and its counters now.
+    Captured {
+        gen: u64,
+        packets: Vec<Captured>,
+        counters: CounterValues,
+    },
+    /// A pcap file was written (its path and packet count) or not.
+    Saved(Result<(PathBuf, usize), String>),
+    /// A plan was applied (its id) or failed (why, and what the rollback did).
+    Applied(Result<String, String>),
+    /// A plan under a confirm timer was confirmed, or could not be.
+    Confirmed(Result<String, String>),
+    /// What the running kernel supports (probed once, off the UI thread).
+    Kernel(KernelSupport),
+    /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: leave.
+    Signal(&'static str),
+}
+
+/// What the loop does for the UI: every piece of I/O the UI needs.
+#[derive(Debug)]
+pub enum Effect {
+    /// Start a capture (stopping the one running); its packets come back tagged `gen`.
+    StartCapture {
+        gen: u64,
+        iface: String,
+        netns: NetnsInfo,
+        filter: String,
+        promisc: bool,
+    },
+    StopCapture,
+    /// Write these packets to `netlens-IFACE-TIME.pcap` in the working directory.
+    SavePcap {
+        iface: String,
+        link: i32,
+        packets: Vec<Captured>,
+    },
+    /// Apply a plan and record it for undo, under a confirm timer of `confirm_secs`.
+    ApplyPlan {
+        plan: Box<Plan>,
+        confirm_secs: Option<u64>,
+    },
+    ConfirmPlan {
+        id: String,
+    },
+    /// Find out what the kernel supports (8021q, vxlan...).
+    ProbeKernel,
+    Quit,
+}

@@ -1,0 +1,357 @@
+//! The loop: sources send events on one channel, `update` reduces them, the screen is
+//! redrawn when the state moved (at most every 30 ms), and effects run here, off the UI
+//! thread, sending their results back as events.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use capture::decode::DecodeOptions;
+use capture::source::{Live, LiveOptions, PcapWriter};
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture, EventStream};
+use crossterm::execute;
+use futures::StreamExt;
+use netstate::inventory::{self, Scope};
+use netstate::live::WatchOptions;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+
+use super::event::{AppEvent, Effect};
+use super::state::App;
+use super::update::update;
+use super::view;
+
+/// Least time between two frames.
+const FRAME: Duration = Duration::from_millis(30);
+/// How often time passes for the UI (highlights fade, timers count).
+const TICK: Duration = Duration::from_millis(100);
+
+/// Restores the terminal when dropped, on every exit path (errors and early returns too;
+/// ratatui's panic hook covers panics).
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        let _ = execute!(std::io::stdout(), DisableMouseCapture);
+        ratatui::restore();
+    }
+}
+
+fn report_frame(path: &std::path::Path, app: &App, first: bool, reported_live: &mut bool) {
+    use std::fmt::Write as _;
+    use std::io::Write as _;
+    let ms = crate::START
+        .get()
+        .map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
+    let live = app
+        .current()
+        .is_some_and(|c| c.status == netstate::inventory::NsStatus::Live);
+    let mut lines = String::new();
+    if first {
+        let _ = writeln!(lines, "first_frame_ms {ms:.1}");
+    }
+    if live && !*reported_live {
+        *reported_live = true;
+        let _ = writeln!(lines, "first_live_frame_ms {ms:.1}");
+    }
+    if !lines.is_empty() {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = f.write_all(lines.as_bytes());
+        }
+    }
+}
+
+/// Carries out effects; owns what outlives one event (the running capture).
+pub struct Runner {
+    tx: UnboundedSender<AppEvent>,
+    /// Stops the running capture's thread.
+    capture: Option<Arc<AtomicBool>>,
+}
+
+impl Runner {
+    pub fn new(tx: UnboundedSender<AppEvent>) -> Runner {
+        Runner { tx, capture: None }
+    }
+
+    fn stop_capture(&mut self) {
+        if let Some(s) = self.capture.take() {
+            s.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Starts `e`; its result comes back on the channel.
+    pub fn run(&mut self, e: Effect) {
+        let tx = self.tx.clone();
+        match e {
+            Effect::StartCapture {
+                gen,
+                iface,
+                netns,
+                filter,
+                promisc,
+            } => {
+                self.stop_capture();
+                let stop = Arc::new(AtomicBool::new(false));
+                self.capture = Some(stop.clone());
+                let opts = LiveOptions {
+                    iface,
+                    netns: Some(netns),
+                    filter,
+                    promisc,
+                    channel: 8192,
+                    decode: DecodeOptions::default(),
+                    ..LiveOptions::default()
+                };
+                let spawned = std::thread::Builder::new()
+                    .name("capture".into())
+                    .spawn(move || capture_thread(gen, opts, &stop, &tx));
+                if let Err(e) = spawned {
+                    let _ = self.tx.send(AppEvent::CaptureStarted {
+                        gen,
+                        result: Err(format!("cannot start a thread: {e}")),
+                    });
+                }
+            }
+            Effect::StopCapture | Effect::Quit => self.stop_capture(),
+            Effect::SavePcap {
+                iface,
+                link,
+                packets,
+            } => {
+                tokio::task::spawn_blocking(move || {
+                    let path = std::path::PathBuf::from(format!(
+                        "netlens-{}-{}.pcap",
+                        iface.replace(['/', ' '], "_"),
+                        std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map_or(0, |d| d.as_secs())
+                    ));
+                    let n = packets.len();
+                    let r = PcapWriter::create(&path, link)
+                        .and_then(|mut w| {
+                            for c in &packets {
+                                w.write(c.ts, &c.data, c.wire_len);
+                            }
+                            w.finish()
+                        })
+                        .map(|()| (path, n))
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(AppEvent::Saved(r));
+                });
+            }
+            Effect::ApplyPlan { plan, confirm_secs } => {
+                tokio::task::spawn_blocking(move || {
+                    let r = crate::plan::apply_and_record(*plan, confirm_secs)
+                        .map_err(|e| format!("{e:#}"));
+                    let _ = tx.send(AppEvent::Applied(r));
+                });
+            }
+            Effect::ConfirmPlan { id } => {
+                tokio::task::spawn_blocking(move || {
+                    let r = crate::plan::confirm(Some(&id))
+                        .map(|()| id)
+                        .map_err(|e| format!("{e:#}"));
+                    let _ = tx.send(AppEvent::Confirmed(r));
+                });
+            }
+            Effect::ProbeKernel => {
+                tokio::task::spawn_blocking(move || {
+                    let _ = tx.send(AppEvent::Kernel(actions::KernelSupport::probe()));
+                });
+            }
+        }
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        self.stop_capture();
+    }
+}
+
+/// Runs one capture: hands its packets over in batches (one event per wake-up, not one per
+/// packet), with the counters, until stopped.
+fn capture_thread(gen: u64, opts: LiveOptions, stop: &AtomicBool, tx: &UnboundedSender<AppEvent>) {
+    use std::sync::mpsc::RecvTimeoutError;
+    let mut live = match Live::start(opts) {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = tx.send(AppEvent::CaptureStarted {
+                gen,
+                result: Err(e.to_string()),
+            });
+            return;
+        }
+    };
+    let _ = tx.send(AppEvent::CaptureStarted {
+        gen,
+        result: Ok(live.link_number),
+    });
+    let mut last = None;
+    while !stop.load(Ordering::SeqCst) {
+        let mut packets = Vec::new();
+        match live.rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(c) => {
+                packets.push(c);
+                packets.extend(live.rx.try_iter().take(20_000));
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        let counters = live.counters.values();
+        if !packets.is_empty() || Some(counters) != last {
+            last = Some(counters);
+            let ev = AppEvent::Captured {
+                gen,
+                packets,
+                counters,
+            };
+            if tx.send(ev).is_err() {
+                break;
+            }
+        }
+    }
+    let _ = live.stop();
+}
+
+/// Runs the UI until the user quits.
+pub async fn run(netns: Option<&str>, report: Option<&std::path::Path>, ring: usize) -> Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let want = match netns {
+        Some(n) => Some(
+            netstate::netns::find(n)
+                .with_context(|| format!("--netns {n}"))?
+                .id,
+        ),
+        None => netstate::netns::own().ok().map(|n| n.id),
+    };
+    let mut signals = Vec::new();
+    for (kind, name) in [
+        (SignalKind::terminate(), "SIGTERM"),
+        (SignalKind::hangup(), "SIGHUP"),
+        (SignalKind::interrupt(), "SIGINT"),
+        (SignalKind::quit(), "SIGQUIT"),
+    ] {
+        signals.push((
+            signal(kind).with_context(|| format!("handling {name}"))?,
+            name,
+        ));
+    }
+    let mut terminal =
+        ratatui::try_init().context("cannot initialise the terminal (is this a TTY?)")?;
+    let _guard = TerminalGuard;
+    // ratatui's hook restores the terminal on any panic; a panic on another thread (a
+    // capture or apply thread) must not take the terminal from under the running UI.
+    let restore_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() == Some("main") {
+            let _ = execute!(std::io::stdout(), DisableMouseCapture);
+            restore_hook(info);
+        } else {
+            tracing::error!("a background thread panicked: {info}");
+        }
+    }));
+    execute!(std::io::stdout(), EnableMouseCapture).context("enabling mouse capture")?;
+
+    let (tx, mut rx) = unbounded_channel::<AppEvent>();
+    let mut tasks = Vec::new();
+    let (itx, mut irx) = unbounded_channel();
+    tasks.push(tokio::spawn(inventory::supervise(
+        Scope::All,
+        itx,
+        WatchOptions::default(),
+    )));
+    let t = tx.clone();
+    tasks.push(tokio::spawn(async move {
+        while let Some(u) = irx.recv().await {
+            if t.send(AppEvent::Inventory(u)).is_err() {
+                break;
+            }
+        }
+    }));
+    let t = tx.clone();
+    tasks.push(tokio::spawn(async move {
+        let mut input = EventStream::new();
+        loop {
+            let ev = match input.next().await {
+                Some(Ok(e)) => AppEvent::Term(e),
+                Some(Err(_)) | None => AppEvent::Signal("end of terminal input"),
+            };
+            let end = matches!(ev, AppEvent::Signal(_));
+            if t.send(ev).is_err() || end {
+                break;
+            }
+        }
+    }));
+    let t = tx.clone();
+    tasks.push(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tick.tick().await;
+            if t.send(AppEvent::Tick(Instant::now())).is_err() {
+                break;
+            }
+        }
+    }));
+    for (mut s, name) in signals {
+        let t = tx.clone();
+        tasks.push(tokio::spawn(async move {
+            if s.recv().await.is_some() {
+                let _ = t.send(AppEvent::Signal(name));
+            }
+        }));
+    }
+
+    let mut app = App::new(want);
+    app.ring = ring.max(1);
+    if let Ok(sz) = terminal.size() {
+        app.size = (sz.width, sz.height);
+    }
+    let mut runner = Runner::new(tx.clone());
+    runner.run(Effect::ProbeKernel);
+    let mut drawn: Option<u64> = None;
+    let mut last_draw: Option<Instant> = None;
+    let mut reported_live = false;
+    while !app.quit {
+        let due = last_draw.map_or(Duration::ZERO, |t| FRAME.saturating_sub(t.elapsed()));
+        if drawn != Some(app.version) && due.is_zero() {
+            terminal.draw(|f| view::render(&app, f))?;
+            if let Some(path) = report {
+                report_frame(path, &app, last_draw.is_none(), &mut reported_live);
+            }
+            drawn = Some(app.version);
+            last_draw = Some(Instant::now());
+        }
+        let ev = if drawn == Some(app.version) {
+            rx.recv().await
+        } else {
+            // A frame is owed: wait for the next event only until it is due.
+            match tokio::time::timeout(due, rx.recv()).await {
+                Ok(ev) => ev,
+                Err(_) => continue,
+            }
+        };
+        let Some(ev) = ev else { break };
+        let mut fx = update(&mut app, ev);
+        // Take what is queued so a burst of events costs one frame.
+        for _ in 0..4096 {
+            match rx.try_recv() {
+                Ok(ev) => fx.extend(update(&mut app, ev)),
+                Err(_) => break,
+            }
+        }
+        for e in fx {
+            runner.run(e);
+        }
+    }
+    drop(runner);
+    for t in tasks {
+        t.abort();
+    }
+    Ok(())
+}

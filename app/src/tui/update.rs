@@ -1,0 +1,648 @@
+//! `update`: the one place the UI's state changes. Each event becomes state changes and
+//! the effects (I/O) the loop is to carry out.
+
+use std::time::Instant;
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
+use netstate::inventory::Update;
+use netstate::{Applied, NetEventKind};
+use widgets::rows::{cmp_cells, entry_id};
+use widgets::{Row, Tab};
+
+use super::action_form::{self, ActionForm};
+use super::capture_pane::{self, CapturePane};
+use super::event::{AppEvent, Effect};
+use super::state::{App, Focus, HelpFor, Switcher, MESSAGE_FOR, REBUILD_EVERY};
+
+/// Applies one event to the state; returns the effects to carry out.
+pub fn update(app: &mut App, ev: AppEvent) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    let changed = match ev {
+        AppEvent::Term(e) => on_term(app, &e, &mut fx),
+        AppEvent::Inventory(u) => on_inventory(app, u),
+        AppEvent::Tick(now) => on_tick(app, now),
+        AppEvent::CaptureStarted { gen, result } => match app.capture.as_mut() {
+            Some(p) if p.gen == gen => {
+                match result {
+                    Ok(link) => {
+                        p.link_number = link;
+                        p.running = true;
+                        p.message = None;
+                    }
+                    Err(e) => p.message = Some(format!("capture not running: {e}")),
+                }
+                true
+            }
+            _ => false,
+        },
+        AppEvent::Captured {
+            gen,
+            packets,
+            counters,
+        } => match app.capture.as_mut() {
+            Some(p) if p.gen == gen => {
+                let changed = !packets.is_empty() || p.counters != counters;
+                p.take(packets, counters);
+                changed
+            }
+            _ => false,
+        },
+        AppEvent::Saved(r) => {
+            let m = match r {
+                Ok((path, n)) => format!("saved {n} packets to {}", path.display()),
+                Err(e) => format!("save failed: {e}"),
+            };
+            match app.capture.as_mut() {
+                Some(p) => p.message = Some(m),
+                None => say(app, m),
+            }
+            true
+        }
+        AppEvent::Applied(r) => {
+            let now = app.now;
+            match app.form.as_mut() {
+                Some(f) => f.applied(r, now),
+                None => say(
+                    app,
+                    match r {
+                        Ok(id) => format!("applied as plan {id}"),
+                        Err(e) => format!("not applied: {e}"),
+                    },
+                ),
+            }
+            true
+        }
+        AppEvent::Confirmed(r) => {
+            match app.form.as_mut() {
+                Some(f) => f.confirmed(r),
+                None => say(app, r.unwrap_or_else(|e| e)),
+            }
+            true
+        }
+        AppEvent::Kernel(k) => {
+            app.kernel = Some(k);
+            refresh_form(app);
+            true
+        }
+        AppEvent::Signal(name) => {
+            app.quit = true;
+            tracing::info!("{name}: leaving");
+            true
+        }
+    };
+    refresh_rows(app);
+    if app.quit {
+        fx.push(Effect::Quit);
+    }
+    if changed {
+        app.version += 1;
+    }
+    fx
+}
+
+/// Puts a message on the status line for a while.
+fn say(app: &mut App, m: impl Into<String>) {
+    app.message = Some((m.into(), app.now));
+}
+
+fn on_tick(app: &mut App, now: Instant) -> bool {
+    app.now = now;
+    let mut any = false;
+    for m in app.recent.values_mut() {
+        let before = m.len();
+        m.retain(|_, t| now.saturating_duration_since(*t) < super::state::HIGHLIGHT);
+        any |= m.len() != before;
+    }
+    if app
+        .message
+        .as_ref()
+        .is_some_and(|(_, t)| now.saturating_duration_since(*t) >= MESSAGE_FOR)
+    {
+        app.message = None;
+        any = true;
+    }
+    if let Some(f) = app.form.as_mut() {
+        any |= f.tick(now);
+    }
+    // Kernel changes waiting for their rebuild are drawn when it happens.
+    any || rows_due(app)
+}
+
+fn on_inventory(app: &mut App, u: Update) -> bool {
+    let is_ns_list = matches!(u, Update::Namespaces(_));
+    let only_changes = matches!(
+        &u,
+        Update::Net(e) if matches!(e.kind, NetEventKind::Changes(_) | NetEventKind::Reread(_) | NetEventKind::Control(_))
+    );
+    let before = app.current().map(|e| e.info.label());
+    let names_before: Vec<String> = app.inv.namespaces.iter().map(|n| n.info.label()).collect();
+    let now = app.now;
+    let recent = &mut app.recent;
+    // Only the identities of what changed are kept (to highlight rows): nothing is cloned.
+    let touched = app.inv.apply_each(u, |info, a, _| {
+        let (Applied::New(e) | Applied::Del(e)) = a;
+        recent.entry(info.id).or_default().insert(entry_id(e), now);
+    });
+    if is_ns_list {
+        on_namespaces(app, before.as_deref(), &names_before);
+        return true;
+    }
+    if touched.is_some() && touched == app.ns {
+        if only_changes {
+            app.data_dirty = true;
+        } else {
+            // A whole new state (a dump, a failure): shown at once.
+            app.rows_dirty = true;
+        }
+    }
+    if touched.is_some() && app.form.as_ref().map(|f| f.netns.id) == touched {
+        refresh_form(app);
+    }
+    // A change elsewhere is not on screen; a status change shows in the sidebar.
+    !only_changes || touched == app.ns
+}
+
+/// The namespace list changed: follow the namespace wanted, say when the one on screen
+/// went away, and report discovery problems once.
+fn on_namespaces(app: &mut App, before: Option<&str>, names_before: &[String]) {
+    if let Some(w) = app.want_ns {
+        if app.inv.get(w).is_some() {
+            app.ns = Some(w);
+            app.want_ns = None;
+            app.rows_dirty = true;
+        }
+    }
+    if app.ns.is_none_or(|id| app.inv.get(id).is_none()) && app.want_ns.is_none() {
+        app.ns = app.inv.namespaces.first().map(|n| n.info.id);
+        app.selected = 0;
+        app.offset = 0;
+        app.rows_dirty = true;
+        if let (Some(gone), Some(now)) = (before, app.current().map(|e| e.info.label())) {
+            say(
+                app,
+                format!("namespace {gone} disappeared: now showing {now}"),
+            );
+        }
+    }
+    let names_now: Vec<String> = app.inv.namespaces.iter().map(|n| n.info.label()).collect();
+    if names_now != names_before && app.tab == Tab::Links {
+        // Names of other namespaces show in the PARENT column.
+        app.rows_dirty = true;
+    }
+    let n = app.inv.problems.len();
+    if n > app.problems_told {
+        if let Some(p) = app.inv.problems.get(app.problems_told).cloned() {
+            say(app, format!("⚠ {p}"));
+        }
+    }
+    app.problems_told = n;
+}
+
+fn rows_due(app: &App) -> bool {
+    app.rows_dirty
+        || (app.data_dirty
+            && app
+                .last_rebuild
+                .is_none_or(|t| app.now.saturating_duration_since(t) >= REBUILD_EVERY))
+}
+
+/// Rebuilds the rows if the data, tab, filter or sort changed, keeping the selection on the
+/// same object when it is still there.
+pub fn refresh_rows(app: &mut App) {
+    if !rows_due(app) {
+        return;
+    }
+    app.rows_dirty = false;
+    app.data_dirty = false;
+    app.last_rebuild = Some(app.now);
+    let keep = app.rows.get(app.selected).map(|r| r.id);
+    let Some(entry) = app.current() else {
+        app.rows.clear();
+        app.widths.clear();
+        return;
+    };
+    let needle = app.filter.to_lowercase();
+    let mut rows: Vec<Row> = app
+        .tab
+        .rows(&entry.state, Some(&app.inv))
+        .into_iter()
+        .filter(|r| r.matches(&needle))
+        .collect();
+    if let Some((col, desc)) = app.sort {
+        rows.sort_by(|a, b| {
+            let o = cmp_cells(a.cell(col), b.cell(col));
+            if desc {
+                o.reverse()
+            } else {
+                o
+            }
+        });
+    }
+    app.widths = widgets::table::natural_widths(app.tab.columns(), &rows);
+    app.rows = rows;
+    if let Some(k) = keep {
+        if let Some(i) = app.rows.iter().position(|r| r.id == k) {
+            app.selected = i;
+        }
+    }
+    clamp(app);
+}
+
+fn clamp(app: &mut App) {
+    let n = app.rows.len();
+    if n == 0 {
+        app.selected = 0;
+        app.offset = 0;
+        return;
+    }
+    app.selected = app.selected.min(n - 1);
+    let page = app.page();
+    if app.selected < app.offset {
+        app.offset = app.selected;
+    } else if app.selected >= app.offset + page {
+        app.offset = app.selected + 1 - page;
+    }
+    app.offset = app.offset.min(n.saturating_sub(1));
+}
+
+fn move_sel(app: &mut App, delta: isize) {
+    let n = app.rows.len();
+    if n == 0 {
+        return;
+    }
+    app.selected = app.selected.saturating_add_signed(delta).min(n - 1);
+    clamp(app);
+}
+
+fn set_tab(app: &mut App, t: Tab) {
+    if t != app.tab {
+        app.tab = t;
+        app.selected = 0;
+        app.offset = 0;
+        app.hscroll = 0;
+        app.sort = None;
+        app.rows.clear();
+        app.rows_dirty = true;
+    }
+}
+
+fn set_ns(app: &mut App, i: usize) {
+    let Some(id) = app.inv.namespaces.get(i).map(|n| n.info.id) else {
+        return;
+    };
+    if Some(id) != app.ns {
+        app.ns = Some(id);
+        app.selected = 0;
+        app.offset = 0;
+        app.rows.clear();
+        app.rows_dirty = true;
+    }
+}
+
+fn move_ns(app: &mut App, delta: isize) {
+    let n = app.inv.namespaces.len();
+    if n == 0 {
+        return;
+    }
+    let i = app
+        .ns_index()
+        .unwrap_or(0)
+        .saturating_add_signed(delta)
+        .min(n - 1);
+    set_ns(app, i);
+}
+
+/// Recomputes the form's preview against the live state.
+fn refresh_form(app: &mut App) {
+    let Some(f) = app.form.as_mut() else { return };
+    let Some(entry) = app.inv.get(f.netns.id) else {
+        f.preview = Err(format!("namespace {} is gone", f.netns.name));
+        return;
+    };
+    let inv = &app.inv;
+    let target = |name: &str| {
+        inv.namespaces
+            .iter()
+            .find(|n| n.info.name == name)
+            .map(|n| n.state.clone())
+    };
+    f.refresh(&entry.state, target, app.kernel);
+}
+
+fn on_term(app: &mut App, ev: &Event, fx: &mut Vec<Effect>) -> bool {
+    match ev {
+        Event::Key(k) if k.kind != KeyEventKind::Release => on_key(app, *k, fx),
+        Event::Mouse(m) => match m.kind {
+            MouseEventKind::ScrollDown => {
+                move_sel(app, 3);
+                true
+            }
+            MouseEventKind::ScrollUp => {
+                move_sel(app, -3);
+                true
+            }
+            _ => false,
+        },
+        Event::Resize(w, h) => {
+            app.size = (*w, *h);
+            clamp(app);
+            true
+        }
+        _ => false,
+    }
+}
+
+fn on_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
+    if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c') {
+        app.quit = true;
+        return true;
+    }
+    if let Some((what, scroll)) = app.help {
+        match k.code {
+            KeyCode::Down | KeyCode::Char('j') => app.help = Some((what, scroll + 1)),
+            KeyCode::Up | KeyCode::Char('k') => app.help = Some((what, scroll.saturating_sub(1))),
+            _ => app.help = None,
+        }
+        return true;
+    }
+    if app.switcher.is_some() {
+        return on_switcher_key(app, k);
+    }
+    if app.editing_filter {
+        return on_filter_key(app, k);
+    }
+    if app.form.is_some() {
+        return on_form_key(app, k, fx);
+    }
+    if app.capture.is_some() {
+        return on_capture_key(app, k, fx);
+    }
+    on_table_key(app, k, fx)
+}
+
+fn on_filter_key(app: &mut App, k: KeyEvent) -> bool {
+    match k.code {
+        KeyCode::Enter => app.editing_filter = false,
+        KeyCode::Esc => {
+            app.editing_filter = false;
+            app.filter.clear();
+        }
+        KeyCode::Backspace => {
+            app.filter.pop();
+        }
+        KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => app.filter.clear(),
+        KeyCode::Char(_) if k.modifiers.contains(KeyModifiers::CONTROL) => return false,
+        KeyCode::Char(c) => app.filter.push(c),
+        _ => return false,
+    }
+    app.selected = 0;
+    app.offset = 0;
+    app.rows_dirty = true;
+    true
+}
+
+fn on_switcher_key(app: &mut App, k: KeyEvent) -> bool {
+    let Some(sw) = app.switcher.as_mut() else {
+        return false;
+    };
+    match k.code {
+        KeyCode::Esc => app.switcher = None,
+        KeyCode::Enter => {
+            let (input, selected) = (sw.input.clone(), sw.selected);
+            let pick = app.switcher_matches(&input).get(selected).map(|(i, _)| *i);
+            app.switcher = None;
+            match pick {
+                Some(i) => {
+                    set_ns(app, i);
+                    app.focus = Focus::Table;
+                }
+                None => say(app, "no namespace matches"),
+            }
+        }
+        KeyCode::Down | KeyCode::Tab => sw.selected += 1,
+        KeyCode::Up | KeyCode::BackTab => sw.selected = sw.selected.saturating_sub(1),
+        KeyCode::Backspace => {
+            sw.input.pop();
+            sw.selected = 0;
+        }
+        KeyCode::Char('?') => app.help = Some((HelpFor::Switcher, 0)),
+        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+            sw.input.push(c);
+            sw.selected = 0;
+        }
+        _ => return false,
+    }
+    if let Some(sw) = app.switcher.as_mut() {
+        let n = app
+            .inv
+            .namespaces
+            .iter()
+            .filter(|n| super::state::fuzzy(&sw.input, &n.info.label()).is_some())
+            .count();
+        sw.selected = sw.selected.min(n.saturating_sub(1));
+    }
+    true
+}
+
+fn on_form_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
+    let Some(f) = app.form.as_mut() else {
+        return false;
+    };
+    if k.code == KeyCode::F(1) {
+        app.help = Some((HelpFor::Form, 0));
+        return true;
+    }
+    let empty = netstate::NsState::default();
+    let st = app.inv.get(f.netns.id).map_or(&empty, |e| &e.state);
+    match f.on_key(k, st) {
+        action_form::Key::Unused => return false,
+        action_form::Key::Changed => {}
+        action_form::Key::Close => app.form = None,
+        action_form::Key::Effect(e) => fx.push(e),
+    }
+    refresh_form(app);
+    true
+}
+
+fn on_capture_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
+    let page = app.capture_page();
+    let next_gen = app.capture_gen + 1;
+    let Some(p) = app.capture.as_mut() else {
+        return false;
+    };
+    if k.code == KeyCode::Char('?') && !p.editing_filter {
+        app.help = Some((HelpFor::Capture, 0));
+        return true;
+    }
+    match p.on_key(k, page, next_gen, capture::source::check_filter) {
+        capture_pane::Key::Unused => {
+            let m = format!(
+                "{}: no action in the capture pane (? lists its keys)",
+                key_name(k)
+            );
+            say(app, m);
+        }
+        capture_pane::Key::Changed => {}
+        capture_pane::Key::Close => {
+            app.capture = None;
+            fx.push(Effect::StopCapture);
+        }
+        capture_pane::Key::Effect(e) => {
+            if matches!(e, Effect::StartCapture { .. }) {
+                app.capture_gen = next_gen;
+            }
+            fx.push(e);
+        }
+    }
+    true
+}
+
+fn key_name(k: KeyEvent) -> String {
+    match k.code {
+        KeyCode::Char(c) => c.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn on_table_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
+    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+    let page = isize::try_from(app.page()).unwrap_or(20).max(1);
+    let half = (page / 2).max(1);
+    match k.code {
+        KeyCode::Char('q') => app.quit = true,
+        KeyCode::Char('?') => app.help = Some((HelpFor::Tables, 0)),
+        KeyCode::Esc => {
+            if app.detail {
+                app.detail = false;
+            } else if !app.filter.is_empty() {
+                app.filter.clear();
+                app.rows_dirty = true;
+            } else if app.focus == Focus::Sidebar {
+                app.focus = Focus::Table;
+            } else {
+                say(app, "nothing to close (q quits)");
+            }
+        }
+        KeyCode::Char('/') => {
+            app.editing_filter = true;
+            app.focus = Focus::Table;
+        }
+        KeyCode::Char('n' | ':') => {
+            app.switcher = Some(Switcher::default());
+        }
+        KeyCode::Tab | KeyCode::Char(']') => {
+            let i = Tab::ALL.iter().position(|t| *t == app.tab).unwrap_or(0);
+            set_tab(app, Tab::ALL[(i + 1) % Tab::ALL.len()]);
+        }
+        KeyCode::BackTab | KeyCode::Char('[') => {
+            let i = Tab::ALL.iter().position(|t| *t == app.tab).unwrap_or(0);
+            set_tab(app, Tab::ALL[(i + Tab::ALL.len() - 1) % Tab::ALL.len()]);
+        }
+        KeyCode::Char(c @ '1'..='5') => {
+            let i = usize::from(c as u8 - b'1');
+            set_tab(app, Tab::ALL[i]);
+        }
+        KeyCode::Char('>') | KeyCode::Right
+            if k.modifiers.contains(KeyModifiers::SHIFT) || k.code == KeyCode::Char('>') =>
+        {
+            let max = app.tab.columns().len().saturating_sub(1);
+            if app.hscroll < max {
+                app.hscroll += 1;
+            } else {
+                say(app, "no more columns to the right");
+            }
+        }
+        KeyCode::Char('<') | KeyCode::Left
+            if k.modifiers.contains(KeyModifiers::SHIFT) || k.code == KeyCode::Char('<') =>
+        {
+            if app.hscroll > 0 {
+                app.hscroll -= 1;
+            } else {
+                say(app, "already at the first column");
+            }
+        }
+        KeyCode::Left | KeyCode::Char('h') => app.focus = Focus::Sidebar,
+        KeyCode::Right | KeyCode::Char('l') => app.focus = Focus::Table,
+        KeyCode::Char('J') => move_ns(app, 1),
+        KeyCode::Char('K') => move_ns(app, -1),
+        KeyCode::Down | KeyCode::Char('j') if app.focus == Focus::Sidebar => move_ns(app, 1),
+        KeyCode::Up | KeyCode::Char('k') if app.focus == Focus::Sidebar => move_ns(app, -1),
+        KeyCode::Down | KeyCode::Char('j') => move_sel(app, 1),
+        KeyCode::Up | KeyCode::Char('k') => move_sel(app, -1),
+        KeyCode::Char('d') if ctrl => move_sel(app, half),
+        KeyCode::Char('u') if ctrl => move_sel(app, -half),
+        KeyCode::Char('f') if ctrl => move_sel(app, page),
+        KeyCode::Char('b') if ctrl => move_sel(app, -page),
+        KeyCode::PageDown | KeyCode::Char(' ') => move_sel(app, page),
+        KeyCode::PageUp => move_sel(app, -page),
+        KeyCode::Home | KeyCode::Char('g') => move_sel(app, isize::MIN / 2),
+        KeyCode::End | KeyCode::Char('G') => move_sel(app, isize::MAX / 2),
+        KeyCode::Enter => {
+            if app.focus == Focus::Sidebar {
+                app.focus = Focus::Table;
+            } else {
+                app.detail = !app.detail;
+                clamp(app);
+            }
+        }
+        KeyCode::Char('c') => open_capture(app, fx),
+        KeyCode::Char('a') => open_form(app),
+        KeyCode::Char('s') => {
+            let n = app.tab.columns().len();
+            app.sort = match app.sort {
+                None => Some((0, false)),
+                Some((c, _)) if c + 1 >= n => None,
+                Some((c, d)) => Some((c + 1, d)),
+            };
+            app.rows_dirty = true;
+        }
+        KeyCode::Char('S') => {
+            app.sort = Some(app.sort.map_or((0, true), |(c, d)| (c, !d)));
+            app.rows_dirty = true;
+        }
+        _ => {
+            let m = format!("{}: no action here (? lists the keys)", key_name(k));
+            say(app, m);
+        }
+    }
+    true
+}
+
+/// Opens the capture pane on the selected link (an effect starts the capture).
+fn open_capture(app: &mut App, fx: &mut Vec<Effect>) {
+    if app.tab != Tab::Links {
+        say(
+            app,
+            "c captures on a link: go to the Links tab (1) and select one",
+        );
+        return;
+    }
+    let Some(l) = app.selected_link() else {
+        say(app, "no link selected to capture on");
+        return;
+    };
+    let iface = l.name.clone();
+    let Some(info) = app.current().map(|e| e.info.clone()) else {
+        return;
+    };
+    app.capture_gen += 1;
+    let mut p = CapturePane::new(&iface, &info, app.ring, app.capture_gen);
+    fx.push(p.restart(app.capture_gen));
+    app.capture = Some(p);
+}
+
+/// Opens the guided-action form, filled in from the selected link.
+fn open_form(app: &mut App) {
+    let Some(entry) = app.current() else {
+        say(app, "no namespace on screen yet");
+        return;
+    };
+    let sel = if app.tab == Tab::Links {
+        app.selected_link()
+    } else {
+        None
+    };
+    let f = ActionForm::new(&entry.info, &entry.state, sel);
+    app.form = Some(f);
+    refresh_form(app);
+}
