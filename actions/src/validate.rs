@@ -186,6 +186,10 @@ pub fn parent<'a>(
             "is not an Ethernet device (link/{}): {what} needs an Ethernet parent",
             names::link_type(link.link_type)
         )),
+        ParentUse::Underlay if link.kind.as_deref() == Some("vxlan") => err(
+            "is a vxlan device: the underlay is the device carrying the route to the peers (e.g. eth0), not a vxlan"
+                .into(),
+        ),
         ParentUse::Bridge if link.kind.as_deref() != Some("bridge") => err(
             "is not a bridge: a veth end can only be made a port of a bridge; leave out --veth to attach a macvlan to an Ethernet parent"
                 .into(),

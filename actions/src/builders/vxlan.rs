@@ -90,6 +90,28 @@ pub fn vxlan(ns: NsView<'_>, input: &VxlanInput, support: &KernelSupport) -> Res
         ));
     }
     let dev = validate::parent("--dev", &input.dev, ns, ParentUse::Underlay)?;
+    let on_dev = ns
+        .state
+        .addrs
+        .values()
+        .any(|a| a.ifindex == dev.ifindex && a.local.or(a.address) == Some(local));
+    if !on_dev {
+        let holder = ns
+            .state
+            .addrs
+            .values()
+            .find(|a| a.local.or(a.address) == Some(local))
+            .and_then(|a| ns.state.link_name(a.ifindex))
+            .unwrap_or("another device");
+        return Err(ValidationError::new(
+            "--local",
+            &input.local,
+            format!(
+                "is on {holder}, not on --dev {}: the encapsulated packets would leave from one device with the address of another; give an address of {}",
+                dev.name, dev.name
+            ),
+        ));
+    }
     let overhead = if local.is_ipv4() { 50 } else { 70 };
     let why = format!(
         "the MTU of {} less {overhead} bytes of VXLAN encapsulation",

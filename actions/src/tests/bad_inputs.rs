@@ -41,6 +41,8 @@ use super::cli::run;
 #[test_case("vxlan --name vx1 --vni 43 --port 65536 --local 10.0.0.5 --dev eth0 --ip 10.245.0.1/24", "--port" ; "vxlan port too big")]
 #[test_case("vxlan --name vx1 --vni 43 --local 10.0.0.77 --dev eth0 --ip 10.245.0.1/24", "--local" ; "vxlan local not ours")]
 #[test_case("vxlan --name vx1 --vni 43 --local nonsense --dev eth0 --ip 10.245.0.1/24", "--local" ; "vxlan local invalid")]
+#[test_case("vxlan --name vx1 --vni 43 --local 10.244.0.1 --dev eth0 --ip 10.245.0.1/24", "--local" ; "vxlan local on another device")]
+#[test_case("vxlan --name vx1 --vni 43 --local 10.0.0.5 --dev vx0 --ip 10.245.0.1/24", "--dev" ; "vxlan over a vxlan")]
 #[test_case("vxlan --name vx1 --vni 43 --local 10.0.0.5 --dev eth9 --ip 10.245.0.1/24", "--dev" ; "vxlan dev missing")]
 #[test_case("vxlan --name vx0 --vni 43 --local 10.0.0.5 --dev eth0 --ip 10.245.0.1/24", "--name" ; "vxlan name taken")]
 #[test_case("vxlan --name vx1 --vni 43 --local 10.0.0.5 --dev eth0 --ip 10.244.0.1/24", "--ip" ; "vxlan ip in use")]

@@ -362,8 +362,10 @@ fn link_detail_pane_shows_kind_and_relations() {
         "{s}"
     );
     insta::assert_snapshot!("detail_vxlan_110x34", s);
-    a.size = (80, 24);
-    insta::assert_snapshot!("detail_vxlan_80x24", draw(&a));
+    for (w, h) in [(80, 24), (200, 50)] {
+        update(&mut a, AppEvent::Term(Event::Resize(w, h)));
+        insta::assert_snapshot!(format!("detail_vxlan_{w}x{h}"), draw(&a));
+    }
 }
 
 #[test]
