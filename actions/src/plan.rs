@@ -47,7 +47,37 @@ impl Plan {
     /// [`Plan::irreversible`] lists them.
     #[must_use]
     pub fn undo(&self) -> Plan {
-        let steps = self.steps.iter().rev().filter_map(Step::inverse).collect();
+        // Deleting a link the plan made takes its addresses, routes, neighbours and FDB
+        // entries with it, and setting it down first can already flush some (IPv6
+        // addresses go when a link goes down): undoing those one by one could only fail.
+        let made: Vec<(&str, &str)> = self
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::LinkAdd(l) => Some((l.netns.as_str(), l.name.as_str())),
+                _ => None,
+            })
+            .collect();
+        let on_made = |netns: &str, dev: Option<&str>| {
+            dev.is_some_and(|d| made.iter().any(|(n, m)| *n == netns && *m == d))
+        };
+        let steps = self
+            .steps
+            .iter()
+            .rev()
+            .filter_map(Step::inverse)
+            .filter(|s| match s {
+                Step::LinkSet(l) => {
+                    !(on_made(&l.netns, Some(&l.name))
+                        && matches!(l.change, crate::step::LinkChange::Down))
+                }
+                Step::AddrDel(a) => !on_made(&a.netns, Some(&a.dev)),
+                Step::RouteDel(r) => !on_made(&r.netns, r.dev.as_deref()),
+                Step::NeighDel(n) => !on_made(&n.netns, Some(&n.dev)),
+                Step::FdbDel(f) => !on_made(&f.netns, Some(&f.dev)),
+                _ => true,
+            })
+            .collect();
         let mut undo = Plan::new(format!("undo: {}", self.title), self.netns.clone(), steps);
         undo.moves_host_address_or_default_route |= self.moves_host_address_or_default_route;
         undo

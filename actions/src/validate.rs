@@ -8,7 +8,7 @@ use std::fmt;
 use netstate::model::{Link, NsState};
 use netstate::names;
 
-pub use net::{addr_free, cidr, ip, mac, prefix, route_free, same_family};
+pub use net::{addr_free, cidr, host_ip, ip, mac, prefix, route_free, same_family, unicast};
 
 use crate::types::MacvlanMode;
 

@@ -53,6 +53,20 @@ fn normalized(ns: &Netns) -> BTreeSet<String> {
         ));
     }
     for l in ns.ip_json(&["addr"]).as_array().into_iter().flatten() {
+        // The order matters: the first address of a subnet is its primary, the source
+        // `ip route get` picks.
+        let order: Vec<String> = l["addr_info"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|a| s(&a["local"]))
+            .filter(|a| !a.starts_with("fe80"))
+            .collect();
+        out.insert(format!(
+            "addr-order {} {}",
+            s(&l["ifname"]),
+            order.join(",")
+        ));
         for a in l["addr_info"].as_array().into_iter().flatten() {
             if s(&a["local"]).starts_with("fe80") {
                 continue;
@@ -127,7 +141,45 @@ fn apply_netlink(plan: &Plan) {
 }
 
 fn run_script(plan: &Plan) {
-    let script = actions::export_sh(plan).expect("export");
+    run_sh(plan, &actions::export_sh(plan).expect("export"));
+}
+
+/// Runs the plan's exported undo script.
+fn run_undo_script(plan: &Plan) {
+    run_sh(plan, &actions::export_undo_sh(plan).expect("export undo"));
+}
+
+/// Runs the plan's `ip -batch` / `bridge -batch` files, in order.
+fn run_batches(plan: &Plan) {
+    for b in actions::export_batch(plan).expect("export batch") {
+        let mut cmd = Command::new(b.tool.as_str());
+        if b.netns != actions::HOST {
+            cmd.args(["-n", &b.netns]);
+        }
+        let out = cmd
+            .args(["-batch", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write as _;
+                if let Some(mut i) = c.stdin.take() {
+                    i.write_all(b.text.as_bytes())?;
+                }
+                c.wait_with_output()
+            })
+            .expect("batch");
+        assert!(
+            out.status.success(),
+            "the -batch file failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            b.text
+        );
+    }
+}
+
+fn run_sh(plan: &Plan, script: &str) {
     let dir =
         std::env::temp_dir().join(format!("nlt-script-{}-{}", std::process::id(), plan.netns));
     std::fs::create_dir_all(&dir).expect("dir");
@@ -168,6 +220,19 @@ fn shim_plan(ns: &str, st: &netstate::NsState) -> Plan {
         name: None,
         ip: Some("10.0.0.99".into()),
         to: vec!["10.0.0.50".into()],
+        move_host_ip: false,
+    };
+    shim_with(ns, st, &input)
+}
+
+/// An IPv6 shim: its undo once set the link down first, which flushed the address the
+/// next undo step then failed to delete.
+fn shim_v6_plan(ns: &str, st: &netstate::NsState) -> Plan {
+    let input = actions::ShimInput {
+        parent: "eth0".into(),
+        name: None,
+        ip: Some("fd00:99::99".into()),
+        to: vec!["fd00:99::50".into()],
         move_host_ip: false,
     };
     shim_with(ns, st, &input)
@@ -241,32 +306,62 @@ fn peer_plan(ns: &str, st: &netstate::NsState) -> Plan {
     .expect("valid vxlan-peer")
 }
 
-/// Builds the same action for a namespace and its twin, applies one through netlink and
-/// runs the other's exported script, then compares.
+/// Builds the same action for a namespace and two twins; applies it through netlink in
+/// one, runs its exported sh script in the second and its -batch files in the third, and
+/// compares; then undoes it (netlink undo, exported undo script, the undo's -batch files)
+/// and checks each is back exactly where it was, address order included.
 fn twin(tag: &str, prepare: &[Builder], action: Builder) {
     let (a, _la) = host(&format!("{tag}a"));
     let (b, _lb) = host(&format!("{tag}b"));
+    let (c, _lc) = host(&format!("{tag}c"));
     for p in prepare {
         apply_netlink(&p(&a.name, &state(&a.name)));
         run_script(&p(&b.name, &state(&b.name)));
+        run_script(&p(&c.name, &state(&c.name)));
     }
-    assert_eq!(
-        normalized(&a),
-        normalized(&b),
-        "twins differ before the action"
-    );
     let before = normalized(&a);
-    apply_netlink(&action(&a.name, &state(&a.name)));
-    run_script(&action(&b.name, &state(&b.name)));
-    let (na, nb) = (normalized(&a), normalized(&b));
+    assert_eq!(before, normalized(&b), "twins differ before the action");
+    assert_eq!(before, normalized(&c), "twins differ before the action");
+    let (pa, pb, pc) = (
+        action(&a.name, &state(&a.name)),
+        action(&b.name, &state(&b.name)),
+        action(&c.name, &state(&c.name)),
+    );
+    apply_netlink(&pa);
+    run_script(&pb);
+    run_batches(&pc);
+    let (na, nb, nc) = (normalized(&a), normalized(&b), normalized(&c));
     assert_ne!(na, before, "the action changed nothing");
     assert_eq!(na, nb, "netlink apply and the exported script disagree");
+    assert_eq!(na, nc, "netlink apply and the -batch files disagree");
+    apply_netlink(&pa.undo());
+    run_undo_script(&pb);
+    run_batches(&pc.undo());
+    for (what, ns) in [
+        ("netlink undo", &a),
+        ("the undo script", &b),
+        ("the undo -batch files", &c),
+    ] {
+        let after = normalized(ns);
+        let diff: Vec<_> = before.symmetric_difference(&after).collect();
+        assert!(
+            diff.is_empty(),
+            "{what} did not restore the namespace: {diff:#?}"
+        );
+    }
 }
 
 #[test]
 fn twin_oracle_shim() {
     if testns::require_root() {
         twin("tws", &[], shim_plan);
+    }
+}
+
+#[test]
+fn twin_oracle_shim_ipv6() {
+    if testns::require_root() {
+        twin("tw6", &[], shim_v6_plan);
     }
 }
 

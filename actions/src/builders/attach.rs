@@ -112,7 +112,7 @@ pub fn attach(
         .transpose()?;
     let ip = validate::cidr("--ip", &input.ip)?;
     validate::addr_free("--ip", &input.ip, ip.addr(), parent_ns)?;
-    let gateway = validate::ip("--gateway", &input.gateway)?;
+    let gateway = validate::host_ip("--gateway", &input.gateway)?;
     validate::same_family("--gateway", &input.gateway, gateway, ip.addr(), "--ip")?;
     if gateway == ip.addr() || !ip.contains(&gateway) {
         return Err(ValidationError::new(

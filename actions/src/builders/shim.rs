@@ -175,8 +175,9 @@ fn host_address(s: &str, ns: NsView<'_>) -> Result<IpNet> {
         }
         net
     } else {
-        IpNet::from(validate::ip("--ip", s)?)
+        IpNet::from(validate::host_ip("--ip", s)?)
     };
+    validate::unicast("--ip", s, net.addr())?;
     validate::addr_free("--ip", s, net.addr(), ns)?;
     Ok(net)
 }

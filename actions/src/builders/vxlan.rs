@@ -61,7 +61,7 @@ pub fn vxlan(ns: NsView<'_>, input: &VxlanInput, support: &KernelSupport) -> Res
         Some(p) => validate::port("--port", p)?,
         None => DEFAULT_VXLAN_PORT,
     };
-    let local = validate::ip("--local", &input.local)?;
+    let local = validate::host_ip("--local", &input.local)?;
     if let Some(twin) = ns.state.links.values().find(|l| match &l.info {
         KindInfo::Vxlan(v) => {
             v.id == Some(vni)
@@ -126,6 +126,32 @@ pub fn vxlan(ns: NsView<'_>, input: &VxlanInput, support: &KernelSupport) -> Res
         .transpose()?;
     let ip = validate::cidr("--ip", &input.ip)?;
     validate::addr_free("--ip", &input.ip, ip.addr(), ns)?;
+    // An overlay subnet that overlaps one of this namespace's subnets (the underlay's, most
+    // often) adds a second connected route for the same addresses.
+    for a in ns.state.addrs.values() {
+        let Some(net) = a
+            .local
+            .or(a.address)
+            .and_then(|x| IpNet::new(x, a.prefixlen).ok())
+            .map(|n| n.trunc())
+        else {
+            continue;
+        };
+        let mine = ip.trunc();
+        if a.family == if ip.addr().is_ipv4() { 2 } else { 10 }
+            && (net.contains(&mine.network()) || mine.contains(&net.network()))
+            && !net.addr().is_loopback()
+        {
+            return Err(ValidationError::new(
+                "--ip",
+                &input.ip,
+                format!(
+                    "overlaps {net} of {}: the overlay needs a subnet of its own, or two connected routes compete for the same addresses",
+                    ns.state.link_name(a.ifindex).unwrap_or("another device")
+                ),
+            ));
+        }
+    }
     let mac = input
         .mac
         .as_deref()
@@ -204,7 +230,7 @@ pub fn vxlan_peer(ns: NsView<'_>, input: &VxlanPeerInput) -> Result<Plan> {
             ),
         ));
     };
-    let overlay = validate::ip("--overlay-ip", &input.overlay_ip)?;
+    let overlay = validate::host_ip("--overlay-ip", &input.overlay_ip)?;
     overlay_fits(ns, dev.ifindex, &dev.name, overlay, &input.overlay_ip)?;
     let mac = validate::mac("--mac", &input.mac, true)?;
     if dev.address.as_deref() == Some(&mac.0[..]) {
@@ -217,7 +243,7 @@ pub fn vxlan_peer(ns: NsView<'_>, input: &VxlanPeerInput) -> Result<Plan> {
             ),
         ));
     }
-    let underlay = validate::ip("--underlay", &input.underlay)?;
+    let underlay = validate::host_ip("--underlay", &input.underlay)?;
     if let Some(local) = info.local {
         validate::same_family(
             "--underlay",

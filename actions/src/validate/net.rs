@@ -21,6 +21,32 @@ pub fn ip(field: &'static str, s: &str) -> Result<IpAddr> {
     })
 }
 
+/// An address a host can own and be reached at: not unspecified (`0.0.0.0`, `::`: the
+/// kernel ignores it, so its undo fails), not the broadcast `255.255.255.255`, not
+/// multicast, not loopback (the kernel keeps those to `lo`).
+pub fn unicast(field: &'static str, value: &str, a: IpAddr) -> Result<IpAddr> {
+    let reason = if a.is_unspecified() {
+        Some("is the unspecified address: it names no host (the kernel ignores it, and the plan's undo would fail)")
+    } else if a == IpAddr::from([255, 255, 255, 255]) {
+        Some("is the limited broadcast address: it names every host on the link, not one")
+    } else if a.is_multicast() {
+        Some("is a multicast address: a host joins a group, it does not own its address")
+    } else if a.is_loopback() {
+        Some("is a loopback address: it belongs on lo and never leaves the host")
+    } else {
+        None
+    };
+    match reason {
+        Some(r) => Err(ValidationError::new(field, value, r)),
+        None => Ok(a),
+    }
+}
+
+/// A unicast address without a prefix length ([`ip`] and [`unicast`]).
+pub fn host_ip(field: &'static str, s: &str) -> Result<IpAddr> {
+    unicast(field, s, ip(field, s)?)
+}
+
 /// An interface address with its prefix length (`10.0.0.60/24`).
 pub fn cidr(field: &'static str, s: &str) -> Result<IpNet> {
     if !s.contains('/') {
@@ -37,14 +63,7 @@ pub fn cidr(field: &'static str, s: &str) -> Result<IpNet> {
             "not a CIDR: write ADDRESS/LENGTH, the length at most 32 for IPv4 and 128 for IPv6",
         )
     })?;
-    let a = net.addr();
-    if a.is_unspecified() || a.is_multicast() {
-        return Err(ValidationError::new(
-            field,
-            s,
-            "an interface address must be a unicast address",
-        ));
-    }
+    unicast(field, s, net.addr())?;
     Ok(net)
 }
 
