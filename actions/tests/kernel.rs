@@ -184,7 +184,7 @@ fn run_sh(plan: &Plan, script: &str) {
         std::env::temp_dir().join(format!("nlt-script-{}-{}", std::process::id(), plan.netns));
     std::fs::create_dir_all(&dir).expect("dir");
     let path = dir.join("plan.sh");
-    std::fs::write(&path, &script).expect("write script");
+    std::fs::write(&path, script).expect("write script");
     let out = Command::new("sh")
         .arg(&path)
         .current_dir(&dir)
