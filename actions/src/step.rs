@@ -114,7 +114,7 @@ impl Step {
         match self {
             Step::LinkAdd(s) => s.args(),
             Step::LinkSet(s) => s.args(),
-            Step::LinkDel(s) => vec!["link".into(), "del".into(), s.name.clone()],
+            Step::LinkDel(s) => vec!["link".into(), "del".into(), "dev".into(), s.name.clone()],
             Step::AddrAdd(s) => s.args("add"),
             Step::AddrDel(s) => s.args("del"),
             Step::RouteAdd(s) => s.args("add"),

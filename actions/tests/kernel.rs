@@ -310,7 +310,7 @@ fn peer_plan(ns: &str, st: &netstate::NsState) -> Plan {
 /// one, runs its exported sh script in the second and its -batch files in the third, and
 /// compares; then undoes it (netlink undo, exported undo script, the undo's -batch files)
 /// and checks each is back exactly where it was, address order included.
-fn twin(tag: &str, prepare: &[Builder], action: Builder) {
+fn twin(tag: &str, prepare: &[Builder], action: impl Fn(&str, &netstate::NsState) -> Plan) {
     let (a, _la) = host(&format!("{tag}a"));
     let (b, _lb) = host(&format!("{tag}b"));
     let (c, _lc) = host(&format!("{tag}c"));
@@ -362,6 +362,63 @@ fn twin_oracle_shim() {
 fn twin_oracle_shim_ipv6() {
     if testns::require_root() {
         twin("tw6", &[], shim_v6_plan);
+    }
+}
+
+/// Names `ip` could read as keywords, and names a shell would read as code: the exported
+/// script, its undo and the -batch files must reach what netlink apply reaches.
+#[test]
+fn twin_oracle_keyword_and_hostile_names() {
+    if !testns::require_root() {
+        return;
+    }
+    for (i, name) in [
+        "up",
+        "dev",
+        "type",
+        "name",
+        "mtu",
+        "link",
+        "help",
+        "a$b;c`d'e",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let shim = move |ns: &str, st: &netstate::NsState| {
+            let input = actions::ShimInput {
+                parent: "eth0".into(),
+                name: Some(name.into()),
+                ip: Some("10.0.0.99".into()),
+                to: vec!["10.0.0.50".into()],
+                move_host_ip: false,
+            };
+            shim_with(ns, st, &input)
+        };
+        twin(&format!("kw{i}"), &[], shim);
+        let vxlan = move |ns: &str, st: &netstate::NsState| {
+            let input = actions::VxlanInput {
+                name: name.into(),
+                vni: 42,
+                port: None,
+                local: "10.0.0.5".into(),
+                dev: "eth0".into(),
+                learning: false,
+                ip: "10.200.0.1/24".into(),
+                mac: Some("02:00:00:00:00:01".into()),
+                mtu: None,
+            };
+            actions::vxlan(
+                NsView {
+                    name: ns,
+                    state: st,
+                },
+                &input,
+                &KernelSupport::all(),
+            )
+            .expect("valid vxlan")
+        };
+        twin(&format!("kx{i}"), &[], vxlan);
     }
 }
 

@@ -292,6 +292,12 @@ impl Followup {
                             self.tables.routes = true;
                             self.tables.fdb = true;
                         }
+                        if was.rx.2 != now.rx.2 {
+                            // A port leaving a bridge hands the bridge's local entry for
+                            // its MAC to another port (or the bridge) with the same MAC,
+                            // unannounced.
+                            self.tables.fdb = true;
+                        }
                         if was.mac != now.mac {
                             self.tables.fdb = true;
                             // A passthru macvlan takes its parent's new MAC unannounced.

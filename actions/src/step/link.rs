@@ -202,7 +202,14 @@ pub(crate) fn netns_arg(ns: &str) -> String {
 impl LinkAdd {
     /// The words after `ip [-n NS]`.
     pub fn args(&self) -> Vec<String> {
-        let mut a: Vec<String> = vec!["link".into(), "add".into(), self.name.clone()];
+        // `name NAME`, never a bare NAME: `ip` would read a link named `up` or `type` as a
+        // keyword.
+        let mut a: Vec<String> = vec![
+            "link".into(),
+            "add".into(),
+            "name".into(),
+            self.name.clone(),
+        ];
         if let Some(parent) = self.kind.parent() {
             a.extend(["link".into(), parent.to_string()]);
         }
@@ -285,7 +292,7 @@ impl LinkSet {
 
     /// The words after `ip [-n NS]`.
     pub fn args(&self) -> Vec<String> {
-        let mut a: Vec<String> = vec!["link".into(), "set".into(), self.name.clone()];
+        let mut a: Vec<String> = vec!["link".into(), "set".into(), "dev".into(), self.name.clone()];
         a.extend(self.change.args());
         a
     }

@@ -25,8 +25,8 @@ fn macvlan_in_a_namespace_renders_as_documented() {
     assert_eq!(
         step.command(),
         argv(&[
-            "ip", "-n", "NS", "link", "add", "shim0", "link", "eth0", "type", "macvlan", "mode",
-            "bridge"
+            "ip", "-n", "NS", "link", "add", "name", "shim0", "link", "eth0", "type", "macvlan",
+            "mode", "bridge"
         ])
     );
 }
@@ -53,7 +53,7 @@ fn vxlan_always_names_dstport() {
     };
     assert_eq!(
         step(&spec).command_line(),
-        "ip link add vx9 type vxlan id 7 dstport 8472 learning"
+        "ip link add name vx9 type vxlan id 7 dstport 8472 learning"
     );
     spec.dstport = 4789;
     assert!(step(&spec).command_line().contains("dstport 4789"));
@@ -83,7 +83,7 @@ fn host_namespace_is_pid_1_and_bridge_takes_n() {
         change: LinkChange::Netns("host".into()),
         previous: None,
     });
-    assert_eq!(back.command_line(), "ip -n red link set mv-red netns 1");
+    assert_eq!(back.command_line(), "ip -n red link set dev mv-red netns 1");
     let fdb = Step::FdbAppend(FdbSpec {
         netns: "red".into(),
         mac: "02:00:00:00:00:2c".parse().unwrap(),

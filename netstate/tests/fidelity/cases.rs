@@ -468,3 +468,32 @@ async fn a_macvlan_in_a_pod_names_its_parent_and_the_parent_lists_it() {
         Some(n.as_str())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_leaving_hands_its_local_entry_to_the_bridge() {
+    if !testns::require_root() {
+        return;
+    }
+    // A port and then its bridge take the same MAC: the bridge keeps one local entry for
+    // it, on the port. When the port leaves, the kernel moves that entry to the bridge
+    // without a word (it only announces what it deletes).
+    let a = Netns::new("lha");
+    a.ipw("link add br0 type bridge");
+    a.ipw("link add p1 type veth peer name q1");
+    a.ipw("link set p1 address 02:00:00:00:bb:01");
+    a.ipw("link set p1 master br0");
+    a.ipw("link set br0 address 02:00:00:00:bb:01");
+    let mut w = Watched::start(&a.name).await;
+    let mac = vec![2, 0, 0, 0, 0xbb, 1];
+    let holders = |st: &NsState| -> Vec<String> {
+        st.fdb
+            .values()
+            .filter(|f| f.mac == mac && f.master.is_some())
+            .map(|f| st.link_name(f.ifindex).unwrap_or("?").to_owned())
+            .collect()
+    };
+    assert_eq!(holders(w.state()), ["p1"]);
+    a.ipw("link set p1 nomaster");
+    settled(&mut w, "the port leaving the bridge").await;
+    assert_eq!(holders(w.state()), ["br0"]);
+}
