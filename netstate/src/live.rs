@@ -292,6 +292,13 @@ impl Followup {
                             self.tables.routes = true;
                             self.tables.fdb = true;
                         }
+                        if was == now && now.rx.2.is_some() {
+                            // A bridge port's message that changes nothing we track may
+                            // be its address set to the one it has (`ip link set P
+                            // address A`): the bridge still handles it as a change and can
+                            // move its local entry for A to the bridge itself, unannounced.
+                            self.tables.fdb = true;
+                        }
                         if was.rx.2 != now.rx.2 {
                             // A port leaving a bridge hands the bridge's local entry for
                             // its MAC to another port (or the bridge) with the same MAC,
