@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod builders;
+pub mod drift;
 pub mod export;
 pub mod kernel;
 pub mod netlink;
@@ -19,6 +20,7 @@ pub use builders::{
     attach, recreate_vxlan, shim, vlan, vxlan, vxlan_peer, ActionInput, AttachInput, ShimInput,
     VlanInput, VxlanInput, VxlanPeerInput,
 };
+pub use drift::{drift, Drift};
 pub use export::{export_batch, export_sh, export_undo_sh, Batch, ExportError};
 pub use kernel::{explain_errno, missing_support, KernelSupport};
 pub use plan::Plan;

@@ -47,6 +47,13 @@ impl Plan {
     /// [`Plan::irreversible`] lists them.
     #[must_use]
     pub fn undo(&self) -> Plan {
+        self.undo_except(&[])
+    }
+
+    /// The undo of every step but those at `skip` (steps whose effect drifted: undoing
+    /// them would overwrite what changed since).
+    #[must_use]
+    pub fn undo_except(&self, skip: &[usize]) -> Plan {
         // Deleting a link the plan made takes its addresses, routes, neighbours and FDB
         // entries with it, and setting it down first can already flush some (IPv6
         // addresses go when a link goes down): undoing those one by one could only fail.
@@ -64,8 +71,10 @@ impl Plan {
         let steps = self
             .steps
             .iter()
+            .enumerate()
             .rev()
-            .filter_map(Step::inverse)
+            .filter(|(i, _)| !skip.contains(i))
+            .filter_map(|(_, s)| s.inverse())
             .filter(|s| match s {
                 Step::LinkSet(l) => {
                     !(on_made(&l.netns, Some(&l.name))

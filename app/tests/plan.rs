@@ -103,10 +103,102 @@ fn preview_changes_nothing_and_apply_then_undo_restores() {
     shim.push("--apply");
     let o = netlens(&data, &shim);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_ne!(snapshot(&h), before);
+    let applied = snapshot(&h);
+    assert_ne!(applied, before);
+    let id = plan_id(&o);
+    // Without an id and without a terminal to ask on: names the plan it would take.
     let o = netlens(&data, &["plan", "undo"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains(&id), "{err}");
+    assert_eq!(
+        snapshot(&h),
+        applied,
+        "undo without an id changed something"
+    );
+    // Undo is a plan: previewed first.
+    let o = netlens(&data, &["plan", "undo", &id]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success() && out.contains("link del dev shim-eth0"),
+        "{out}"
+    );
+    assert_eq!(snapshot(&h), applied, "the undo preview changed something");
+    let o = netlens(&data, &["plan", "undo", &id, "--apply"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(snapshot(&h), before, "undo did not restore the namespace");
+    // Once.
+    let o = netlens(&data, &["plan", "undo", &id, "--apply"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("already undone"),
+        "{err}"
+    );
+    let o = netlens(&data, &["plan", "undo", "--list"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(&h.name) && out.contains("undone") && out.contains("USER"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// The id in "applied as plan ID".
+fn plan_id(o: &std::process::Output) -> String {
+    let err = String::from_utf8_lossy(&o.stderr);
+    err.split("applied as plan ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no plan id in: {err}"))
+        .to_owned()
+}
+
+#[test]
+fn undo_refuses_to_overwrite_what_changed_since_unless_forced() {
+    if !testns::require_root() {
+        return;
+    }
+    let (h, _l) = host("pdr");
+    let data = data_dir("pdr");
+    let o = netlens(
+        &data,
+        &[
+            "plan",
+            "--netns",
+            &h.name,
+            "shim",
+            "--parent",
+            "eth0",
+            "--name",
+            "shim0",
+            "--move-host-ip",
+            "--apply",
+            "--no-confirm",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let id = plan_id(&o);
+    // An operator points the default route elsewhere after the plan.
+    h.ip(&[
+        "route", "replace", "default", "via", "10.0.0.2", "dev", "shim0",
+    ]);
+    let changed = snapshot(&h);
+    let o = netlens(&data, &["plan", "undo", &id, "--apply"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("changed since") && err.contains("default"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&h), changed, "a refused undo changed something");
+    // --force undoes the rest and leaves the operator's route decision alone.
+    let o = netlens(&data, &["plan", "undo", &id, "--apply", "--force"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!out.contains("route replace default"), "{out}");
+    let eth0 = h.ip_json(&["addr", "show", "dev", "eth0"]).to_string();
+    assert!(
+        eth0.contains("10.0.0.5"),
+        "the host address is back on eth0: {eth0}"
+    );
     let _ = std::fs::remove_dir_all(&data);
 }
 

@@ -36,13 +36,24 @@ pub enum Action {
         #[arg(long, value_name = "IF")]
         dev: String,
     },
-    /// Remove what an applied plan created (default: the last one applied).
+    /// Undo an applied plan: previews its undo (add --apply to run it), after checking that
+    /// what the plan made is still as it left it.
+    ///
+    /// Without ID, says which plan it would take (the newest you applied) and asks. A plan
+    /// is undone once; a plan whose objects changed since (drift) is refused, with the
+    /// difference shown, unless --force (then only the parts that did not drift are undone).
     Undo {
         /// The plan's id (see --list).
         id: Option<String>,
-        /// List the recorded plans instead.
+        /// List the recorded plans (with their namespace and user) instead.
         #[arg(long)]
         list: bool,
+        /// Undo the parts that did not drift, leave the rest as it is now.
+        #[arg(long)]
+        force: bool,
+        /// Without ID: take the newest plan without asking.
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
     /// Confirm a plan applied under a confirm timer, so it is not reverted.
     Confirm {

@@ -58,6 +58,8 @@ pub fn apply_and_record(plan: Plan, confirm_secs: Option<u64>) -> Result<String>
         plan: plan.clone(),
         status: Status::Applying,
         applied_at: now(),
+        user: super::store::current_user(),
+        ended_at: None,
         confirm_by: confirm_secs.map(|s| now() + s + APPLY_GRACE),
     };
     if confirm_secs.is_some() {
@@ -180,6 +182,7 @@ pub fn guard(id: &str) -> Result<()> {
     let failed = revert(&rec.plan)?;
     with_lock(id, |r| {
         r.status = Status::Reverted;
+        r.ended_at = Some(now());
         Ok(())
     })?;
     if failed.is_empty() {

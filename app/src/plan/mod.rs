@@ -14,8 +14,8 @@ use actions::{KernelSupport, NsView, Plan};
 use anyhow::{bail, Context, Result};
 
 pub use args::{Action, PlanArgs};
-pub use guard::{apply_and_record, confirm, guard};
-use store::{list, load, save, Status};
+pub use guard::{apply_and_record, apply_sync, confirm, guard};
+use store::{list, load, Status};
 
 /// Builds `a` against the live state of `netns` (and of attach's target), with what the
 /// running kernel supports.
@@ -65,20 +65,30 @@ pub fn build_with(
 
 pub async fn run(netns: Option<&str>, a: PlanArgs) -> Result<()> {
     match &a.action {
-        Action::Undo { id, list: true } => {
-            let _ = id;
+        Action::Undo { list: true, .. } => {
+            println!(
+                "{:<20} {:<16} {:<14} {:<10} {:<23} PLAN",
+                "ID", "STATUS", "NETNS", "USER", "APPLIED"
+            );
             for r in list()? {
                 println!(
-                    "{}  {:?}  {}  ({} steps)",
+                    "{:<20} {:<16} {:<14} {:<10} {:<23} {} ({} steps)",
                     r.id,
-                    r.status,
+                    format!("{:?}", r.status).to_lowercase(),
+                    if r.plan.netns.is_empty() {
+                        "host"
+                    } else {
+                        &r.plan.netns
+                    },
+                    if r.user.is_empty() { "?" } else { &r.user },
+                    store::when(r.applied_at),
                     r.plan.title,
                     r.plan.steps.len()
                 );
             }
             return Ok(());
         }
-        Action::Undo { id, .. } => return undo(id.as_deref()).await,
+        Action::Undo { id, force, yes, .. } => return undo(id.as_deref(), *force, *yes, &a).await,
         Action::Confirm { id } => return confirm(id.as_deref()),
         _ => {}
     }
@@ -146,35 +156,169 @@ pub async fn run(netns: Option<&str>, a: PlanArgs) -> Result<()> {
     Ok(())
 }
 
-async fn undo(id: Option<&str>) -> Result<()> {
-    let mut rec = match id {
-        Some(id) => load(id)?,
-        None => list()?
-            .into_iter()
-            .rev()
-            .find(|r| {
-                matches!(
-                    r.status,
-                    Status::Applied | Status::Confirmed | Status::AwaitingConfirm
-                )
-            })
-            .context("no applied plan to undo (`netlens plan undo --list`)")?,
+/// Whether a plan in this state can be undone, or why not.
+fn undoable(r: &store::Record) -> Result<()> {
+    let ended = r.ended_at.map(store::when).unwrap_or_default();
+    match r.status {
+        Status::Applied | Status::Confirmed => Ok(()),
+        Status::Undone => bail!("plan {}: already undone {ended}; nothing to do", r.id),
+        Status::Reverted | Status::Reverting => {
+            bail!("plan {}: already reverted by its confirm timer {ended}; nothing to do", r.id)
+        }
+        Status::Failed => bail!(
+            "plan {}: its apply failed and was rolled back; nothing to undo",
+            r.id
+        ),
+        Status::Applying | Status::AwaitingConfirm => bail!(
+            "plan {}: it runs under a confirm timer: let the timer revert it, or `netlens plan confirm {}` first",
+            r.id,
+            r.id
+        ),
+    }
+}
+
+/// The live state of every namespace a plan names (`None` for one that is gone).
+async fn states_of(plan: &Plan) -> Vec<(String, Option<netstate::NsState>)> {
+    let mut names: Vec<String> = plan
+        .steps
+        .iter()
+        .map(|s| s.netns().to_owned())
+        .chain(plan.steps.iter().filter_map(|s| match s {
+            actions::Step::NetnsAdd { name } => Some(name.clone()),
+            actions::Step::LinkSet(l) => match &l.change {
+                actions::step::LinkChange::Netns(n) => Some(n.clone()),
+                _ => None,
+            },
+            _ => None,
+        }))
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut out = Vec::new();
+    for n in names {
+        let lookup = if n == actions::HOST || n == "1" {
+            "host"
+        } else {
+            n.as_str()
+        };
+        let st = match netstate::netns::find(lookup) {
+            Ok(info) => netstate::live::snapshot(&info).await.ok(),
+            Err(_) => None,
+        };
+        out.push((n, st));
+    }
+    out
+}
+
+async fn undo(id: Option<&str>, force: bool, yes: bool, a: &PlanArgs) -> Result<()> {
+    let rec = if let Some(id) = id {
+        load(id)?
+    } else {
+        {
+            let me = store::current_user();
+            let r = list()?
+                .into_iter()
+                .rev()
+                .find(|r| {
+                    matches!(r.status, Status::Applied | Status::Confirmed)
+                        && (r.user.is_empty() || r.user == me)
+                })
+                .with_context(|| {
+                    format!("no applied plan of {me} to undo (`netlens plan undo --list` lists every plan)")
+                })?;
+            eprintln!(
+                "netlens: the newest plan {me} applied is {} ({}, in {}, {})",
+                r.id,
+                r.plan.title,
+                if r.plan.netns.is_empty() {
+                    "host"
+                } else {
+                    &r.plan.netns
+                },
+                store::when(r.applied_at)
+            );
+            if !yes {
+                use std::io::IsTerminal as _;
+                if !std::io::stdin().is_terminal() {
+                    bail!(
+                        "give its id to undo it: `netlens plan undo {}` (or --yes)",
+                        r.id
+                    );
+                }
+                eprint!("netlens: undo this plan? [y/N] ");
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                if !matches!(line.trim(), "y" | "yes") {
+                    bail!("not undone");
+                }
+            }
+            r
+        }
     };
-    for c in rec.plan.undo().commands() {
+    undoable(&rec)?;
+    let states = states_of(&rec.plan).await;
+    let state = |n: &str| {
+        states
+            .iter()
+            .find(|(k, _)| k == n)
+            .and_then(|(_, s)| s.as_ref())
+    };
+    let drifted = actions::drift(&rec.plan, state);
+    if !drifted.is_empty() {
+        eprintln!("netlens: plan {}: changed since it was applied:", rec.id);
+        for d in &drifted {
+            let step = rec
+                .plan
+                .steps
+                .get(d.step)
+                .map(actions::Step::command_line)
+                .unwrap_or_default();
+            eprintln!("  step {} ({step}): {}", d.step + 1, d.what);
+        }
+        if !force {
+            bail!(
+                "plan {}: not undone, so as not to overwrite what changed since; --force undoes only the parts that did not change",
+                rec.id
+            );
+        }
+    }
+    let skip: Vec<usize> = drifted.iter().map(|d| d.step).collect();
+    let undo = rec.plan.undo_except(&skip);
+    println!("# {}", undo.title);
+    for c in undo.commands() {
         println!("{c}");
     }
-    let plan = rec.plan.clone();
-    let failed = tokio::task::spawn_blocking(move || guard::revert(&plan)).await??;
-    rec.status = Status::Undone;
-    save(&rec)?;
-    if failed.is_empty() {
-        eprintln!("netlens: plan {} undone", rec.id);
+    if let Some(f) = &a.export {
+        export::export(&undo, f)?;
+    }
+    if !a.apply {
+        eprintln!(
+            "netlens: nothing changed (add --apply to undo plan {})",
+            rec.id
+        );
+        return Ok(());
+    }
+    let id = rec.id.clone();
+    // Claimed under the lock first: two undos at once cannot both run.
+    store::with_lock(&id, |r| {
+        undoable(r)?;
+        r.status = Status::Undone;
+        r.ended_at = Some(store::now());
         Ok(())
-    } else {
-        bail!(
-            "plan {}: some undo steps failed (the others were done):\n  {}",
-            rec.id,
-            failed.join("\n  ")
-        )
+    })?;
+    match tokio::task::spawn_blocking(move || apply_sync(undo)).await? {
+        Ok(_) => {
+            eprintln!("netlens: plan {id} undone");
+            Ok(())
+        }
+        Err(e) => {
+            // Rolled back: the plan is still applied.
+            store::with_lock(&id, |r| {
+                r.status = Status::Applied;
+                r.ended_at = None;
+                Ok(())
+            })?;
+            Err(e.context(format!("plan {id}: undo failed; it is still applied")))
+        }
     }
 }

@@ -16,6 +16,43 @@ pub struct Record {
     pub status: Status,
     pub applied_at: u64,
     pub confirm_by: Option<u64>,
+    /// Who applied it (`SUDO_USER`, else the login name, else the uid).
+    #[serde(default)]
+    pub user: String,
+    /// When it was undone, or reverted by the guard.
+    #[serde(default)]
+    pub ended_at: Option<u64>,
+}
+
+/// The user netlens acts for: the one behind `sudo`, else the login name, else the uid.
+pub fn current_user() -> String {
+    std::env::var("SUDO_USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| format!("uid {}", nix::unistd::getuid()))
+}
+
+/// A time as `YYYY-MM-DD HH:MM:SS UTC`.
+pub fn when(secs: u64) -> String {
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = i64::try_from(days).unwrap_or(0) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
