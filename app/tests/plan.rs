@@ -434,13 +434,18 @@ fn confirm_timer_reverts_unconfirmed_even_after_kill_9_and_keeps_confirmed() {
     let (h, _l) = host("cft");
     let data = data_dir("cft");
     let before = snapshot(&h);
+    let t0 = Instant::now();
     let o = Command::new(BIN)
         .args(shim_move(&h))
         .env("NETLENS_DATA_DIR", &data)
         .stdin(Stdio::null())
         .output()
         .expect("run");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Said when it happened, not at once because stdin is not a terminal.
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("reverted"), "{err}");
+    // The record keeps whole seconds: the guard may act up to a second early.
+    assert!(t0.elapsed() >= Duration::from_secs(1), "{err}");
     wait_until("the unconfirmed plan reverted", 8, || {
         snapshot(&h) == before
     });
@@ -471,5 +476,94 @@ fn confirm_timer_reverts_unconfirmed_even_after_kill_9_and_keeps_confirmed() {
     let _ = child.wait();
     std::thread::sleep(Duration::from_secs(4));
     assert_eq!(snapshot(&h), applied, "a confirmed plan was reverted");
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[test]
+fn a_plan_confirmed_from_another_terminal_is_reported_confirmed() {
+    if !testns::require_root() {
+        return;
+    }
+    let (h, _l) = host("cfo");
+    let data = data_dir("cfo");
+    let mut args = shim_move(&h);
+    let n = args.len();
+    args[n - 1] = "6".into();
+    let mut child = Command::new(BIN)
+        .args(&args)
+        .env("NETLENS_DATA_DIR", &data)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start netlens plan");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let mut id = String::new();
+    for l in lines.by_ref() {
+        let l = l.expect("line");
+        if let Some(rest) = l.split("applied as plan ").nth(1) {
+            id = rest.split_whitespace().next().unwrap_or("").to_owned();
+        }
+        if l.contains("confirm within") {
+            break;
+        }
+    }
+    assert!(!id.is_empty(), "no plan id");
+    let o = netlens(&data, &["plan", "confirm", &id]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().expect("wait");
+    let rest = rest.join("\n");
+    assert!(status.success(), "{rest}");
+    assert!(
+        rest.contains("confirmed") && !rest.contains("not confirmed"),
+        "{rest}"
+    );
+    let shim = h.ip_json(&["link", "show", "shim0"]);
+    assert!(
+        shim.as_array().is_some_and(|a| !a.is_empty()),
+        "the plan stays"
+    );
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[test]
+fn export_writes_every_file_or_none() {
+    if !testns::require_root() {
+        return;
+    }
+    let (h, _l) = host("pea");
+    let data = data_dir("pea");
+    let out = data.join("out");
+    std::fs::create_dir_all(&out).expect("out dir");
+    let file = out.join("plan.sh");
+    let file_s = file.to_string_lossy().into_owned();
+    // A name the -batch format cannot carry (`#` starts a comment there).
+    let o = netlens(
+        &data,
+        &[
+            "plan",
+            "--netns",
+            &h.name,
+            "shim",
+            "--parent",
+            "eth0",
+            "--name",
+            "a#b",
+            "--ip",
+            "10.0.0.99",
+            "--export",
+            &file_s,
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains('#'), "{err}");
+    let left: Vec<_> = std::fs::read_dir(&out)
+        .expect("read out dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "a failed export left files: {left:?}");
     let _ = std::fs::remove_dir_all(&data);
 }

@@ -147,13 +147,53 @@ pub async fn run(netns: Option<&str>, a: PlanArgs) -> Result<()> {
                 let _ = tx.send(());
             }
         });
-        if rx.recv_timeout(Duration::from_secs(secs)).is_ok() {
-            confirm(Some(&id))?;
-        } else {
-            eprintln!("netlens: not confirmed in {secs} s: the guard reverts plan {id}");
-        }
+        return wait_for_confirmation(&id, secs, &rx);
     }
     Ok(())
+}
+
+/// Waits until the plan is confirmed (a line on stdin, or `netlens plan confirm` from
+/// anywhere) or its timer runs out, and says what the record says happened: never "not
+/// confirmed" at once because stdin is not a terminal, never "reverted" for a plan another
+/// terminal confirmed.
+fn wait_for_confirmation(id: &str, secs: u64, typed: &std::sync::mpsc::Receiver<()>) -> Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        match load(id)?.status {
+            Status::Confirmed => {
+                eprintln!("netlens: plan {id} confirmed (by `netlens plan confirm`): it stays");
+                return Ok(());
+            }
+            Status::Reverting | Status::Reverted => break,
+            _ => {}
+        }
+        if typed.try_recv().is_ok() {
+            return confirm(Some(id));
+        }
+        if std::time::Instant::now() >= deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The guard reverts it now: say how that ended.
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = load(id)?;
+        match r.status {
+            Status::Reverted => bail!(
+                "plan {id}: not confirmed within {secs} s: reverted (see revert.log in the data directory)"
+            ),
+            Status::Confirmed => {
+                eprintln!("netlens: plan {id} confirmed just in time: it stays");
+                return Ok(());
+            }
+            _ if std::time::Instant::now() >= until => bail!(
+                "plan {id}: not confirmed within {secs} s: its guard is reverting it ({:?} so far)",
+                r.status
+            ),
+            _ => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
 }
 
 /// Whether a plan in this state can be undone, or why not.
