@@ -139,10 +139,14 @@ fn write_text(out: &mut impl Write, label: &str, st: &NsState) -> std::io::Resul
 pub async fn watch(netns_arg: Option<&str>, all: bool, json: bool, rcvbuf: usize) -> Result<()> {
     use netstate::inventory::NsStatus;
     use netstate::NetEventKind as K;
-    let scope = if all {
-        Scope::All
+    let one = if all {
+        None
     } else {
-        Scope::One(pick_netns(netns_arg)?)
+        Some(pick_netns(netns_arg)?)
+    };
+    let scope = match &one {
+        None => Scope::All,
+        Some(info) => Scope::One(info.clone()),
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let sup = tokio::spawn(inventory::supervise(scope, tx, WatchOptions { rcvbuf }));
@@ -150,7 +154,26 @@ pub async fn watch(netns_arg: Option<&str>, all: bool, json: bool, rcvbuf: usize
     let mut known = std::collections::HashSet::new();
     let stdout = std::io::stdout();
     let mut lines: Vec<String> = Vec::new();
-    while let Some(u) = rx.recv().await {
+    // A single namespace watched is looked for every second: when it is deleted (or the
+    // container's process ends), watch says so and ends, rather than watch a namespace
+    // nothing can reach any more.
+    let mut check = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        let u = tokio::select! {
+            u = rx.recv() => match u {
+                Some(u) => u,
+                None => break,
+            },
+            _ = check.tick(), if one.is_some() => {
+                if let Some(info) = &one {
+                    if info.name != "host" && netns::find(&info.name).ok().map(|n| n.id) != Some(info.id) {
+                        sup.abort();
+                        anyhow::bail!("namespace {} is gone (deleted, or its process ended): nothing left to watch", info.name);
+                    }
+                }
+                continue;
+            }
+        };
         let mut out = stdout.lock();
         if let Update::Net(ev) = &u {
             let entry = inv.get(ev.ns);
@@ -169,6 +192,11 @@ pub async fn watch(netns_arg: Option<&str>, all: bool, json: bool, rcvbuf: usize
                     } else {
                         writeln!(out, "[OVERRUN]{name}: {msg}")?;
                     }
+                }
+                // Watching one namespace, a watcher that cannot go on ends the watch.
+                K::Failed(e) if one.is_some() => {
+                    sup.abort();
+                    anyhow::bail!("{e}");
                 }
                 K::Failed(e) => eprintln!("netlens: {e}"),
                 // The first state of a namespace is printed whole; later snapshots (after

@@ -232,3 +232,53 @@ fn help_lists_the_commands() {
         assert!(out.contains(w), "--help lacks {w}: {out}");
     }
 }
+
+/// Runs `netlens ARGS` and waits at most `secs` for it to end; `None` if it did not.
+fn run_for(args: &[&str], secs: u64) -> Option<std::process::Output> {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start netlens");
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if child.try_wait().ok().flatten().is_some() {
+            return child.wait_with_output().ok();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+#[test]
+fn watch_on_a_path_that_is_not_a_namespace_says_so_and_exits() {
+    if !testns::require_root() {
+        return;
+    }
+    let o = run_for(&["watch", "--netns", "/etc/hostname"], 5).expect("watch ended");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(err.contains("not a network namespace"), "{err}");
+}
+
+#[test]
+fn watch_ends_when_its_namespace_is_deleted() {
+    if !testns::require_root() {
+        return;
+    }
+    let ns = Netns::new("wgone");
+    let name = ns.name.clone();
+    let child = std::thread::spawn(move || run_for(&["watch", "--netns", &name], 10));
+    std::thread::sleep(Duration::from_millis(1500));
+    drop(ns);
+    let o = child
+        .join()
+        .expect("thread")
+        .expect("watch ended after the namespace went");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("is gone"), "{err}");
+}

@@ -276,3 +276,45 @@ fn sigint_from_outside_restores_the_terminal() {
         "mouse capture is off again"
     );
 }
+
+#[test]
+fn sigtstp_gives_the_terminal_back_and_sigcont_takes_it_again() {
+    if !testns::require_root() {
+        return;
+    }
+    let p = Pair::new("tstp");
+    let t = Tmux::start("tstp", &p.a.name, 100, 30, None, "");
+    t.wait_for("the UI", |s| s.contains("· live"));
+    let shell = t.display("#{pane_pid}");
+    let pid = testns::run(&["pgrep", "-P", &shell, "netlens"]);
+    let pid = pid.lines().next().expect("netlens runs").trim().to_owned();
+    testns::run(&["kill", "-TSTP", &pid]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while t.display("#{alternate_on}") != "0" {
+        assert!(
+            Instant::now() < deadline,
+            "the alternate screen was not left"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(t.display("#{cursor_flag}"), "1", "the cursor is shown");
+    assert_eq!(
+        t.display("#{mouse_any_flag}"),
+        "0",
+        "mouse reporting is off"
+    );
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    assert!(state.contains(") T "), "netlens is stopped: {state}");
+    testns::run(&["kill", "-CONT", &pid]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while t.display("#{alternate_on}") != "1" {
+        assert!(
+            Instant::now() < deadline,
+            "the UI did not take the terminal again"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    t.wait_for("the UI drawn again", |s| s.contains("· live"));
+    t.keys(&["q"]);
+    t.wait_for("netlens exiting", |s| s.contains("NETLENS-EXITED:0"));
+}

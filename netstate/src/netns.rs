@@ -262,6 +262,11 @@ pub fn enter(ns: &NetnsInfo) -> Result<()> {
         name: ns.name.clone(),
         reason: if e == nix::errno::Errno::EPERM {
             "entering another namespace needs CAP_SYS_ADMIN (run netlens as root, or pick the namespace netlens runs in)".into()
+        } else if e == nix::errno::Errno::EINVAL {
+            format!(
+                "{} is not a network namespace (give a name from `ip netns list`, `pid:PID`, `host`, or a /proc/PID/ns/net path)",
+                ns.path.display()
+            )
         } else {
             format!("setns failed: {e}")
         },

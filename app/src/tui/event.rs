@@ -43,6 +43,8 @@ pub enum AppEvent {
     Kernel(KernelSupport),
     /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: leave.
     Signal(&'static str),
+    /// SIGTSTP (or Ctrl-Z): give the terminal back and stop until continued.
+    Suspend,
 }
 
 /// What the loop does for the UI: every piece of I/O the UI needs.
@@ -73,5 +75,7 @@ pub enum Effect {
     },
     /// Find out what the kernel supports (8021q, vxlan...).
     ProbeKernel,
+    /// Restore the terminal, stop (as Ctrl-Z does), and take the terminal again on SIGCONT.
+    Suspend,
     Quit,
 }

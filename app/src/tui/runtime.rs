@@ -117,6 +117,8 @@ impl Runner {
                 }
             }
             Effect::StopCapture | Effect::Quit => self.stop_capture(),
+            // The loop itself suspends (it holds the terminal).
+            Effect::Suspend => {}
             Effect::SavePcap {
                 iface,
                 link,
@@ -218,6 +220,40 @@ fn capture_thread(gen: u64, opts: LiveOptions, stop: &AtomicBool, tx: &Unbounded
     let _ = live.stop();
 }
 
+/// Gives the terminal back as it was (main screen, cursor, no mouse reporting, cooked
+/// mode), stops the process as SIGTSTP would, and on SIGCONT takes the terminal again.
+fn suspend(terminal: &mut ratatui::DefaultTerminal) -> Result<()> {
+    use crossterm::terminal::{
+        disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+    };
+    let mut out = std::io::stdout();
+    let _ = execute!(
+        out,
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+    let _ = disable_raw_mode();
+    // SIGSTOP: netlens handles SIGTSTP itself, so it stops with the signal nothing catches;
+    // the shell sees it stopped and `fg` sends SIGCONT.
+    nix::sys::signal::raise(nix::sys::signal::Signal::SIGSTOP).context("stopping")?;
+    enable_raw_mode().context("taking the terminal back")?;
+    execute!(
+        out,
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All),
+        crossterm::cursor::Hide
+    )
+    .context("taking the terminal back")?;
+    // The screen is blank: so is what ratatui believes is on it, so the next frame is
+    // drawn whole (ratatui's own clear would ask the terminal for the cursor position,
+    // whose answer the input reader takes). Swapping resets the buffer that held the last
+    // frame; the other one is blank between frames.
+    terminal.swap_buffers();
+    Ok(())
+}
+
 /// Runs the UI until the user quits.
 pub async fn run(netns: Option<&str>, report: Option<&std::path::Path>, ring: usize) -> Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
@@ -298,6 +334,15 @@ pub async fn run(netns: Option<&str>, report: Option<&std::path::Path>, ring: us
             }
         }
     }));
+    let mut tstp = signal(SignalKind::from_raw(nix::libc::SIGTSTP)).context("handling SIGTSTP")?;
+    let t = tx.clone();
+    tasks.push(tokio::spawn(async move {
+        while tstp.recv().await.is_some() {
+            if t.send(AppEvent::Suspend).is_err() {
+                break;
+            }
+        }
+    }));
     for (mut s, name) in signals {
         let t = tx.clone();
         tasks.push(tokio::spawn(async move {
@@ -346,7 +391,14 @@ pub async fn run(netns: Option<&str>, report: Option<&std::path::Path>, ring: us
             }
         }
         for e in fx {
-            runner.run(e);
+            if matches!(e, Effect::Suspend) {
+                suspend(&mut terminal)?;
+                // Everything is drawn again on the terminal taken back.
+                drawn = None;
+                last_draw = None;
+            } else {
+                runner.run(e);
+            }
         }
     }
     drop(runner);

@@ -84,6 +84,10 @@ pub fn update(app: &mut App, ev: AppEvent) -> Vec<Effect> {
             refresh_form(app);
             true
         }
+        AppEvent::Suspend => {
+            fx.push(Effect::Suspend);
+            true
+        }
         AppEvent::Signal(name) => {
             app.quit = true;
             tracing::info!("{name}: leaving");
@@ -355,6 +359,11 @@ fn on_term(app: &mut App, ev: &Event, fx: &mut Vec<Effect>) -> bool {
 fn on_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
     if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c') {
         app.quit = true;
+        return true;
+    }
+    // The terminal is in raw mode: Ctrl-Z arrives as a key, not as SIGTSTP.
+    if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('z') {
+        fx.push(Effect::Suspend);
         return true;
     }
     if let Some((what, scroll)) = app.help {
