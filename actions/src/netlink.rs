@@ -279,8 +279,47 @@ async fn link_add(h: &mut rtnetlink::Handle, step: &Step, a: &LinkAdd) -> Result
                 Some(VxlanRemote::Group(IpAddr::V6(g))) => b = b.group6(g),
                 None => {}
             }
-            if let Some(t) = v.ttl {
+            let m = &v.more;
+            if m.ttl_inherit {
+                b = b.ttl_inherit();
+            } else if let Some(t) = v.ttl {
                 b = b.ttl(t);
+            }
+            if let Some(t) = m.tos {
+                b = b.tos(t);
+            }
+            if let Some((lo, hi)) = m.srcport {
+                b = b.port_range(lo, hi);
+            }
+            if let Some(s) = m.ageing {
+                b = b.ageing(s);
+            }
+            if let Some(n) = m.maxaddress.filter(|&n| n != 0) {
+                b = b.limit(n);
+            }
+            if m.proxy {
+                b = b.proxy(true);
+            }
+            if m.rsc {
+                b = b.rsc(true);
+            }
+            if m.l2miss {
+                b = b.l2miss(true);
+            }
+            if m.l3miss {
+                b = b.l3miss(true);
+            }
+            if m.external {
+                b = b.collect_metadata(true);
+            }
+            if let Some(c) = m.udpcsum {
+                b = b.udp_csum(c);
+            }
+            if let Some(c) = m.udp6zerocsumtx {
+                b = b.udp_zero_csum6_tx(c);
+            }
+            if let Some(c) = m.udp6zerocsumrx {
+                b = b.udp_zero_csum6_rx(c);
             }
             b.build()
         }

@@ -11,7 +11,9 @@ mod route;
 
 use serde::{Deserialize, Serialize};
 
-pub use link::{LinkAdd, LinkChange, LinkDel, LinkKind, LinkSet, VxlanRemote, VxlanSpec};
+pub use link::{
+    LinkAdd, LinkChange, LinkDel, LinkKind, LinkSet, VxlanMore, VxlanRemote, VxlanSpec,
+};
 pub use neigh::{FdbSpec, NeighSpec, NUD_NOARP, NUD_PERMANENT};
 pub use route::{AddrSpec, RouteSpec, MAIN_TABLE, SCOPE_LINK};
 

@@ -35,7 +35,7 @@ pub fn example_plans() -> Vec<(&'static str, crate::Plan)> {
     let host = fixture::host();
     out.push((
         "recreate_vxlan",
-        crate::recreate_vxlan(crate::NsView::host(&host), "vx0").unwrap(),
+        crate::recreate_vxlan(crate::NsView::host(&host), "vx0", false).unwrap(),
     ));
     out
 }

@@ -907,3 +907,101 @@ fn attach_plan(host: &str, target: &str) -> Plan {
     )
     .expect("attach")
 }
+
+/// `ip -d -j link show vx0`'s vxlan options, without what differs between namespaces.
+fn vxlan_options(ns: &Netns) -> Value {
+    let l = ns.ip_json(&["-d", "link", "show", "vx0"]);
+    let mut d = l[0]["linkinfo"]["info_data"].clone();
+    if let Some(o) = d.as_object_mut() {
+        o.remove("link");
+    }
+    d
+}
+
+#[test]
+fn recreate_carries_every_vxlan_option_or_says_what_it_cannot() {
+    if !testns::require_root() {
+        return;
+    }
+    let (a, _la) = host("rca");
+    let (b, _lb) = host("rcb");
+    let (c, _lc) = host("rcc");
+    a.ip(&[
+        "link",
+        "add",
+        "vx0",
+        "type",
+        "vxlan",
+        "id",
+        "42",
+        "dstport",
+        "4789",
+        "local",
+        "10.0.0.5",
+        "dev",
+        "eth0",
+        "ttl",
+        "10",
+        "tos",
+        "0x10",
+        "srcport",
+        "5000",
+        "6000",
+        "ageing",
+        "120",
+        "maxaddress",
+        "50",
+        "proxy",
+        "rsc",
+        "l2miss",
+        "l3miss",
+        "noudpcsum",
+        "nolearning",
+    ]);
+    let st = state(&a.name);
+    let plan_for = |ns: &str| {
+        actions::recreate_vxlan(
+            NsView {
+                name: ns,
+                state: &st,
+            },
+            "vx0",
+            false,
+        )
+        .expect("recreate")
+    };
+    apply_netlink(&plan_for(&b.name));
+    run_script(&plan_for(&c.name));
+    let want = vxlan_options(&a);
+    assert_eq!(vxlan_options(&b), want, "netlink recreate lost options");
+    assert_eq!(vxlan_options(&c), want, "the recreate script lost options");
+    // What netlens cannot carry is named, and refused unless --lossy.
+    a.ip(&["link", "del", "vx0"]);
+    a.ip(&[
+        "link", "add", "vx0", "type", "vxlan", "id", "42", "dstport", "4789", "local", "10.0.0.5",
+        "dev", "eth0", "gbp",
+    ]);
+    let st = state(&a.name);
+    let e = actions::recreate_vxlan(
+        NsView {
+            name: &a.name,
+            state: &st,
+        },
+        "vx0",
+        false,
+    )
+    .expect_err("gbp cannot be carried");
+    assert!(
+        e.to_string().contains("gbp") && e.to_string().contains("--lossy"),
+        "{e}"
+    );
+    assert!(actions::recreate_vxlan(
+        NsView {
+            name: &a.name,
+            state: &st
+        },
+        "vx0",
+        true
+    )
+    .is_ok());
+}

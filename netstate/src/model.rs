@@ -84,6 +84,9 @@ pub struct VxlanInfo {
     pub udp_csum: Option<bool>,
     pub udp_zero_csum6_tx: Option<bool>,
     pub udp_zero_csum6_rx: Option<bool>,
+    /// Options set on the device that the fields above do not carry (`gbp`, `df set`,
+    /// `flowlabel 5`…), as `ip -d link` names them: what a recreated device would lose.
+    pub uncarried: Vec<String>,
 }
 
 /// Bridge device parameters (a subset of `ip -d link show type bridge`).

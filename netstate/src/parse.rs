@@ -299,6 +299,25 @@ fn vxlan(attrs: Vec<InfoVxlan>) -> VxlanInfo {
             InfoVxlan::UDPCsum(b) => v.udp_csum = Some(b),
             InfoVxlan::UDPZeroCsumTX(b) => v.udp_zero_csum6_tx = Some(b),
             InfoVxlan::UDPZeroCsumRX(b) => v.udp_zero_csum6_rx = Some(b),
+            InfoVxlan::Gbp => v.uncarried.push("gbp".into()),
+            InfoVxlan::Gpe => v.uncarried.push("gpe".into()),
+            InfoVxlan::RemCsumTX(true) => v.uncarried.push("remcsumtx".into()),
+            InfoVxlan::RemCsumRX(true) => v.uncarried.push("remcsumrx".into()),
+            InfoVxlan::RemCsumNoPartial => v.uncarried.push("remcsum_no_partial".into()),
+            InfoVxlan::Label(l) if l != 0 => v.uncarried.push(format!("flowlabel {l:#x}")),
+            InfoVxlan::Df(d) if d != netlink_packet_route::link::VxlanDf::Unset => {
+                v.uncarried.push(format!("df {d:?}").to_lowercase());
+            }
+            InfoVxlan::Vnifilter(true) => v.uncarried.push("vnifilter".into()),
+            InfoVxlan::Localbypass(false) => v.uncarried.push("nolocalbypass".into()),
+            InfoVxlan::LabelPolicy(p) if p != 0 => {
+                v.uncarried.push(format!("label policy {p}"));
+            }
+            InfoVxlan::McRoute(true) => v.uncarried.push("mcroute".into()),
+            // The kernel reports its default mask of reserved header bits.
+            InfoVxlan::ReservedBits(b) if b != 0 && b != 0xf7ff_ffff_0000_00ff => {
+                v.uncarried.push(format!("reserved_bits {b:#x}"));
+            }
             _ => {}
         }
     }

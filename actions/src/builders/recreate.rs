@@ -24,7 +24,7 @@ const RTPROT_KERNEL: u8 = 2;
 /// addresses, up, static neighbours, static FDB entries and the routes through
 /// it. Learned entries, link-local addresses and kernel routes are left out:
 /// the kernel makes those again.
-pub fn recreate_vxlan(ns: NsView<'_>, dev: &str) -> Result<Plan> {
+pub fn recreate_vxlan(ns: NsView<'_>, dev: &str, lossy: bool) -> Result<Plan> {
     let link = ns.state.link_by_name(dev).ok_or_else(|| {
         ValidationError::new(
             "--dev",
@@ -42,6 +42,16 @@ pub fn recreate_vxlan(ns: NsView<'_>, dev: &str) -> Result<Plan> {
             ),
         ));
     };
+    if !info.uncarried.is_empty() && !lossy {
+        return Err(ValidationError::new(
+            "--dev",
+            dev,
+            format!(
+                "uses options netlens cannot recreate: {}; the new device would lack them (--lossy recreates it without them)",
+                info.uncarried.join(", ")
+            ),
+        ));
+    }
     let remote = info.group.map(|g| {
         if g.is_multicast() {
             VxlanRemote::Group(g)
@@ -61,6 +71,24 @@ pub fn recreate_vxlan(ns: NsView<'_>, dev: &str) -> Result<Plan> {
             .map(str::to_string),
         learning: info.learning.unwrap_or(true),
         ttl: info.ttl.filter(|&t| t != 0),
+        more: crate::step::VxlanMore {
+            ttl_inherit: info.ttl_inherit,
+            tos: info.tos.filter(|&t| t != 0),
+            srcport: info.port_range.filter(|&(lo, hi)| lo != 0 || hi != 0),
+            // The kernel's default ageing is 300 s.
+            ageing: info.ageing.filter(|&s| s != 300),
+            maxaddress: info.limit.filter(|&n| n != 0),
+            proxy: info.proxy,
+            rsc: info.rsc,
+            l2miss: info.l2miss,
+            l3miss: info.l3miss,
+            external: info.collect_metadata,
+            udpcsum: info
+                .udp_csum
+                .filter(|_| info.local.is_none_or(|l| l.is_ipv4())),
+            udp6zerocsumtx: info.udp_zero_csum6_tx.filter(|&c| c),
+            udp6zerocsumrx: info.udp_zero_csum6_rx.filter(|&c| c),
+        },
     };
     let mut steps = vec![Step::LinkAdd(LinkAdd {
         netns: netns.clone(),

@@ -158,6 +158,7 @@ pub fn vxlan(ns: NsView<'_>, input: &VxlanInput, support: &KernelSupport) -> Res
         .map(|m| validate::mac("--mac", m, true))
         .transpose()?;
     let kind = LinkKind::Vxlan(VxlanSpec {
+        more: crate::step::VxlanMore::default(),
         id: vni,
         dstport: port,
         local: Some(local),

@@ -85,6 +85,36 @@ pub struct VxlanSpec {
     pub dev: Option<String>,
     pub learning: bool,
     pub ttl: Option<u8>,
+    /// The rest of what `ip link add … type vxlan` can set (what `recreate` reads back).
+    #[serde(default)]
+    pub more: VxlanMore,
+}
+
+/// VXLAN options beyond the common ones, each rendered only when set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VxlanMore {
+    /// `ttl inherit`.
+    pub ttl_inherit: bool,
+    /// `tos 0xNN` (1: `tos inherit`).
+    pub tos: Option<u8>,
+    /// `srcport MIN MAX`.
+    pub srcport: Option<(u16, u16)>,
+    /// `ageing SECS`.
+    pub ageing: Option<u32>,
+    /// `maxaddress N` (0: unlimited, not rendered).
+    pub maxaddress: Option<u32>,
+    pub proxy: bool,
+    pub rsc: bool,
+    pub l2miss: bool,
+    pub l3miss: bool,
+    /// `external` (collect metadata).
+    pub external: bool,
+    /// `udpcsum` / `noudpcsum`.
+    pub udpcsum: Option<bool>,
+    /// `udp6zerocsumtx` / `noudp6zerocsumtx`.
+    pub udp6zerocsumtx: Option<bool>,
+    /// `udp6zerocsumrx` / `noudp6zerocsumrx`.
+    pub udp6zerocsumrx: Option<bool>,
 }
 
 /// Where a VXLAN device sends frames with no FDB entry.
@@ -272,8 +302,47 @@ fn vxlan_args(v: &VxlanSpec) -> Vec<String> {
     if let Some(dev) = &v.dev {
         a.extend(["dev".into(), dev.clone()]);
     }
-    if let Some(ttl) = v.ttl {
+    if v.more.ttl_inherit {
+        a.extend(["ttl".into(), "inherit".into()]);
+    } else if let Some(ttl) = v.ttl {
         a.extend(["ttl".into(), ttl.to_string()]);
+    }
+    let m = &v.more;
+    match m.tos {
+        Some(1) => a.extend(["tos".into(), "inherit".into()]),
+        Some(t) => a.extend(["tos".into(), format!("{t:#04x}")]),
+        None => {}
+    }
+    if let Some((lo, hi)) = m.srcport {
+        a.extend(["srcport".into(), lo.to_string(), hi.to_string()]);
+    }
+    if let Some(s) = m.ageing {
+        a.extend(["ageing".into(), s.to_string()]);
+    }
+    if let Some(n) = m.maxaddress.filter(|&n| n != 0) {
+        a.extend(["maxaddress".into(), n.to_string()]);
+    }
+    for (on, word) in [
+        (m.proxy, "proxy"),
+        (m.rsc, "rsc"),
+        (m.l2miss, "l2miss"),
+        (m.l3miss, "l3miss"),
+        (m.external, "external"),
+    ] {
+        if on {
+            a.push(word.into());
+        }
+    }
+    for (v, word) in [
+        (m.udpcsum, "udpcsum"),
+        (m.udp6zerocsumtx, "udp6zerocsumtx"),
+        (m.udp6zerocsumrx, "udp6zerocsumrx"),
+    ] {
+        match v {
+            Some(true) => a.push(word.into()),
+            Some(false) => a.push(format!("no{word}")),
+            None => {}
+        }
     }
     a.push(if v.learning { "learning" } else { "nolearning" }.into());
     a

@@ -34,6 +34,7 @@ fn macvlan_in_a_namespace_renders_as_documented() {
 #[test]
 fn vxlan_always_names_dstport() {
     let mut spec = VxlanSpec {
+        more: crate::step::VxlanMore::default(),
         id: 7,
         dstport: 8472,
         local: None,
@@ -71,7 +72,7 @@ fn vxlan_always_names_dstport() {
         .text
         .contains(" dstport 4789 "));
     let host = fixture::host();
-    let again = recreate_vxlan(NsView::host(&host), "vx0").unwrap();
+    let again = recreate_vxlan(NsView::host(&host), "vx0", false).unwrap();
     assert!(again.commands()[0].contains(" dstport 4789 "));
 }
 

@@ -35,6 +35,10 @@ pub enum Action {
         /// The vxlan device to recreate.
         #[arg(long, value_name = "IF")]
         dev: String,
+        /// Recreate it even though it uses options netlens cannot carry (they are listed;
+        /// the new device lacks them).
+        #[arg(long)]
+        lossy: bool,
     },
     /// Undo an applied plan: previews its undo (add --apply to run it), after checking that
     /// what the plan made is still as it left it.

@@ -57,7 +57,7 @@ pub fn build_with(
     };
     let plan = match a {
         Action::Build(input) => input.build(view, target, &k),
-        Action::Recreate { dev } => actions::recreate_vxlan(view, dev),
+        Action::Recreate { dev, lossy } => actions::recreate_vxlan(view, dev, *lossy),
         Action::Undo { .. } | Action::Confirm { .. } => bail!("not a plan"),
     };
     plan.map_err(|e| anyhow::anyhow!("{e}"))
