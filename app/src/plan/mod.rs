@@ -295,39 +295,20 @@ async fn undo(id: Option<&str>, force: bool, yes: bool, a: &PlanArgs) -> Result<
             r
         }
     };
-    undoable(&rec)?;
-    let states = states_of(&rec.plan).await;
-    let state = |n: &str| {
-        states
-            .iter()
-            .find(|(k, _)| k == n)
-            .and_then(|(_, s)| s.as_ref())
-    };
-    let drifted = actions::drift(&rec.plan, state);
-    if !drifted.is_empty() {
+    let preview = undo_preview(&rec.id, force).await?;
+    if !preview.drift.is_empty() {
         eprintln!("netlens: plan {}: changed since it was applied:", rec.id);
-        for d in &drifted {
-            let step = rec
-                .plan
-                .steps
-                .get(d.step)
-                .map(actions::Step::command_line)
-                .unwrap_or_default();
-            eprintln!("  step {} ({step}): {}", d.step + 1, d.what);
-        }
-        if !force {
-            bail!(
-                "plan {}: not undone, so as not to overwrite what changed since; --force undoes only the parts that did not change",
-                rec.id
-            );
-        }
     }
-    let skip: Vec<usize> = drifted.iter().map(|d| d.step).collect();
-    let undo = rec.plan.undo_except(&skip);
-    println!("# {}", undo.title);
-    for c in undo.commands() {
-        println!("{c}");
+    for d in &preview.drift {
+        eprintln!("  {d}");
     }
+    if !preview.drift.is_empty() && !force {
+        bail!(
+            "plan {}: not undone, so as not to overwrite what changed since; --force undoes only the parts that did not change",
+            rec.id
+        );
+    }
+    let undo = preview.undo;
     if let Some(f) = &a.export {
         export::export(&undo, f)?;
     }
@@ -338,22 +319,89 @@ async fn undo(id: Option<&str>, force: bool, yes: bool, a: &PlanArgs) -> Result<
         );
         return Ok(());
     }
-    let id = rec.id.clone();
-    // Claimed under the lock first: two undos at once cannot both run.
-    store::with_lock(&id, |r| {
+    undo_apply(&rec.id, undo).await?;
+    eprintln!("netlens: plan {} undone", rec.id);
+    Ok(())
+}
+
+/// The recorded plans, newest first, as the UI's Plans view lists them.
+pub fn plan_rows() -> Result<Vec<crate::tui::plans_pane::PlanRow>, String> {
+    let mut v = list().map_err(|e| format!("{e:#}"))?;
+    v.reverse();
+    Ok(v.into_iter()
+        .map(|r| crate::tui::plans_pane::PlanRow {
+            status: format!("{:?}", r.status).to_lowercase(),
+            netns: if r.plan.netns.is_empty() {
+                "host".into()
+            } else {
+                r.plan.netns.clone()
+            },
+            user: r.user,
+            applied: store::when(r.applied_at),
+            title: r.plan.title,
+            id: r.id,
+        })
+        .collect())
+}
+
+/// What undoing a plan would do: the undo plan (without the steps that drifted) and, in
+/// words, what changed since the plan was applied.
+#[derive(Debug, Clone)]
+pub struct UndoPreview {
+    pub undo: Plan,
+    /// One line per step whose effect changed since: `step N (COMMAND): WHAT`.
+    pub drift: Vec<String>,
+}
+
+/// Checks a recorded plan can be undone and previews its undo against the live state.
+pub async fn undo_preview(id: &str, force: bool) -> Result<UndoPreview> {
+    let rec = load(id)?;
+    undoable(&rec)?;
+    let states = states_of(&rec.plan).await;
+    let state = |n: &str| {
+        states
+            .iter()
+            .find(|(k, _)| k == n)
+            .and_then(|(_, s)| s.as_ref())
+    };
+    let drifted = actions::drift(&rec.plan, state);
+    let drift: Vec<String> = drifted
+        .iter()
+        .map(|d| {
+            let step = rec
+                .plan
+                .steps
+                .get(d.step)
+                .map(actions::Step::command_line)
+                .unwrap_or_default();
+            format!("step {} ({step}): {}", d.step + 1, d.what)
+        })
+        .collect();
+    let skip: Vec<usize> = if force {
+        drifted.iter().map(|d| d.step).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(UndoPreview {
+        undo: rec.plan.undo_except(&skip),
+        drift,
+    })
+}
+
+/// Applies an undo (under the usual rollback) and records the plan as undone; a plan is
+/// claimed under its lock first, so two undos cannot both run.
+pub async fn undo_apply(id: &str, undo: Plan) -> Result<()> {
+    store::with_lock(id, |r| {
         undoable(r)?;
         r.status = Status::Undone;
         r.ended_at = Some(store::now());
         Ok(())
     })?;
     match tokio::task::spawn_blocking(move || apply_sync(undo)).await? {
-        Ok(_) => {
-            eprintln!("netlens: plan {id} undone");
-            Ok(())
-        }
+        Ok(_) => Ok(()),
         Err(e) => {
             // Rolled back: the plan is still applied.
-            store::with_lock(&id, |r| {
+            store::with_lock(id, |r| {
                 r.status = Status::Applied;
                 r.ended_at = None;
                 Ok(())

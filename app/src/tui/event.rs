@@ -45,6 +45,15 @@ pub enum AppEvent {
     Signal(&'static str),
     /// SIGTSTP (or Ctrl-Z): give the terminal back and stop until continued.
     Suspend,
+    /// The recorded plans, newest first.
+    Plans(Result<Vec<super::plans_pane::PlanRow>, String>),
+    /// An undo previewed (or why it cannot be).
+    UndoPreviewed(Result<super::plans_pane::Preview, String>),
+    /// An undo ran (or failed, rolled back).
+    Undone {
+        id: String,
+        result: Result<(), String>,
+    },
 }
 
 /// What the loop does for the UI: every piece of I/O the UI needs.
@@ -77,5 +86,16 @@ pub enum Effect {
     ProbeKernel,
     /// Restore the terminal, stop (as Ctrl-Z does), and take the terminal again on SIGCONT.
     Suspend,
+    /// Read the plan store.
+    LoadPlans,
+    /// Check a plan can be undone and preview its undo against the live state.
+    PreviewUndo {
+        id: String,
+    },
+    /// Apply a previewed undo.
+    ApplyUndo {
+        id: String,
+        undo: Box<Plan>,
+    },
     Quit,
 }

@@ -119,6 +119,32 @@ impl Runner {
             Effect::StopCapture | Effect::Quit => self.stop_capture(),
             // The loop itself suspends (it holds the terminal).
             Effect::Suspend => {}
+            Effect::LoadPlans => {
+                tokio::task::spawn_blocking(move || {
+                    let _ = tx.send(AppEvent::Plans(crate::plan::plan_rows()));
+                });
+            }
+            Effect::PreviewUndo { id } => {
+                tokio::spawn(async move {
+                    let r = crate::plan::undo_preview(&id, false)
+                        .await
+                        .map(|p| super::plans_pane::Preview {
+                            id,
+                            undo: p.undo,
+                            drift: p.drift,
+                        })
+                        .map_err(|e| format!("{e:#}"));
+                    let _ = tx.send(AppEvent::UndoPreviewed(r));
+                });
+            }
+            Effect::ApplyUndo { id, undo } => {
+                tokio::spawn(async move {
+                    let result = crate::plan::undo_apply(&id, *undo)
+                        .await
+                        .map_err(|e| format!("{e:#}"));
+                    let _ = tx.send(AppEvent::Undone { id, result });
+                });
+            }
             Effect::SavePcap {
                 iface,
                 link,

@@ -37,6 +37,7 @@ pub enum HelpFor {
     Capture,
     Form,
     Switcher,
+    Plans,
 }
 
 /// The namespace switcher: type to narrow, Enter to go.
@@ -92,6 +93,8 @@ pub struct App {
     pub ring: usize,
     /// The guided-action form, when open.
     pub form: Option<ActionForm>,
+    /// The Plans view, when open.
+    pub plans: Option<super::plans_pane::PlansPane>,
     /// What the kernel supports, once probed.
     pub kernel: Option<actions::KernelSupport>,
     /// A message for the status line, until it expires.
@@ -133,6 +136,7 @@ impl App {
             capture_gen: 0,
             ring: super::capture_pane::DEFAULT_RING,
             form: None,
+            plans: None,
             kernel: None,
             message: None,
             problems_told: 0,

@@ -779,3 +779,79 @@ fn ctrl_c_quits_from_anywhere() {
     );
     assert!(a.quit && matches!(fx.as_slice(), [Effect::Quit]));
 }
+
+#[test]
+fn the_plans_view_previews_an_undo_then_undoes_it_as_effects() {
+    use super::plans_pane::{PlanRow, Preview};
+    let mut a = app_sized(80, 24);
+    let fx = key(&mut a, KeyCode::Char('P'));
+    assert!(matches!(fx.as_slice(), [Effect::LoadPlans]), "{fx:?}");
+    let row = |id: &str, status: &str| PlanRow {
+        id: id.into(),
+        status: status.into(),
+        netns: "nlt-demo".into(),
+        user: "sre".into(),
+        applied: "2026-12-03 12:00:00 UTC".into(),
+        title: "shim shim-va: reach macvlan containers on va".into(),
+    };
+    update(
+        &mut a,
+        AppEvent::Plans(Ok(vec![row("1-2", "applied"), row("0-1", "undone")])),
+    );
+    let fx = key(&mut a, KeyCode::Enter);
+    let Some(Effect::PreviewUndo { id }) = fx.first() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(id, "1-2");
+    let undo = actions::Plan::new(
+        "undo: shim shim-va",
+        "nlt-demo",
+        vec![actions::Step::LinkDel(actions::step::LinkDel {
+            netns: "nlt-demo".into(),
+            name: "shim-va".into(),
+            previous: None,
+        })],
+    );
+    update(
+        &mut a,
+        AppEvent::UndoPreviewed(Ok(Preview {
+            id: "1-2".into(),
+            undo,
+            drift: Vec::new(),
+        })),
+    );
+    let s = draw(&a);
+    assert!(
+        s.contains("link del dev shim-va") && s.contains("1-2"),
+        "{s}"
+    );
+    insta::assert_snapshot!("plans_80x24", s);
+    key(&mut a, KeyCode::Char('u'));
+    let fx = key(&mut a, KeyCode::Char('y'));
+    assert!(
+        matches!(fx.as_slice(), [Effect::ApplyUndo { id, .. }] if id == "1-2"),
+        "{fx:?}"
+    );
+    let fx = update(
+        &mut a,
+        AppEvent::Undone {
+            id: "1-2".into(),
+            result: Ok(()),
+        },
+    );
+    assert!(matches!(fx.as_slice(), [Effect::LoadPlans]), "{fx:?}");
+    // A plan that changed since is previewed but not undone from the UI.
+    update(
+        &mut a,
+        AppEvent::UndoPreviewed(Ok(Preview {
+            id: "1-2".into(),
+            undo: actions::Plan::new("undo", "nlt-demo", Vec::new()),
+            drift: vec!["step 4 (ip route add …): route 10.0.0.50/32 is gone".into()],
+        })),
+    );
+    key(&mut a, KeyCode::Char('u'));
+    let fx = key(&mut a, KeyCode::Char('y'));
+    assert!(fx.is_empty(), "{fx:?}");
+    key(&mut a, KeyCode::Char('q'));
+    assert!(a.plans.is_none());
+}

@@ -84,6 +84,31 @@ pub fn update(app: &mut App, ev: AppEvent) -> Vec<Effect> {
             refresh_form(app);
             true
         }
+        AppEvent::Plans(r) => {
+            if let Some(p) = app.plans.as_mut() {
+                p.listed(r);
+            }
+            true
+        }
+        AppEvent::UndoPreviewed(r) => {
+            if let Some(p) = app.plans.as_mut() {
+                p.previewed(r);
+            }
+            true
+        }
+        AppEvent::Undone { id, result } => {
+            match app.plans.as_mut() {
+                Some(p) => fx.push(p.undone(&id, result)),
+                None => say(
+                    app,
+                    match result {
+                        Ok(()) => format!("plan {id} undone"),
+                        Err(e) => format!("plan {id}: {e}"),
+                    },
+                ),
+            }
+            true
+        }
         AppEvent::Suspend => {
             fx.push(Effect::Suspend);
             true
@@ -383,6 +408,25 @@ fn on_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
     if app.form.is_some() {
         return on_form_key(app, k, fx);
     }
+    if let Some(p) = app.plans.as_mut() {
+        if k.code == KeyCode::Char('?') {
+            app.help = Some((HelpFor::Plans, 0));
+            return true;
+        }
+        match p.on_key(k) {
+            super::plans_pane::Key::Unused => {
+                let m = format!(
+                    "{}: no action in the Plans view (? lists its keys)",
+                    key_name(k)
+                );
+                say(app, m);
+            }
+            super::plans_pane::Key::Changed => {}
+            super::plans_pane::Key::Close => app.plans = None,
+            super::plans_pane::Key::Effect(e) => fx.push(e),
+        }
+        return true;
+    }
     if app.capture.is_some() {
         return on_capture_key(app, k, fx);
     }
@@ -596,6 +640,11 @@ fn on_table_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
         }
         KeyCode::Char('c') => open_capture(app, fx),
         KeyCode::Char('a') => open_form(app),
+        KeyCode::Char('P') => {
+            let (pane, e) = super::plans_pane::PlansPane::loading();
+            app.plans = Some(pane);
+            fx.push(e);
+        }
         KeyCode::Char('s') => {
             let n = app.tab.columns().len();
             app.sort = match app.sort {

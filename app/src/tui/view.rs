@@ -36,6 +36,7 @@ pub const HELP_TABLES: &[(&str, &str)] = &[
     ("h / l, ← / →", "focus the namespace sidebar / the table"),
     ("c", "capture packets on the selected link (Links tab)"),
     ("a", "guided actions (shim, vlan, vxlan…) on the selection"),
+    ("P", "applied plans: preview and undo them"),
     ("Esc", "close the detail pane, then clear the filter"),
 ];
 
@@ -77,6 +78,14 @@ pub const HELP_FORM: &[(&str, &str)] = &[
     ("F1", "this help"),
 ];
 
+pub const HELP_PLANS: &[(&str, &str)] = &[
+    ("j/k, ↓/↑", "select a plan"),
+    ("Enter", "preview its undo (checks what changed since)"),
+    ("u, then y", "undo it, as `netlens plan undo ID --apply`"),
+    ("r", "read the plan store again"),
+    ("q / Esc", "close the Plans view"),
+];
+
 pub const HELP_SWITCHER: &[(&str, &str)] = &[
     ("type", "narrow the namespaces (letters in order match)"),
     ("↓/↑, Tab", "move in the list"),
@@ -90,6 +99,8 @@ fn keys_line(app: &App) -> &'static str {
         "type to narrow · ↓/↑ move · Enter show · Esc close"
     } else if app.editing_filter {
         "type to filter · Enter keep · Esc clear"
+    } else if app.plans.is_some() {
+        "j/k select · Enter preview undo · u undo · r reload · q close · ? help"
     } else if app.form.is_some() {
         "Tab/↑↓ field · type · Enter apply · PgUp/PgDn action · Esc close · F1 help"
     } else if let Some(p) = &app.capture {
@@ -110,7 +121,9 @@ pub fn render(app: &App, f: &mut Frame) {
         render_sidebar(f, side, app);
     }
     render_tabs(f, a.tabs, app);
-    if app.form.is_some() {
+    if let Some(p) = &app.plans {
+        render_plans(f, a.body, app, p);
+    } else if app.form.is_some() {
         render_form(f, a.body, app);
     } else if app.capture.is_some() {
         render_capture(f, app);
@@ -327,6 +340,73 @@ fn render_capture(f: &mut Frame, app: &App) {
     }
 }
 
+fn render_plans(f: &mut Frame, area: Rect, app: &App, p: &super::plans_pane::PlansPane) {
+    let [list, preview] =
+        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
+    let items: Vec<ListItem> = if p.rows.is_empty() {
+        vec![ListItem::new(match p.phase {
+            super::plans_pane::Phase::Loading => "reading the plan store…",
+            _ => "(no plan recorded: plans applied with netlens show here)",
+        })]
+    } else {
+        p.rows
+            .iter()
+            .map(|r| {
+                ListItem::new(Line::from(vec![
+                    Span::styled(format!("{:<9} ", r.status), app.theme.key),
+                    Span::raw(format!(
+                        "{}  {}  {}  {}  {}",
+                        r.id, r.netns, r.user, r.applied, r.title
+                    )),
+                ]))
+            })
+            .collect()
+    };
+    let mut st = ListState::default().with_selected((!p.rows.is_empty()).then_some(p.selected));
+    f.render_stateful_widget(
+        List::new(items)
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(app.theme.focus_border)
+                    .title(" Plans (newest first) · Enter preview undo · u undo "),
+            )
+            .highlight_style(app.theme.selected),
+        list,
+        &mut st,
+    );
+    let mut lines: Vec<Line> = Vec::new();
+    if let Some(m) = &p.message {
+        lines.push(Line::from(Span::styled(m.clone(), app.theme.warn)));
+    }
+    match &p.preview {
+        Some(Ok(pv)) => {
+            for d in &pv.drift {
+                lines.push(Line::from(Span::styled(
+                    format!("changed: {d}"),
+                    app.theme.error,
+                )));
+            }
+            lines.push(Line::from(Span::styled(
+                format!("# {}", pv.undo.title),
+                app.theme.dim,
+            )));
+            lines.extend(pv.undo.commands().into_iter().map(Line::from));
+        }
+        Some(Err(_)) | None => {}
+    }
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(" Undo preview "),
+            ),
+        preview,
+    );
+}
+
 fn render_form(f: &mut Frame, area: Rect, app: &App) {
     use widgets::form::{self, Preview};
     let Some(fm) = &app.form else { return };
@@ -455,6 +535,7 @@ fn render_help(f: &mut Frame, area: Rect, app: &App, what: HelpFor, scroll: usiz
         HelpFor::Capture => (" capture pane: keys ", HELP_CAPTURE, &[]),
         HelpFor::Form => (" guided actions: keys ", HELP_FORM, &[]),
         HelpFor::Switcher => (" namespace switcher: keys ", HELP_SWITCHER, &[]),
+        HelpFor::Plans => (" plans: keys ", HELP_PLANS, &[]),
     };
     let kw = keys
         .iter()
