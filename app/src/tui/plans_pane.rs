@@ -117,21 +117,17 @@ impl PlansPane {
     pub fn on_key(&mut self, k: KeyEvent) -> Key {
         if self.phase == Phase::Asking {
             let ready = self.preview.as_ref().and_then(|p| p.as_ref().ok()).cloned();
-            return match (k.code, ready) {
-                (KeyCode::Char('y'), Some(p)) => {
-                    self.phase = Phase::Undoing;
-                    self.message = Some(format!("undoing plan {}…", p.id));
-                    Key::Effect(Effect::ApplyUndo {
-                        id: p.id,
-                        undo: Box::new(p.undo),
-                    })
-                }
-                _ => {
-                    self.phase = Phase::Listing;
-                    self.message = Some("not undone".into());
-                    Key::Changed
-                }
-            };
+            if let (KeyCode::Char('y'), Some(p)) = (k.code, ready) {
+                self.phase = Phase::Undoing;
+                self.message = Some(format!("undoing plan {}…", p.id));
+                return Key::Effect(Effect::ApplyUndo {
+                    id: p.id,
+                    undo: Box::new(p.undo),
+                });
+            }
+            self.phase = Phase::Listing;
+            self.message = Some("not undone".into());
+            return Key::Changed;
         }
         if self.phase == Phase::Undoing {
             return Key::Unused;

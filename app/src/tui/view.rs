@@ -379,21 +379,18 @@ fn render_plans(f: &mut Frame, area: Rect, app: &App, p: &super::plans_pane::Pla
     if let Some(m) = &p.message {
         lines.push(Line::from(Span::styled(m.clone(), app.theme.warn)));
     }
-    match &p.preview {
-        Some(Ok(pv)) => {
-            for d in &pv.drift {
-                lines.push(Line::from(Span::styled(
-                    format!("changed: {d}"),
-                    app.theme.error,
-                )));
-            }
+    if let Some(Ok(pv)) = &p.preview {
+        for d in &pv.drift {
             lines.push(Line::from(Span::styled(
-                format!("# {}", pv.undo.title),
-                app.theme.dim,
+                format!("changed: {d}"),
+                app.theme.error,
             )));
-            lines.extend(pv.undo.commands().into_iter().map(Line::from));
         }
-        Some(Err(_)) | None => {}
+        lines.push(Line::from(Span::styled(
+            format!("# {}", pv.undo.title),
+            app.theme.dim,
+        )));
+        lines.extend(pv.undo.commands().into_iter().map(Line::from));
     }
     f.render_widget(
         Paragraph::new(lines)
