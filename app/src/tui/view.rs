@@ -18,6 +18,7 @@ use super::state::{App, Focus, HelpFor};
 /// The keys of the tables, for the help box: (keys, what they do).
 pub const HELP_TABLES: &[(&str, &str)] = &[
     ("q, Ctrl-C", "quit (the terminal is restored)"),
+    ("Ctrl-Z", "suspend to the shell (fg comes back)"),
     ("?", "this help (j/k scroll; any other key closes)"),
     (
         "Tab, Shift-Tab, [ ], 1-5",
@@ -35,7 +36,7 @@ pub const HELP_TABLES: &[(&str, &str)] = &[
     ("J / K", "next / previous namespace"),
     ("h / l, ← / →", "focus the namespace sidebar / the table"),
     ("c", "capture packets on the selected link (Links tab)"),
-    ("a", "guided actions (shim, vlan, vxlan…) on the selection"),
+    ("a", "guided actions: shim, vlan, vxlan, attach…"),
     ("P", "applied plans: preview and undo them"),
     ("Esc", "close the detail pane, then clear the filter"),
 ];
