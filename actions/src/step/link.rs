@@ -92,7 +92,10 @@ pub struct VxlanSpec {
 
 /// VXLAN options beyond the common ones, each rendered only when set.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[allow(clippy::struct_excessive_bools, reason = "one per ip-link vxlan switch")]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "one per ip-link vxlan switch"
+)]
 pub struct VxlanMore {
     /// `ttl inherit`.
     pub ttl_inherit: bool,
