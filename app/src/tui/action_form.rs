@@ -12,7 +12,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use netstate::model::{KindInfo, Link};
 use netstate::{NetnsInfo, NsState};
 
-use super::event::Effect;
+use super::event::{Effect, PaneKey as Key};
 
 /// How long the UI waits for `y` after a plan that moves the host's address.
 pub const CONFIRM_SECS: u64 = 60;
@@ -98,15 +98,6 @@ pub enum Phase {
     Confirming,
     /// Applied (and confirmed, if it had to be): the preview shows what was done.
     Done,
-}
-
-/// What a key did in the form.
-#[derive(Debug)]
-pub enum Key {
-    Unused,
-    Changed,
-    Close,
-    Effect(Effect),
 }
 
 pub struct ActionForm {

@@ -9,7 +9,7 @@ use capture::summary::summary;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use netstate::NetnsInfo;
 
-use super::event::Effect;
+use super::event::{Effect, PaneKey as Key};
 
 /// Packets kept for scrolling back; older ones are dropped from the ring (and counted).
 pub const DEFAULT_RING: usize = 10_000;
@@ -49,15 +49,6 @@ pub struct CapturePane {
     pub promisc: bool,
     /// Packets that arrived while paused (not kept, counted with netlens's drops).
     pub paused_dropped: u64,
-}
-
-/// What a key did in the pane.
-#[derive(Debug)]
-pub enum Key {
-    Unused,
-    Changed,
-    Close,
-    Effect(Effect),
 }
 
 impl CapturePane {

@@ -56,6 +56,16 @@ pub enum AppEvent {
     },
 }
 
+/// What a key did in a pane (the capture pane, the form, the Plans view).
+#[derive(Debug)]
+pub enum PaneKey {
+    /// The pane has no use for it (the status line says so).
+    Unused,
+    Changed,
+    Close,
+    Effect(Effect),
+}
+
 /// What the loop does for the UI: every piece of I/O the UI needs.
 #[derive(Debug)]
 pub enum Effect {

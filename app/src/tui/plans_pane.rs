@@ -4,7 +4,7 @@
 use actions::Plan;
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::event::Effect;
+use super::event::{Effect, PaneKey as Key};
 
 /// One recorded plan, as the list shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,15 +41,6 @@ pub struct PlansPane {
     pub phase: Phase,
     pub preview: Option<Result<Preview, String>>,
     pub message: Option<String>,
-}
-
-/// What a key did in the pane.
-#[derive(Debug)]
-pub enum Key {
-    Unused,
-    Changed,
-    Close,
-    Effect(Effect),
 }
 
 impl PlansPane {

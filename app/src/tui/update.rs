@@ -9,9 +9,9 @@ use netstate::{Applied, NetEventKind};
 use widgets::rows::{cmp_cells, entry_id};
 use widgets::{Row, Tab};
 
-use super::action_form::{self, ActionForm};
-use super::capture_pane::{self, CapturePane};
-use super::event::{AppEvent, Effect};
+use super::action_form::ActionForm;
+use super::capture_pane::CapturePane;
+use super::event::{AppEvent, Effect, PaneKey};
 use super::state::{App, Focus, HelpFor, Switcher, MESSAGE_FOR, REBUILD_EVERY};
 
 /// Applies one event to the state; returns the effects to carry out.
@@ -414,16 +414,16 @@ fn on_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
             return true;
         }
         match p.on_key(k) {
-            super::plans_pane::Key::Unused => {
+            PaneKey::Unused => {
                 let m = format!(
                     "{}: no action in the Plans view (? lists its keys)",
                     key_name(k)
                 );
                 say(app, m);
             }
-            super::plans_pane::Key::Changed => {}
-            super::plans_pane::Key::Close => app.plans = None,
-            super::plans_pane::Key::Effect(e) => fx.push(e),
+            PaneKey::Changed => {}
+            PaneKey::Close => app.plans = None,
+            PaneKey::Effect(e) => fx.push(e),
         }
         return true;
     }
@@ -508,10 +508,10 @@ fn on_form_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
     let empty = netstate::NsState::default();
     let st = app.inv.get(f.netns.id).map_or(&empty, |e| &e.state);
     match f.on_key(k, st) {
-        action_form::Key::Unused => return false,
-        action_form::Key::Changed => {}
-        action_form::Key::Close => app.form = None,
-        action_form::Key::Effect(e) => fx.push(e),
+        PaneKey::Unused => return false,
+        PaneKey::Changed => {}
+        PaneKey::Close => app.form = None,
+        PaneKey::Effect(e) => fx.push(e),
     }
     refresh_form(app);
     true
@@ -528,19 +528,19 @@ fn on_capture_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
         return true;
     }
     match p.on_key(k, page, next_gen, capture::source::check_filter) {
-        capture_pane::Key::Unused => {
+        PaneKey::Unused => {
             let m = format!(
                 "{}: no action in the capture pane (? lists its keys)",
                 key_name(k)
             );
             say(app, m);
         }
-        capture_pane::Key::Changed => {}
-        capture_pane::Key::Close => {
+        PaneKey::Changed => {}
+        PaneKey::Close => {
             app.capture = None;
             fx.push(Effect::StopCapture);
         }
-        capture_pane::Key::Effect(e) => {
+        PaneKey::Effect(e) => {
             if matches!(e, Effect::StartCapture { .. }) {
                 app.capture_gen = next_gen;
             }

@@ -469,33 +469,49 @@ async fn a_macvlan_in_a_pod_names_its_parent_and_the_parent_lists_it() {
     );
 }
 
+/// A bridge br0 whose port p1 holds the local FDB entry for `mac` (the bridge has the
+/// same MAC), watched, with a first message about p1 already seen (the first one is read as
+/// a change of everything); returns the watch and who holds the entry.
+async fn port_holding_the_bridge_mac(
+    a: &Netns,
+    mac: &str,
+    bridge_mac_too: bool,
+) -> (Watched, impl Fn(&NsState) -> Vec<String>) {
+    a.ipw("link add br0 type bridge");
+    a.ipw("link add p1 type veth peer name q1");
+    a.ipw(&format!("link set p1 address {mac}"));
+    a.ipw("link set p1 master br0");
+    if bridge_mac_too {
+        a.ipw(&format!("link set br0 address {mac}"));
+    }
+    let mut w = Watched::start(&a.name).await;
+    let bytes: Vec<u8> = mac
+        .split(':')
+        .filter_map(|x| u8::from_str_radix(x, 16).ok())
+        .collect();
+    let holders = move |st: &NsState| -> Vec<String> {
+        st.fdb
+            .values()
+            .filter(|f| f.mac == bytes && f.master.is_some())
+            .map(|f| st.link_name(f.ifindex).unwrap_or("?").to_owned())
+            .collect()
+    };
+    assert_eq!(holders(w.state()), ["p1"]);
+    a.ipw("link set p1 mtu 1400");
+    settled(&mut w, "an MTU change").await;
+    assert_eq!(holders(w.state()), ["p1"]);
+    (w, holders)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_port_leaving_hands_its_local_entry_to_the_bridge() {
     if !testns::require_root() {
         return;
     }
     // A port and then its bridge take the same MAC: the bridge keeps one local entry for
-    // it, on the port. When the port leaves, the kernel moves that entry to the bridge
-    // without a word (it only announces what it deletes).
+    // it, on the port. When the port leaves, the entry goes to the bridge.
     let a = Netns::new("lha");
-    a.ipw("link add br0 type bridge");
-    a.ipw("link add p1 type veth peer name q1");
-    a.ipw("link set p1 address 02:00:00:00:bb:01");
-    a.ipw("link set p1 master br0");
-    a.ipw("link set br0 address 02:00:00:00:bb:01");
-    let mut w = Watched::start(&a.name).await;
-    let mac = vec![2, 0, 0, 0, 0xbb, 1];
-    let holders = |st: &NsState| -> Vec<String> {
-        st.fdb
-            .values()
-            .filter(|f| f.mac == mac && f.master.is_some())
-            .map(|f| st.link_name(f.ifindex).unwrap_or("?").to_owned())
-            .collect()
-    };
-    assert_eq!(holders(w.state()), ["p1"]);
-    // A first message about p1 is read as a change of everything: get it out of the way.
-    a.ipw("link set p1 mtu 1400");
-    settled(&mut w, "an MTU change").await;
+    let (mut w, holders) = port_holding_the_bridge_mac(&a, "02:00:00:00:bb:01", true).await;
     a.ipw("link set p1 nomaster");
     settled(&mut w, "the port leaving the bridge").await;
     assert_eq!(holders(w.state()), ["br0"]);
@@ -511,25 +527,7 @@ async fn a_port_given_its_own_address_hands_the_entry_to_the_bridge() {
     // announces the link (unchanged) and nothing of the entry. Found by the differential
     // test after 9,504 operations.
     let a = Netns::new("pga");
-    a.ipw("link add br0 type bridge");
-    a.ipw("link add p1 type veth peer name q1");
-    a.ipw("link set p1 address 02:00:00:00:bb:02");
-    a.ipw("link set p1 master br0");
-    let mut w = Watched::start(&a.name).await;
-    let mac = vec![2, 0, 0, 0, 0xbb, 2];
-    let holders = |st: &NsState| -> Vec<String> {
-        st.fdb
-            .values()
-            .filter(|f| f.mac == mac && f.master.is_some())
-            .map(|f| st.link_name(f.ifindex).unwrap_or("?").to_owned())
-            .collect()
-    };
-    assert_eq!(holders(w.state()), ["p1"]);
-    // A first message about p1 is read as a change of everything (nothing was seen of it
-    // yet): get it out of the way.
-    a.ipw("link set p1 mtu 1400");
-    settled(&mut w, "an MTU change").await;
-    assert_eq!(holders(w.state()), ["p1"]);
+    let (mut w, holders) = port_holding_the_bridge_mac(&a, "02:00:00:00:bb:02", false).await;
     a.ipw("link set p1 address 02:00:00:00:bb:02");
     settled(&mut w, "the port's address set to itself").await;
     assert_eq!(holders(w.state()), ["br0"]);
