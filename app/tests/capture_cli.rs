@@ -8,7 +8,7 @@ use testns::Pair;
 const BIN: &str = env!("CARGO_BIN_EXE_netlens");
 
 fn corpus(name: &str) -> String {
-    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/pcaps/");
+    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../capture/tests/pcaps/");
     let path = format!("{p}{name}");
     assert!(
         std::path::Path::new(&path).exists(),

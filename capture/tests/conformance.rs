@@ -1,5 +1,5 @@
 //! Conformance of the decoder and the summaries with tcpdump, on the capture corpus in
-//! `/work/shared/pcaps` (see its README): every capture is read with libpcap, every record
+//! `capture/tests/pcaps` (a copy of tcpdump's test captures, BSD licence in its README): every capture is read with libpcap, every record
 //! decoded and summarised (as `tcpdump -nn -e` would print it), and compared with what
 //! tcpdump 4.99.3 printed (`NAME.tcpdump.txt`) and the record count (`NAME.count`).
 //!
@@ -39,7 +39,7 @@ use capture::decode::{
 };
 use capture::summary::{summary, Timestamp};
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/pcaps");
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pcaps");
 
 /// How the reference prints the link layer of a file.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -994,7 +994,7 @@ fn corpus_agrees_with_tcpdump() {
     let dir = Path::new(CORPUS);
     assert!(
         dir.is_dir(),
-        "the capture corpus is missing: expected the folder {} (the workspace's sibling shared/pcaps, with NAME.pcap, \
+        "the capture corpus is missing: expected the folder {} (capture/tests/pcaps in the repository, with NAME.pcap, \
          NAME.count and NAME.tcpdump.txt files); this test does not skip without it",
         dir.display()
     );
