@@ -47,6 +47,22 @@ pub async fn run(netns: Option<&str>, a: CaptureArgs) -> Result<()> {
         Some(n) => Some(netstate::netns::find(n)?),
         None => None,
     };
+    // The ports this namespace's vxlan devices use are decoded as VXLAN with no flag
+    // given (a dump of its links; no matter if it cannot be read).
+    let mut opts = opts;
+    let info = match &ns {
+        Some(i) => Some(i.clone()),
+        None => netstate::netns::own().ok(),
+    };
+    if let Some(info) = info {
+        if let Ok(st) = netstate::live::snapshot(&info).await {
+            for p in st.vxlan_ports() {
+                if !opts.vxlan_ports.contains(&p) {
+                    opts.vxlan_ports.push(p);
+                }
+            }
+        }
+    }
     let live = Live::start(LiveOptions {
         iface,
         netns: ns,

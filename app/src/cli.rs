@@ -29,6 +29,11 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 10_000, global = true)]
     pub ring: usize,
 
+    /// UI only: a UDP port the capture pane decodes as VXLAN, besides 4789, 8472 and the
+    /// ports of the namespace's vxlan devices (repeatable).
+    #[arg(long = "vxlan-port", value_name = "PORT")]
+    pub vxlan_ports: Vec<u16>,
+
     /// Write logs to this file (every command; the terminal is never written to while the
     /// UI runs).
     #[arg(long, value_name = "FILE", global = true)]

@@ -81,6 +81,11 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        None => rt.block_on(tui::run(netns, cli.report_first_frame.as_deref(), cli.ring)),
+        None => rt.block_on(tui::run(
+            netns,
+            cli.report_first_frame.as_deref(),
+            cli.ring,
+            cli.vxlan_ports,
+        )),
     }
 }

@@ -147,3 +147,59 @@ fn live_capture_in_a_namespace_with_count_and_write() {
     assert_eq!(back.lines().count(), 4, "{back}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Two VTEPs over the veth: vx0 (VNI 42) on dstport 4899, vx1 (VNI 43) with no dstport
+/// (the kernel uses 8472), each with an overlay /24 (10.42.0.x, 10.43.0.x).
+fn two_vteps(p: &Pair) {
+    for (ns, me, peer, last) in [
+        (&p.a, "10.1.0.1", "10.1.0.2", "1"),
+        (&p.b, "10.1.0.2", "10.1.0.1", "2"),
+    ] {
+        let dev = if last == "1" { "va" } else { "vb" };
+        ns.ipw(&format!(
+            "link add vx0 type vxlan id 42 dstport 4899 local {me} remote {peer} dev {dev}"
+        ));
+        ns.ipw(&format!(
+            "link add vx1 type vxlan id 43 local {me} remote {peer} dev {dev}"
+        ));
+        ns.ipw(&format!("addr add 10.42.0.{last}/24 dev vx0"));
+        ns.ipw(&format!("addr add 10.43.0.{last}/24 dev vx1"));
+        ns.ipw("link set vx0 up");
+        ns.ipw("link set vx1 up");
+    }
+}
+
+#[test]
+fn capture_decodes_the_namespaces_vxlan_ports_with_no_flag() {
+    if !testns::require_root() {
+        return;
+    }
+    let p = Pair::new("cvx");
+    two_vteps(&p);
+    let child = Command::new(BIN)
+        .args(["capture", "--netns", &p.a.name, "-i", "va", "-f", "udp"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start capture");
+    std::thread::sleep(Duration::from_millis(700));
+    for dst in ["10.42.0.2", "10.43.0.2"] {
+        let o = p.a.exec(&["ping", "-c", "1", "-W", "2", dst]);
+        assert!(o.status.success(), "ping {dst} over the overlay");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    testns::run(&["kill", "-INT", &child.id().to_string()]);
+    let o = child.wait_with_output().expect("capture ends on SIGINT");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("VXLAN, flags [I] (0x08), vni 42"), "{out}");
+    // Without dstport the kernel uses 8472, which tcpdump prints as OTV: so do we.
+    assert!(
+        out.contains("OTV, flags [I] (0x08), overlay 0, instance 43"),
+        "{out}"
+    );
+    assert!(
+        out.contains("10.42.0.1 > 10.42.0.2: ICMP echo request")
+            && out.contains("10.43.0.1 > 10.43.0.2: ICMP echo request"),
+        "the inner frames: {out}"
+    );
+}

@@ -61,15 +61,18 @@ impl LinkType {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DecodeOptions {
     /// UDP ports (source or destination) whose payload is a VXLAN header and an inner
-    /// Ethernet frame. Default: `[4789]` (IANA). The Linux kernel's historical default is
-    /// 8472; add it when the capture comes from such a tunnel.
+    /// Ethernet frame. Default: `[4789, 8472]`: IANA's, and the Linux kernel's own when a
+    /// vxlan device names no `dstport` (flannel's too).
     pub vxlan_ports: Vec<u16>,
+    /// UDP ports whose payload is Geneve (header, options, inner frame). Default `[6081]`.
+    pub geneve_ports: Vec<u16>,
 }
 
 impl Default for DecodeOptions {
     fn default() -> Self {
         DecodeOptions {
-            vxlan_ports: vec![4789],
+            vxlan_ports: vec![4789, 8472],
+            geneve_ports: vec![6081],
         }
     }
 }
@@ -558,7 +561,23 @@ pub enum LayerInfo {
     /// The ports of a TCP/UDP header cut before its end (the next layer says why).
     Ports { src_port: u16, dst_port: u16 },
     /// VXLAN header; the inner Ethernet frame's layers follow.
-    Vxlan { flags: u8, vni: u32 },
+    Vxlan {
+        flags: u8,
+        vni: u32,
+        /// The UDP port it was decoded on (8472 prints as tcpdump's OTV).
+        port: u16,
+        /// Bytes 1-3 of the header (reserved in VXLAN; OTV's overlay id).
+        reserved: u32,
+    },
+    /// Geneve (RFC 8926): `flags` has O (0x80) and C (0x40); `options_len` in bytes;
+    /// `protocol` the ethertype of what follows (0x6558: an Ethernet frame).
+    Geneve {
+        version: u8,
+        flags: u8,
+        protocol: u16,
+        vni: u32,
+        options_len: u16,
+    },
     /// Bytes after the last header: `wire_len` of them were on the wire, the layer's `range`
     /// holds the captured ones.
     Payload { wire_len: u32 },

@@ -861,7 +861,7 @@ impl<'d> Render<'d, '_> {
     fn skip_datagram(&mut self) {
         while let Some(info) = self.peek_info() {
             match info {
-                LayerInfo::Vxlan { .. } => return,
+                LayerInfo::Vxlan { .. } | LayerInfo::Geneve { .. } => return,
                 _ => self.bump(),
             }
         }
@@ -941,18 +941,71 @@ impl<'d> Render<'d, '_> {
         }
         let ulen = ulen - 8;
         let len = (ip_len - 8).min(ulen);
-        if let Some(&LayerInfo::Vxlan { flags, vni }) = self.peek_info() {
+        if let Some(&LayerInfo::Vxlan {
+            flags,
+            vni,
+            port,
+            reserved,
+        }) = self.peek_info()
+        {
             self.bump();
-            self.s(if flags & 0x08 != 0 {
-                "VXLAN, flags [I] (0x"
-            } else {
-                "VXLAN, flags [.] (0x"
+            // tcpdump decodes UDP 8472 as OTV (same header: its overlay id is VXLAN's
+            // reserved bytes, its instance the VNI): print what it prints.
+            let otv = port == 8472;
+            self.s(match (otv, flags & 0x08 != 0) {
+                (true, true) => "OTV, flags [I] (0x",
+                (true, false) => "OTV, flags [.] (0x",
+                (false, true) => "VXLAN, flags [I] (0x",
+                (false, false) => "VXLAN, flags [.] (0x",
             });
             hex(self.out, flags, 2);
-            self.s("), vni ");
+            if otv {
+                self.s("), overlay ");
+                self.n(reserved);
+                self.s(", instance ");
+            } else {
+                self.s("), vni ");
+            }
             self.n(vni);
             self.s("\n");
             self.frame();
+            return;
+        }
+        if let Some(&LayerInfo::Geneve {
+            flags,
+            protocol,
+            vni,
+            options_len,
+            ..
+        }) = self.peek_info()
+        {
+            self.bump();
+            self.s("Geneve, Flags [");
+            match (flags & 0x80 != 0, flags & 0x40 != 0) {
+                (false, false) => self.s("none"),
+                (o, c) => {
+                    if o {
+                        self.s("O");
+                    }
+                    if c {
+                        self.s("C");
+                    }
+                }
+            }
+            w!(self, "], vni {vni:#x}, proto ");
+            self.out.push_str(names::ethertype_or_unknown(protocol));
+            self.s(" (0x");
+            hex(self.out, protocol, 4);
+            self.s(")");
+            if options_len > 0 {
+                w!(self, ", options [{options_len} bytes]");
+            }
+            self.s(": ");
+            match self.peek_info() {
+                Some(LayerInfo::Ethernet { .. }) => self.ethernet(),
+                Some(LayerInfo::Ipv4 { .. } | LayerInfo::Ipv6 { .. }) => self.network(None),
+                _ => self.skip_datagram(),
+            }
             return;
         }
         if ulen > len && !self.fragmented {

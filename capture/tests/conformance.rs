@@ -14,11 +14,9 @@
 //! both agree with tcpdump.
 //!
 //! Excluded, on purpose (counted and printed, never compared):
-//! - `vxlan_port_8472.pcap`: tcpdump decodes UDP 8472 as OTV and prints the inner frame on
-//!   its own line. Our default `vxlan_ports` is `[4789]`, so we print plain UDP there: the
-//!   inner frame's fields are excluded; the outer ones (MACs, addresses, ports) are compared.
-//! - `geneve.pcap`: we do not decode Geneve (UDP 6081); the inner frame tcpdump prints on the
-//!   same line is excluded; the outer fields are compared.
+//! - Nothing of VXLAN on UDP 8472 (which tcpdump prints as OTV, and so do we) or of Geneve
+//!   (UDP 6081, inner frame on the same line) is excluded any more: both inner frames are
+//!   compared.
 //! - Application and non-IP payloads (DHCP, DNS, HTTP, PPTP, L2TP, GRE, LLDP, CDP, STP, DTP,
 //!   VTP, EAPOL, Ethernet loopback): tcpdump's text after the headers we decode carries none
 //!   of the fields above and is not compared; the headers in front of it are.
@@ -69,8 +67,6 @@ enum Next {
     None,
     /// The frame inside VXLAN.
     Inner,
-    /// The frame inside OTV (tcpdump's decoder for UDP 8472), excluded.
-    OtvInner,
 }
 
 /// `HH:MM:SS.ffffff` at the start.
@@ -136,13 +132,6 @@ fn extract(lines: &[String], link: RefLink) -> Extract {
     match (next, inner) {
         (Next::Inner, Some(l)) => {
             ether(l, "inner.", &mut ex);
-        }
-        (Next::OtvInner, Some(l)) => {
-            let mut scratch = Extract::default();
-            ether(l, "", &mut scratch);
-            *ex.excluded
-                .entry("frame inside OTV (UDP 8472 is not in vxlan_ports)")
-                .or_default() += scratch.fields.len();
         }
         _ => {}
     }
@@ -525,21 +514,33 @@ fn l4(s: &str, p: &str, ex: &mut Extract) -> Next {
         }
         return Next::Inner;
     }
-    if s.starts_with("OTV, ") {
-        return Next::OtvInner;
+    if let Some(r) = s.strip_prefix("OTV, flags [") {
+        // tcpdump's name for VXLAN on UDP 8472: the instance is the VNI.
+        let Some((flags, r)) = r.split_once(']') else {
+            return Next::None;
+        };
+        let hex = paren_hex(r).map_or("", |(h, _)| h);
+        ex.set(p, "vxlan.flags", format!("{flags} 0x{hex}"));
+        if let Some(i) = r.find("instance ") {
+            ex.set(p, "vni", number(r.get(i + 9..).unwrap_or_default()));
+        }
+        return Next::Inner;
     }
     if let Some(r) = s.strip_prefix("Geneve, ") {
+        if let Some(i) = r.find("vni 0x") {
+            let v = r.get(i + 6..).unwrap_or_default();
+            let v = v.split_once(',').map_or(v, |(v, _)| v);
+            if let Ok(n) = u32::from_str_radix(v, 16) {
+                ex.set(p, "vni", n);
+            }
+        }
         // The inner frame follows the Geneve header on the same line.
         let inner = r
             .split_once("): ")
             .map(|(_, i)| i)
             .or_else(|| r.split_once("]: ").map(|(_, i)| i));
         if let Some(inner) = inner {
-            let mut scratch = Extract::default();
-            ether(inner, "", &mut scratch);
-            *ex.excluded
-                .entry("frame inside Geneve (not decoded)")
-                .or_default() += scratch.fields.len();
+            ether(inner, "inner.", ex);
         }
         return Next::None;
     }
@@ -814,7 +815,7 @@ fn layer_fields(d: &Decoded) -> BTreeMap<String, String> {
                     _ => {}
                 }
             }
-            LayerInfo::Vxlan { vni, .. } => {
+            LayerInfo::Vxlan { vni, .. } | LayerInfo::Geneve { vni, .. } => {
                 set("vni", vni.to_string());
                 p = "inner.".into();
                 vlans.clear();

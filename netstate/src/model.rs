@@ -506,6 +506,22 @@ pub struct NsState {
 }
 
 impl NsState {
+    /// The UDP ports this namespace's vxlan devices use (8472 for one without `dstport`):
+    /// what a capture here should decode as VXLAN.
+    pub fn vxlan_ports(&self) -> Vec<u16> {
+        let mut v: Vec<u16> = self
+            .links
+            .values()
+            .filter_map(|l| match &l.info {
+                KindInfo::Vxlan(x) => Some(x.port.unwrap_or(8472)),
+                _ => None,
+            })
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
     pub fn link_name(&self, ifindex: u32) -> Option<&str> {
         self.links.get(&ifindex).map(|l| l.name.as_str())
     }

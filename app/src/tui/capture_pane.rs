@@ -49,6 +49,8 @@ pub struct CapturePane {
     pub promisc: bool,
     /// Packets that arrived while paused (not kept, counted with netlens's drops).
     pub paused_dropped: u64,
+    /// How the capture decodes (its VXLAN ports).
+    pub decode: capture::decode::DecodeOptions,
 }
 
 impl CapturePane {
@@ -88,6 +90,7 @@ impl CapturePane {
             message: None,
             promisc: true,
             paused_dropped: 0,
+            decode: capture::decode::DecodeOptions::default(),
         };
         for c in packets {
             p.counters.packets += 1;
@@ -108,6 +111,7 @@ impl CapturePane {
             netns: self.netns.clone(),
             filter: self.filter.clone(),
             promisc: self.promisc,
+            decode: self.decode.clone(),
         }
     }
 

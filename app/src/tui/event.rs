@@ -76,6 +76,9 @@ pub enum Effect {
         netns: NetnsInfo,
         filter: String,
         promisc: bool,
+        /// Ports decoded as VXLAN: the defaults, `--vxlan-port`, and the namespace's vxlan
+        /// devices' (updated as they come and go: the capture restarts).
+        decode: capture::decode::DecodeOptions,
     },
     StopCapture,
     /// Write these packets to `netlens-IFACE-TIME.pcap` in the working directory.

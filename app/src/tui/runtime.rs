@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use capture::decode::DecodeOptions;
 use capture::source::{Live, LiveOptions, PcapWriter};
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture, EventStream};
 use crossterm::execute;
@@ -93,6 +92,7 @@ impl Runner {
                 netns,
                 filter,
                 promisc,
+                decode,
             } => {
                 self.stop_capture();
                 let stop = Arc::new(AtomicBool::new(false));
@@ -103,7 +103,7 @@ impl Runner {
                     filter,
                     promisc,
                     channel: 8192,
-                    decode: DecodeOptions::default(),
+                    decode,
                     ..LiveOptions::default()
                 };
                 let spawned = std::thread::Builder::new()
@@ -281,7 +281,12 @@ fn suspend(terminal: &mut ratatui::DefaultTerminal) -> Result<()> {
 }
 
 /// Runs the UI until the user quits.
-pub async fn run(netns: Option<&str>, report: Option<&std::path::Path>, ring: usize) -> Result<()> {
+pub async fn run(
+    netns: Option<&str>,
+    report: Option<&std::path::Path>,
+    ring: usize,
+    vxlan_ports: Vec<u16>,
+) -> Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let want = match netns {
         Some(n) => Some(
@@ -380,6 +385,7 @@ pub async fn run(netns: Option<&str>, report: Option<&std::path::Path>, ring: us
 
     let mut app = App::new(want);
     app.ring = ring.max(1);
+    app.vxlan_ports = vxlan_ports;
     if let Ok(sz) = terminal.size() {
         app.size = (sz.width, sz.height);
     }

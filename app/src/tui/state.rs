@@ -91,6 +91,8 @@ pub struct App {
     pub capture_gen: u64,
     /// Packets kept by a capture pane.
     pub ring: usize,
+    /// `--vxlan-port`: more UDP ports the capture pane decodes as VXLAN.
+    pub vxlan_ports: Vec<u16>,
     /// The guided-action form, when open.
     pub form: Option<ActionForm>,
     /// The Plans view, when open.
@@ -135,6 +137,7 @@ impl App {
             capture: None,
             capture_gen: 0,
             ring: super::capture_pane::DEFAULT_RING,
+            vxlan_ports: Vec::new(),
             form: None,
             plans: None,
             kernel: None,

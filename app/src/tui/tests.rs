@@ -855,3 +855,43 @@ fn the_plans_view_previews_an_undo_then_undoes_it_as_effects() {
     key(&mut a, KeyCode::Char('q'));
     assert!(a.plans.is_none());
 }
+
+#[test]
+fn the_capture_pane_decodes_the_namespaces_vxlan_ports_as_they_come() {
+    let mut a = app();
+    a.vxlan_ports = vec![5555];
+    key(&mut a, KeyCode::Char('j')); // va
+    let fx = key(&mut a, KeyCode::Char('c'));
+    let Some(Effect::StartCapture { decode, .. }) = fx.first() else {
+        panic!("{fx:?}")
+    };
+    for p in [4789, 8472, 5555] {
+        assert!(decode.vxlan_ports.contains(&p), "{:?}", decode.vxlan_ports);
+    }
+    // A vxlan device on dstport 4899 appears in the namespace: the capture restarts with it.
+    let vx = link(
+        13,
+        "vx9",
+        Some("vxlan"),
+        KindInfo::Vxlan(Box::new(VxlanInfo {
+            id: Some(9),
+            port: Some(4899),
+            ..VxlanInfo::default()
+        })),
+    );
+    let fx = update(
+        &mut a,
+        inv(Update::Net(NetEvent {
+            ns: DEMO,
+            kind: NetEventKind::Changes(vec![Change::NewLink(vx)]),
+        })),
+    );
+    let Some(Effect::StartCapture { decode, .. }) = fx.first() else {
+        panic!("{fx:?}")
+    };
+    assert!(
+        decode.vxlan_ports.contains(&4899),
+        "{:?}",
+        decode.vxlan_ports
+    );
+}

@@ -19,7 +19,7 @@ pub fn update(app: &mut App, ev: AppEvent) -> Vec<Effect> {
     let mut fx = Vec::new();
     let changed = match ev {
         AppEvent::Term(e) => on_term(app, &e, &mut fx),
-        AppEvent::Inventory(u) => on_inventory(app, u),
+        AppEvent::Inventory(u) => on_inventory(app, u, &mut fx),
         AppEvent::Tick(now) => on_tick(app, now),
         AppEvent::CaptureStarted { gen, result } => match app.capture.as_mut() {
             Some(p) if p.gen == gen => {
@@ -157,7 +157,7 @@ fn on_tick(app: &mut App, now: Instant) -> bool {
     any || rows_due(app)
 }
 
-fn on_inventory(app: &mut App, u: Update) -> bool {
+fn on_inventory(app: &mut App, u: Update, fx: &mut Vec<Effect>) -> bool {
     let is_ns_list = matches!(u, Update::Namespaces(_));
     let only_changes = matches!(
         &u,
@@ -186,6 +186,21 @@ fn on_inventory(app: &mut App, u: Update) -> bool {
     }
     if touched.is_some() && app.form.as_ref().map(|f| f.netns.id) == touched {
         refresh_form(app);
+    }
+    // A vxlan device came or went (or changed port) where the capture runs: decode its
+    // port, from now on.
+    if let Some(id) = touched.filter(|id| app.capture.as_ref().is_some_and(|p| p.netns.id == *id)) {
+        let decode = capture_decode(app, id);
+        let gen = app.capture_gen + 1;
+        if let Some(p) = app.capture.as_mut().filter(|p| p.decode != decode) {
+            p.decode = decode;
+            app.capture_gen = gen;
+            p.message = Some(format!(
+                "VXLAN ports now {:?}: capture restarted",
+                p.decode.vxlan_ports
+            ));
+            fx.push(p.restart(gen));
+        }
     }
     // A change elsewhere is not on screen; a status change shows in the sidebar.
     !only_changes || touched == app.ns
@@ -666,6 +681,23 @@ fn on_table_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
     true
 }
 
+/// How a capture in namespace `id` decodes: VXLAN on 4789 and 8472, `--vxlan-port`, and
+/// the ports of the namespace's vxlan devices.
+fn capture_decode(app: &App, id: netstate::NsId) -> capture::decode::DecodeOptions {
+    let mut d = capture::decode::DecodeOptions::default();
+    let model = app
+        .inv
+        .get(id)
+        .map(|e| e.state.vxlan_ports())
+        .unwrap_or_default();
+    for p in app.vxlan_ports.iter().copied().chain(model) {
+        if !d.vxlan_ports.contains(&p) {
+            d.vxlan_ports.push(p);
+        }
+    }
+    d
+}
+
 /// Opens the capture pane on the selected link (an effect starts the capture).
 fn open_capture(app: &mut App, fx: &mut Vec<Effect>) {
     if app.tab != Tab::Links {
@@ -685,6 +717,7 @@ fn open_capture(app: &mut App, fx: &mut Vec<Effect>) {
     };
     app.capture_gen += 1;
     let mut p = CapturePane::new(&iface, &info, app.ring, app.capture_gen);
+    p.decode = capture_decode(app, info.id);
     fx.push(p.restart(app.capture_gen));
     app.capture = Some(p);
 }

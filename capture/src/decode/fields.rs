@@ -376,7 +376,27 @@ pub(super) fn of(l: &Layer) -> Vec<(String, String)> {
             f.kv("source port", src_port);
             f.kv("destination port", dst_port);
         }
-        LayerInfo::Vxlan { flags, vni } => {
+        LayerInfo::Geneve {
+            version,
+            flags,
+            protocol,
+            vni,
+            options_len,
+        } => {
+            f.kv("version", version);
+            f.kv(
+                "flags",
+                format_args!(
+                    "0x{flags:02x}{}{}",
+                    if flags & 0x80 != 0 { " [O]" } else { "" },
+                    if flags & 0x40 != 0 { " [C]" } else { "" }
+                ),
+            );
+            f.kv("protocol", format_args!("0x{protocol:04x}"));
+            f.kv("vni", vni);
+            f.kv("options", format_args!("{options_len} bytes"));
+        }
+        LayerInfo::Vxlan { flags, vni, .. } => {
             f.kv(
                 "flags",
                 format_args!(

@@ -202,6 +202,7 @@ fn vxlan_on_a_non_default_port() {
 
     let opts = DecodeOptions {
         vxlan_ports: vec![4789, 4899],
+        ..DecodeOptions::default()
     };
     let d = decode(LinkType::Ethernet, &f, wire, &opts);
     assert_eq!(
@@ -214,7 +215,9 @@ fn vxlan_on_a_non_default_port() {
         vxlan_layer.info,
         LayerInfo::Vxlan {
             flags: 0x08,
-            vni: 4242
+            vni: 4242,
+            port: 4899,
+            reserved: 0
         }
     );
     assert_eq!(vxlan_layer.range, 42..50);
@@ -669,6 +672,7 @@ fn empty_short_and_garbage_frames_do_not_panic() {
     ];
     let opts = DecodeOptions {
         vxlan_ports: vec![4789, 8472, 0, 65535],
+        geneve_ports: vec![6081, 0, 65535],
     };
     for link in links {
         for f in [

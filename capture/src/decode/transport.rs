@@ -137,24 +137,84 @@ impl<'a> Walker<'a> {
         let ulen = usize::from(length);
         let pl_wire = if ulen >= 8 { ulen.min(wire) } else { wire }.saturating_sub(8);
         let pl_end = off + u.slice().len();
-        let vxlan =
-            self.opts.vxlan_ports.contains(&dst_port) || self.opts.vxlan_ports.contains(&src_port);
-        if vxlan && self.depth < MAX_DEPTH {
-            self.vxlan(off + 8, pl_end, pl_wire);
-        } else {
-            self.payload(off + 8, pl_end, pl_wire);
+        let on = |ports: &[u16]| {
+            if ports.contains(&dst_port) {
+                Some(dst_port)
+            } else if ports.contains(&src_port) {
+                Some(src_port)
+            } else {
+                None
+            }
+        };
+        let vxlan = on(&self.opts.vxlan_ports);
+        let geneve = on(&self.opts.geneve_ports);
+        match (vxlan, geneve) {
+            (Some(port), _) if self.depth < MAX_DEPTH => {
+                self.vxlan(off + 8, pl_end, pl_wire, port);
+            }
+            (None, Some(_)) if self.depth < MAX_DEPTH => self.geneve(off + 8, pl_end, pl_wire),
+            _ => self.payload(off + 8, pl_end, pl_wire),
         }
     }
 
-    /// VXLAN: flags byte, 3 reserved, 24-bit VNI, 1 reserved; then an Ethernet frame.
-    fn vxlan(&mut self, off: usize, end: usize, wire: usize) {
+    /// Geneve: version and options length, O and C flags, protocol, 24-bit VNI, reserved,
+    /// options; then what the protocol says (an Ethernet frame, IPv4 or IPv6).
+    fn geneve(&mut self, off: usize, end: usize, wire: usize) {
         let b = self.bytes(off, end);
-        let (Some(&flags), Some(word)) = (b.first(), be32(b, 4)) else {
+        let (Some(&b0), Some(&flags), Some(word)) = (b.first(), b.get(1), be32(b, 4)) else {
+            self.truncated("geneve", off, end, 8);
+            return;
+        };
+        let protocol = u16::from_be_bytes([
+            b.get(2).copied().unwrap_or(0),
+            b.get(3).copied().unwrap_or(0),
+        ]);
+        let options_len = u16::from(b0 & 0x3f) * 4;
+        let hdr = 8 + usize::from(options_len);
+        if b.len() < hdr {
+            self.truncated("geneve", off, end, hdr);
+            return;
+        }
+        self.push(
+            "Geneve",
+            off..off + hdr,
+            LayerInfo::Geneve {
+                version: b0 >> 6,
+                flags,
+                protocol,
+                vni: word >> 8,
+                options_len,
+            },
+        );
+        self.depth += 1;
+        let (inner, inner_wire) = (off + hdr, wire.saturating_sub(hdr));
+        match protocol {
+            0x6558 => self.ethernet(inner, end, inner_wire),
+            0x0800 => self.ip(inner, end, inner_wire, Some(4)),
+            0x86dd => self.ip(inner, end, inner_wire, Some(6)),
+            _ => self.payload(inner, end, inner_wire),
+        }
+        self.depth -= 1;
+    }
+
+    /// VXLAN: flags byte, 3 reserved, 24-bit VNI, 1 reserved; then an Ethernet frame.
+    fn vxlan(&mut self, off: usize, end: usize, wire: usize, port: u16) {
+        let b = self.bytes(off, end);
+        let (Some(&flags), Some(word), Some(first)) = (b.first(), be32(b, 4), be32(b, 0)) else {
             self.truncated("vxlan", off, end, 8);
             return;
         };
         let vni = word >> 8;
-        self.push("VXLAN", off..off + 8, LayerInfo::Vxlan { flags, vni });
+        self.push(
+            "VXLAN",
+            off..off + 8,
+            LayerInfo::Vxlan {
+                flags,
+                vni,
+                port,
+                reserved: first & 0x00ff_ffff,
+            },
+        );
         self.depth += 1;
         self.ethernet(off + 8, end, wire.saturating_sub(8));
         self.depth -= 1;
