@@ -129,11 +129,8 @@ fn extract(lines: &[String], link: RefLink) -> Extract {
             .map_or(Next::None, |r| ip(r, "", &mut ex)),
     };
     let inner = lines.get(1).map(String::as_str);
-    match (next, inner) {
-        (Next::Inner, Some(l)) => {
-            ether(l, "inner.", &mut ex);
-        }
-        _ => {}
+    if let (Next::Inner, Some(l)) = (next, inner) {
+        ether(l, "inner.", &mut ex);
     }
     ex
 }

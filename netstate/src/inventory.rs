@@ -189,14 +189,34 @@ enum Request {
 }
 
 /// What a change changes unannounced in other namespaces: a link whose parent or veth peer
-/// lives elsewhere (a macvlan moved into a pod) coming, going, going up or down, or
-/// changing its MAC changes the parent's own FDB and promiscuity there; a parent changing
+/// lives elsewhere (a macvlan moved into a pod) coming, going, going up or down, changing
+/// its MAC, or getting or losing an IPv6 address (a multicast group) changes the parent's
+/// own FDB and promiscuity there; a parent changing
 /// its MAC or leaving changes its children elsewhere (a passthru macvlan takes the MAC, a
 /// child's `link-netnsid` follows its parent).
 fn elsewhere(c: &Change, st: &NsState, out: &mut Vec<Request>) {
     let (old, new) = match c {
         Change::NewLink(l) => (st.links.get(&l.ifindex), Some(l)),
         Change::DelLink(i) => (st.links.get(i), None),
+        // An address on a macvlan joins (or leaves) multicast groups, which the macvlan
+        // passes to its parent's address list: in a parent elsewhere, unannounced there.
+        Change::NewAddr(a) | Change::DelAddr(a) if a.family == 10 => {
+            if let Some(l) = st.links.get(&a.ifindex) {
+                if let (Some(r), Some(p)) = (&l.link_netns, l.parent.filter(|p| *p != 0)) {
+                    out.push(Request::To(
+                        r.id,
+                        Ask {
+                            tables: Tables {
+                                fdb: true,
+                                ..Tables::default()
+                            },
+                            links: vec![p],
+                        },
+                    ));
+                }
+            }
+            return;
+        }
         _ => return,
     };
     let Some(l) = new.or(old) else { return };

@@ -307,10 +307,10 @@ impl ActionForm {
                         .then_some(CONFIRM_SECS);
                     self.status = Some("applying…".into());
                     self.phase = Phase::Applying { confirm_secs };
-                    return Key::Effect(Effect::ApplyPlan {
+                    return Key::Effect(Box::new(Effect::ApplyPlan {
                         plan: Box::new(plan.clone()),
                         confirm_secs,
-                    });
+                    }));
                 }
                 self.phase = Phase::Editing;
             }
@@ -322,7 +322,7 @@ impl ActionForm {
                 let id = id.clone();
                 self.status = Some(format!("confirming plan {id}…"));
                 self.phase = Phase::Confirming;
-                return Key::Effect(Effect::ConfirmPlan { id });
+                return Key::Effect(Box::new(Effect::ConfirmPlan { id }));
             }
             (Phase::Applying { .. } | Phase::Confirming | Phase::AwaitingConfirm { .. }, _) => {
                 return Key::Unused

@@ -196,7 +196,7 @@ impl CapturePane {
                         self.editing_filter = false;
                         self.filter_error = None;
                         self.filter = self.filter_input.clone();
-                        return Key::Effect(self.restart(next_gen));
+                        return Key::Effect(Box::new(self.restart(next_gen)));
                     }
                     Err(e) => self.filter_error = Some(e),
                 },
@@ -235,7 +235,7 @@ impl CapturePane {
             KeyCode::Char('p') => self.paused = !self.paused,
             KeyCode::Char('P') => {
                 self.promisc = !self.promisc;
-                return Key::Effect(self.restart(next_gen));
+                return Key::Effect(Box::new(self.restart(next_gen)));
             }
             KeyCode::Char('f' | 'G') | KeyCode::End => {
                 self.follow = true;
@@ -261,7 +261,7 @@ impl CapturePane {
                     self.layer = (self.layer + n - 1) % n;
                 }
             }
-            KeyCode::Char('w') => return Key::Effect(self.save()),
+            KeyCode::Char('w') => return Key::Effect(Box::new(self.save())),
             _ => return Key::Unused,
         }
         Key::Changed

@@ -63,7 +63,7 @@ pub enum PaneKey {
     Unused,
     Changed,
     Close,
-    Effect(Effect),
+    Effect(Box<Effect>),
 }
 
 /// What the loop does for the UI: every piece of I/O the UI needs.

@@ -111,10 +111,10 @@ impl PlansPane {
             if let (KeyCode::Char('y'), Some(p)) = (k.code, ready) {
                 self.phase = Phase::Undoing;
                 self.message = Some(format!("undoing plan {}…", p.id));
-                return Key::Effect(Effect::ApplyUndo {
+                return Key::Effect(Box::new(Effect::ApplyUndo {
                     id: p.id,
                     undo: Box::new(p.undo),
-                });
+                }));
             }
             self.phase = Phase::Listing;
             self.message = Some("not undone".into());
@@ -135,7 +135,7 @@ impl PlansPane {
             }
             KeyCode::Char('r') => {
                 self.phase = Phase::Loading;
-                return Key::Effect(Effect::LoadPlans);
+                return Key::Effect(Box::new(Effect::LoadPlans));
             }
             KeyCode::Enter => {
                 let Some(id) = self.selected_id() else {
@@ -143,7 +143,7 @@ impl PlansPane {
                 };
                 self.phase = Phase::Previewing;
                 self.message = Some(format!("previewing the undo of plan {id}…"));
-                return Key::Effect(Effect::PreviewUndo { id });
+                return Key::Effect(Box::new(Effect::PreviewUndo { id }));
             }
             KeyCode::Char('u') => match &self.preview {
                 Some(Ok(p)) if p.drift.is_empty() && Some(&p.id) == self.selected_id().as_ref() => {

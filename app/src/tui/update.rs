@@ -438,7 +438,7 @@ fn on_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
             }
             PaneKey::Changed => {}
             PaneKey::Close => app.plans = None,
-            PaneKey::Effect(e) => fx.push(e),
+            PaneKey::Effect(e) => fx.push(*e),
         }
         return true;
     }
@@ -526,7 +526,7 @@ fn on_form_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
         PaneKey::Unused => return false,
         PaneKey::Changed => {}
         PaneKey::Close => app.form = None,
-        PaneKey::Effect(e) => fx.push(e),
+        PaneKey::Effect(e) => fx.push(*e),
     }
     refresh_form(app);
     true
@@ -556,10 +556,10 @@ fn on_capture_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
             fx.push(Effect::StopCapture);
         }
         PaneKey::Effect(e) => {
-            if matches!(e, Effect::StartCapture { .. }) {
+            if matches!(*e, Effect::StartCapture { .. }) {
                 app.capture_gen = next_gen;
             }
-            fx.push(e);
+            fx.push(*e);
         }
     }
     true
