@@ -223,7 +223,9 @@ fn read_file(path: &std::path::Path, a: &CaptureArgs, opts: &DecodeOptions) -> R
                 ok
             };
             let mut stopped = false;
-            src.for_each(|ts: Timestamp, data: &[u8], wire_len: u32| {
+            // A damaged or truncated file ends the loop with an error: what was read before
+            // it is still printed (and written with -w), then the error is reported.
+            let read = src.for_each(|ts: Timestamp, data: &[u8], wire_len: u32| {
                 n += 1;
                 if let Some(w) = writer.as_mut() {
                     w.write(ts, data, wire_len);
@@ -246,13 +248,14 @@ fn read_file(path: &std::path::Path, a: &CaptureArgs, opts: &DecodeOptions) -> R
                     }
                 }
                 a.count.is_none_or(|c| n < c)
-            })?;
+            });
             if !stopped && !batch.ts.is_empty() {
                 send(batch, &mut sent);
             }
-            if let Some(w) = writer {
-                w.finish()?;
-            }
+            drop(to_workers);
+            let finished = writer.map(PcapWriter::finish).transpose();
+            read.with_context(|| format!("after {n} packets"))?;
+            finished.context("finishing the -w file")?;
             Ok(n)
         });
         let stdout = std::io::stdout();

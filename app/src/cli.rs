@@ -135,8 +135,8 @@ pub struct CaptureArgs {
     /// BPF filter, in tcpdump's syntax (e.g. "icmp or arp", "udp port 4789").
     #[arg(short = 'f', long, value_name = "FILTER", default_value = "")]
     pub filter: String,
-    /// Stop after COUNT packets.
-    #[arg(short = 'c', long, value_name = "COUNT")]
+    /// Stop after COUNT packets (at least 1).
+    #[arg(short = 'c', long, value_name = "COUNT", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
     /// Print the link-level header (MACs, VLAN tags) as tcpdump -e does.
     #[arg(short = 'e')]
@@ -156,12 +156,14 @@ pub struct CaptureArgs {
     /// Bytes kept of each packet (65535 covers GSO frames on veths).
     #[arg(short = 's', long, default_value_t = 65_535)]
     pub snaplen: i32,
-    /// Kernel capture ring in MiB (immediate mode needs one slot per snaplen-sized frame).
+    /// Kernel capture ring in MiB, 1 to 256 (immediate mode needs one slot per
+    /// snaplen-sized frame). Unlike tcpdump's -B, in MiB, not KiB.
     #[arg(
         short = 'B',
         long = "buffer-size",
         value_name = "MIB",
-        default_value_t = 64
+        default_value_t = 64,
+        value_parser = clap::value_parser!(i32).range(1..=256)
     )]
     pub buffer_mib: i32,
     /// Do not put the interface into promiscuous mode.

@@ -203,3 +203,60 @@ fn capture_decodes_the_namespaces_vxlan_ports_with_no_flag() {
         "the inner frames: {out}"
     );
 }
+
+#[test]
+fn a_truncated_file_prints_what_it_read_then_the_error() {
+    // The first 115,277 bytes of a capture: libpcap stops with an error after 1,521 packets.
+    let whole = std::fs::read(corpus("arp-oobr.pcap")).expect("corpus file");
+    let dir = std::env::temp_dir().join(format!("nlt-trunc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let cut = dir.join("cut.pcap");
+    std::fs::write(&cut, &whole[..115_277]).expect("write");
+    let written = dir.join("out.pcap");
+    let o = Command::new(BIN)
+        .args(["capture", "-r"])
+        .arg(&cut)
+        .arg("-w")
+        .arg(&written)
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "a damaged file is an error: {err}");
+    assert!(err.contains("truncated") && err.contains("1521"), "{err}");
+    let stamps = |s: &str| {
+        s.lines()
+            .filter(|l| l.as_bytes().get(2) == Some(&b':'))
+            .count()
+    };
+    let ours = stamps(&String::from_utf8_lossy(&o.stdout));
+    let td = testns::output(&["tcpdump", "-nn", "-r", &cut.to_string_lossy()]);
+    assert_eq!(
+        ours,
+        stamps(&String::from_utf8_lossy(&td.stdout)),
+        "as many packets as tcpdump"
+    );
+    assert_eq!(ours, 1521);
+    // The -w file is complete: tcpdump reads it whole.
+    let back = testns::output(&["tcpdump", "-nn", "-r", &written.to_string_lossy()]);
+    assert!(
+        back.status.success(),
+        "{}",
+        String::from_utf8_lossy(&back.stderr)
+    );
+    assert_eq!(stamps(&String::from_utf8_lossy(&back.stdout)), 1521);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn capture_bounds_are_checked() {
+    for (args, what) in [
+        (&["-c", "0"][..], "--count"),
+        (&["-B", "2000"][..], "--buffer-size"),
+    ] {
+        let mut all = vec!["capture", "-i", "lo"];
+        all.extend_from_slice(args);
+        let o = Command::new(BIN).args(&all).output().expect("run");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains(what), "{all:?}: {err}");
+    }
+}
