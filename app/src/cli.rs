@@ -49,6 +49,13 @@ pub enum Command {
     /// `ip -j route show table all`, `ip -j neigh` and `bridge -j fdb show`. --all prints a
     /// list of such objects; --netns a single object.
     Dump(DumpArgs),
+    /// The host's L2 topology: links in their namespaces, macvlan/vlan/vxlan children and
+    /// their parents (across namespaces), veth pairs, bridge ports, remote VTEPs.
+    ///
+    /// --json prints {"nodes": [{"id", "name", "netns", "kind"}], "edges": [{"from", "to",
+    /// "kind"}]} (edge kinds: parent, veth, master, vtep); --dot prints Graphviz
+    /// (`netlens topo --dot | dot -Tsvg > topo.svg`).
+    Topo(TopoArgs),
     /// Stream changes as `ip monitor all` does, one line per event (JSON lines with --json).
     ///
     /// Unlike `ip monitor`, a receive-buffer overrun is not just reported: the namespace is
@@ -103,6 +110,19 @@ pub struct DumpArgs {
     #[arg(long, short = 's')]
     pub stats: bool,
     /// JSON in iproute2's field names and formats.
+    #[arg(long, short = 'j')]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TopoArgs {
+    /// Every namespace (the default; --netns shows one, with its links elsewhere).
+    #[arg(long, short = 'a', conflicts_with = "netns")]
+    pub all: bool,
+    /// Graphviz dot.
+    #[arg(long, conflicts_with = "json")]
+    pub dot: bool,
+    /// JSON nodes and edges.
     #[arg(long, short = 'j')]
     pub json: bool,
 }

@@ -266,3 +266,104 @@ fn print_ns_event(out: &mut impl Write, json: bool, name: &str, ev: &str) -> std
         )
     }
 }
+
+/// Reads every namespace once into an inventory (relations across namespaces resolved).
+pub async fn inventory_once() -> Result<netstate::inventory::Inventory> {
+    use netstate::{NetEvent, NetEventKind};
+    let d = tokio::task::spawn_blocking(netns::discover).await?;
+    for p in &d.problems {
+        eprintln!("netlens: {p}");
+    }
+    let mut inv = Inventory::default();
+    let infos = d.namespaces.clone();
+    inv.apply(Update::Namespaces(d));
+    for info in infos {
+        match netstate::live::snapshot(&info).await {
+            Ok(st) => {
+                inv.apply(Update::Net(NetEvent {
+                    ns: info.id,
+                    kind: NetEventKind::Snapshot {
+                        state: Box::new(st),
+                        overruns: 0,
+                    },
+                }));
+            }
+            Err(e) => eprintln!("netlens: {e}"),
+        }
+    }
+    Ok(inv)
+}
+
+/// `topo`: the L2 graph of every namespace (or of one, with the links it names elsewhere).
+pub async fn topo(netns_arg: Option<&str>, a: &crate::cli::TopoArgs) -> Result<()> {
+    let inv = inventory_once().await?;
+    let only = match netns_arg {
+        Some(n) if !a.all => Some(vec![pick_netns(Some(n))?.id]),
+        _ => None,
+    };
+    let mut g = netstate::topo::graph(&inv, None);
+    if let Some(only) = &only {
+        // The namespace's links, and whatever they link to elsewhere.
+        let names: Vec<String> = inv
+            .namespaces
+            .iter()
+            .filter(|e| only.contains(&e.info.id))
+            .map(|e| e.info.label())
+            .collect();
+        let keep: std::collections::BTreeSet<String> = g
+            .nodes
+            .iter()
+            .filter(|n| n.netns.as_ref().is_some_and(|ns| names.contains(ns)))
+            .map(|n| n.id.clone())
+            .collect();
+        g.edges
+            .retain(|e| keep.contains(&e.from) || keep.contains(&e.to));
+        let linked: std::collections::BTreeSet<String> = g
+            .edges
+            .iter()
+            .flat_map(|e| [e.from.clone(), e.to.clone()])
+            .chain(keep)
+            .collect();
+        g.nodes.retain(|n| linked.contains(&n.id));
+    }
+    let out = std::io::stdout();
+    let mut out = out.lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &g)?;
+        writeln!(out)?;
+    } else if a.dot {
+        write!(out, "{}", g.dot())?;
+    } else {
+        let name_of = |id: &str| {
+            g.nodes.iter().find(|n| n.id == id).map_or_else(
+                || id.to_owned(),
+                |n| match &n.netns {
+                    Some(ns) => format!("{}@{ns}", n.name),
+                    None => format!("VTEP {}", n.name),
+                },
+            )
+        };
+        let mut last_ns = None;
+        for n in g.nodes.iter().filter(|n| n.netns.is_some()) {
+            if last_ns != n.netns.as_ref() {
+                writeln!(out, "{}", n.netns.as_deref().unwrap_or_default())?;
+                last_ns = n.netns.as_ref();
+            }
+            let rel: Vec<String> = g
+                .edges
+                .iter()
+                .filter(|e| e.from == n.id || (e.kind == "veth" && e.to == n.id))
+                .map(|e| {
+                    let other = if e.from == n.id { &e.to } else { &e.from };
+                    format!("{} {}", e.kind, name_of(other))
+                })
+                .collect();
+            if rel.is_empty() {
+                writeln!(out, "  {} ({})", n.name, n.kind)?;
+            } else {
+                writeln!(out, "  {} ({}): {}", n.name, n.kind, rel.join(", "))?;
+            }
+        }
+    }
+    Ok(())
+}

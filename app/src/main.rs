@@ -61,6 +61,7 @@ fn run(cli: Cli) -> Result<()> {
     let netns = cli.netns.as_deref();
     match cli.command {
         Some(Command::Dump(a)) => rt.block_on(cmd::dump(netns, a.all, a.json, a.stats)),
+        Some(Command::Topo(a)) => rt.block_on(cmd::topo(netns, &a)),
         Some(Command::Watch(a)) => rt.block_on(cmd::watch(netns, a.all, a.json, a.rcvbuf)),
         Some(Command::Capture(a)) => rt.block_on(capture_cmd::run(netns, a)),
         Some(Command::BenchRender { tab, frames }) => {

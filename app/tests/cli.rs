@@ -282,3 +282,105 @@ fn watch_ends_when_its_namespace_is_deleted() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("is gone"), "{err}");
 }
+
+#[test]
+fn topo_draws_children_across_namespaces_veths_ports_and_vteps() {
+    if !testns::require_root() {
+        return;
+    }
+    let lan = Netns::new("tpl");
+    let node = Netns::new("tpn");
+    let pod = Netns::new("tpp");
+    node.ip(&[
+        "link", "add", "eth0", "type", "veth", "peer", "name", "up0", "netns", &lan.name,
+    ]);
+    node.ipw("addr add 10.0.0.5/24 dev eth0");
+    node.ipw("link set eth0 up");
+    node.ipw("link add mv0 link eth0 type macvlan mode bridge");
+    node.ip(&["link", "set", "mv0", "netns", &pod.name]);
+    node.ipw("link add vx0 type vxlan id 42 dstport 4789 local 10.0.0.5 dev eth0 nolearning");
+    node.ip(&["link", "add", "br0", "type", "bridge"]);
+    node.ipw("link set vx0 master br0");
+    testns::run(&[
+        "bridge",
+        "-n",
+        &node.name,
+        "fdb",
+        "append",
+        "00:00:00:00:00:00",
+        "dev",
+        "vx0",
+        "dst",
+        "10.0.0.6",
+    ]);
+    let out = testns::run(&[BIN, "topo", "--netns", &node.name, "--json"]);
+    let g: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let name = |id: &serde_json::Value| -> String {
+        g["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|n| n["id"] == *id)
+            .map(|n| {
+                format!(
+                    "{}@{}",
+                    n["name"].as_str().unwrap_or(""),
+                    n["netns"].as_str().unwrap_or("-")
+                )
+            })
+            .unwrap_or_default()
+    };
+    let edges: Vec<String> = g["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            format!(
+                "{} {} {}",
+                name(&e["from"]),
+                e["kind"].as_str().unwrap_or(""),
+                name(&e["to"])
+            )
+        })
+        .collect();
+    let (n, p, l) = (&node.name, &pod.name, &lan.name);
+    for want in [
+        format!("mv0@{p} parent eth0@{n}"),
+        format!("vx0@{n} parent eth0@{n}"),
+        format!("vx0@{n} master br0@{n}"),
+        format!("vx0@{n} vtep 10.0.0.6@-"),
+    ] {
+        assert!(edges.contains(&want), "no edge {want}: {edges:#?}");
+    }
+    assert!(
+        edges.iter().any(|e| e.contains(" veth ")
+            && e.contains(&format!("eth0@{n}"))
+            && e.contains(&format!("up0@{l}"))),
+        "the veth pair across namespaces: {edges:#?}"
+    );
+    // Graphviz accepts the dot output.
+    let dot = testns::run(&[BIN, "topo", "--netns", &node.name, "--dot"]);
+    let mut child = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("graphviz's dot (scripts/install-deps installs it)");
+    {
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(dot.as_bytes())
+            .expect("write");
+    }
+    let o = child.wait_with_output().expect("dot");
+    assert!(
+        o.status.success(),
+        "dot refused: {}\n{dot}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("<svg"));
+}

@@ -16,6 +16,7 @@ mod parse;
 pub mod relations;
 pub mod stream;
 pub mod text;
+pub mod topo;
 mod wire;
 
 pub use apply::{Applied, Entry};
