@@ -314,9 +314,9 @@ fn topo_draws_children_across_namespaces_veths_ports_and_vteps() {
         "10.0.0.6",
     ]);
     let out = testns::run(&[BIN, "topo", "--netns", &node.name, "--json"]);
-    let g: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let graph: serde_json::Value = serde_json::from_str(&out).expect("JSON");
     let name = |id: &serde_json::Value| -> String {
-        g["nodes"]
+        graph["nodes"]
             .as_array()
             .into_iter()
             .flatten()
@@ -330,7 +330,7 @@ fn topo_draws_children_across_namespaces_veths_ports_and_vteps() {
             })
             .unwrap_or_default()
     };
-    let edges: Vec<String> = g["edges"]
+    let edges: Vec<String> = graph["edges"]
         .as_array()
         .into_iter()
         .flatten()
@@ -343,12 +343,12 @@ fn topo_draws_children_across_namespaces_veths_ports_and_vteps() {
             )
         })
         .collect();
-    let (n, p, l) = (&node.name, &pod.name, &lan.name);
+    let (nn, pn, ln) = (&node.name, &pod.name, &lan.name);
     for want in [
-        format!("mv0@{p} parent eth0@{n}"),
-        format!("vx0@{n} parent eth0@{n}"),
-        format!("vx0@{n} master br0@{n}"),
-        format!("vx0@{n} vtep 10.0.0.6@-"),
+        format!("mv0@{pn} parent eth0@{nn}"),
+        format!("vx0@{nn} parent eth0@{nn}"),
+        format!("vx0@{nn} master br0@{nn}"),
+        format!("vx0@{nn} vtep 10.0.0.6@-"),
     ] {
         assert!(edges.contains(&want), "no edge {want}: {edges:#?}");
     }
