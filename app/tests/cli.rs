@@ -354,8 +354,8 @@ fn topo_draws_children_across_namespaces_veths_ports_and_vteps() {
     }
     assert!(
         edges.iter().any(|e| e.contains(" veth ")
-            && e.contains(&format!("eth0@{n}"))
-            && e.contains(&format!("up0@{l}"))),
+            && e.contains(&format!("eth0@{nn}"))
+            && e.contains(&format!("up0@{ln}"))),
         "the veth pair across namespaces: {edges:#?}"
     );
     // Graphviz accepts the dot output.
