@@ -56,6 +56,15 @@ pub enum Command {
     /// "kind"}]} (edge kinds: parent, veth, master, vtep); --dot prints Graphviz
     /// (`netlens topo --dot | dot -Tsvg > topo.svg`).
     Topo(TopoArgs),
+    /// Find what keeps traffic from flowing: macvlan containers the host cannot reach (no
+    /// shim), namespaces without a default route, vxlan peers without FDB or ARP entries (or
+    /// with mismatched MACs), stale and unresolved neighbours, parents down, the legacy
+    /// vxlan port, VNIs on two ports, vxlan MTUs the underlay cannot carry, one address in
+    /// two namespaces on one L2.
+    ///
+    /// Each finding names the objects, the evidence and a fix. Exit status: 0 no finding,
+    /// 1 warnings only, 2 errors.
+    Doctor(DoctorArgs),
     /// Stream changes as `ip monitor all` does, one line per event (JSON lines with --json).
     ///
     /// Unlike `ip monitor`, a receive-buffer overrun is not just reported: the namespace is
@@ -110,6 +119,17 @@ pub struct DumpArgs {
     #[arg(long, short = 's')]
     pub stats: bool,
     /// JSON in iproute2's field names and formats.
+    #[arg(long, short = 'j')]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Every namespace (the default; --netns examines one).
+    #[arg(long, short = 'a', conflicts_with = "netns")]
+    pub all: bool,
+    /// One JSON object per finding: {"severity", "check", "netns", "objects", "message",
+    /// "evidence", "fix"}, in a list.
     #[arg(long, short = 'j')]
     pub json: bool,
 }

@@ -367,3 +367,40 @@ pub async fn topo(netns_arg: Option<&str>, a: &crate::cli::TopoArgs) -> Result<(
     }
     Ok(())
 }
+
+/// `doctor`: the findings, as text or JSON; returns the exit status (0 none, 1 warnings,
+/// 2 errors).
+pub async fn doctor(netns_arg: Option<&str>, a: &crate::cli::DoctorArgs) -> Result<i32> {
+    use netstate::doctor::Severity;
+    let inv = inventory_once().await?;
+    let only = match netns_arg {
+        Some(n) if !a.all => Some(vec![pick_netns(Some(n))?.id]),
+        _ => None,
+    };
+    let findings = netstate::doctor::examine(&inv, only.as_deref());
+    let out = std::io::stdout();
+    let mut out = out.lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &findings)?;
+        writeln!(out)?;
+    } else if findings.is_empty() {
+        writeln!(out, "no finding")?;
+    } else {
+        for f in &findings {
+            let sev = match f.severity {
+                Severity::Error => "ERROR",
+                Severity::Warning => "WARNING",
+            };
+            writeln!(out, "{sev} [{}] in {}: {}", f.check, f.netns, f.message)?;
+            writeln!(out, "    evidence: {}", f.evidence)?;
+            if let Some(fix) = &f.fix {
+                writeln!(out, "    fix: {fix}")?;
+            }
+        }
+    }
+    Ok(match findings.iter().map(|f| f.severity).max() {
+        None => 0,
+        Some(Severity::Warning) => 1,
+        Some(Severity::Error) => 2,
+    })
+}

@@ -62,6 +62,10 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Command::Dump(a)) => rt.block_on(cmd::dump(netns, a.all, a.json, a.stats)),
         Some(Command::Topo(a)) => rt.block_on(cmd::topo(netns, &a)),
+        Some(Command::Doctor(a)) => match rt.block_on(cmd::doctor(netns, &a)) {
+            Ok(code) => std::process::exit(code),
+            Err(e) => Err(e),
+        },
         Some(Command::Watch(a)) => rt.block_on(cmd::watch(netns, a.all, a.json, a.rcvbuf)),
         Some(Command::Capture(a)) => rt.block_on(capture_cmd::run(netns, a)),
         Some(Command::BenchRender { tab, frames }) => {

@@ -4,6 +4,7 @@
 //! netlink-packet-route types stop at this crate's border: callers see [`model`] types.
 
 pub mod apply;
+pub mod doctor;
 pub mod dump;
 pub mod inventory;
 pub mod json;
