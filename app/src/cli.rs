@@ -65,6 +65,15 @@ pub enum Command {
     /// Each finding names the objects, the evidence and a fix. Exit status: 0 no finding,
     /// 1 warnings only, 2 errors.
     Doctor(DoctorArgs),
+    /// Why can (or can't) this namespace reach that address? Walks the packet's path on this
+    /// host hop by hop: the kernel's route lookup in each namespace (as `ip route get`), the
+    /// next hop's neighbour entry, and what the egress device does (veth peer, macvlan mode
+    /// rules, bridge, vxlan FDB and VTEP), to the namespace that owns the address or where
+    /// the packet leaves the host. The first broken hop says why, with a fix.
+    ///
+    /// Exit status: 0 reachable (or leaves the host), 1 not reachable, 2 error. --json:
+    /// {"reachable", "hops": [{"netns", "what", "found", "verdict"}], "reason", "fix"}.
+    Trace(TraceArgs),
     /// Stream changes as `ip monitor all` does, one line per event (JSON lines with --json).
     ///
     /// Unlike `ip monitor`, a receive-buffer overrun is not just reported: the namespace is
@@ -119,6 +128,22 @@ pub struct DumpArgs {
     #[arg(long, short = 's')]
     pub stats: bool,
     /// JSON in iproute2's field names and formats.
+    #[arg(long, short = 'j')]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// The namespace the packet starts in (`host`, a name, `pid:PID`).
+    #[arg(long, value_name = "NS")]
+    pub from: String,
+    /// The destination address.
+    #[arg(long, value_name = "ADDR")]
+    pub to: std::net::IpAddr,
+    /// The source address (default: the kernel's choice).
+    #[arg(long, value_name = "IP")]
+    pub src: Option<std::net::IpAddr>,
+    /// The trace as JSON.
     #[arg(long, short = 'j')]
     pub json: bool,
 }

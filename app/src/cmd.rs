@@ -404,3 +404,51 @@ pub async fn doctor(netns_arg: Option<&str>, a: &crate::cli::DoctorArgs) -> Resu
         Some(Severity::Error) => 2,
     })
 }
+
+/// `trace`: the path from a namespace to an address; returns the exit status (0
+/// reachable, 1 not).
+pub async fn trace(a: &crate::cli::TraceArgs) -> Result<i32> {
+    let from = pick_netns(Some(&a.from))?;
+    let inv = inventory_once().await?;
+    let lookup =
+        |ns: &netstate::NetnsInfo, dst: std::net::IpAddr, src: Option<std::net::IpAddr>| {
+            netstate::dump::route_get(ns, dst, src)
+        };
+    let (to, src) = (a.to, a.src);
+    let t = tokio::task::spawn_blocking(move || {
+        netstate::trace::trace(&inv, from.id, to, src, &lookup)
+    })
+    .await??;
+    let out = std::io::stdout();
+    let mut out = out.lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &t)?;
+        writeln!(out)?;
+    } else {
+        for (i, h) in t.hops.iter().enumerate() {
+            writeln!(
+                out,
+                "{:>2}. [{}] {}: {} — {}",
+                i + 1,
+                h.netns,
+                h.what,
+                h.found,
+                h.verdict
+            )?;
+        }
+        writeln!(
+            out,
+            "{}: {}",
+            if t.reachable {
+                "REACHABLE"
+            } else {
+                "NOT REACHABLE"
+            },
+            t.reason
+        )?;
+        if let Some(f) = &t.fix {
+            writeln!(out, "fix: {f}")?;
+        }
+    }
+    Ok(i32::from(!t.reachable))
+}

@@ -62,6 +62,13 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Command::Dump(a)) => rt.block_on(cmd::dump(netns, a.all, a.json, a.stats)),
         Some(Command::Topo(a)) => rt.block_on(cmd::topo(netns, &a)),
+        Some(Command::Trace(a)) => match rt.block_on(cmd::trace(&a)) {
+            Ok(code) => std::process::exit(code),
+            Err(e) => {
+                eprintln!("netlens: {e:#}");
+                std::process::exit(2)
+            }
+        },
         Some(Command::Doctor(a)) => match rt.block_on(cmd::doctor(netns, &a)) {
             Ok(code) => std::process::exit(code),
             Err(e) => Err(e),

@@ -619,3 +619,60 @@ fn element<W: Write + ?Sized>(
     }
     serde_json::to_writer(out, v)
 }
+
+/// The kernel's answer to "how would you send to `dst`" in `ns` (`ip route get DST [from
+/// SRC]`): the route it picked (with the egress device, gateway and source), or why it has
+/// none (`Err` with the kernel's words: "Network is unreachable"...).
+pub fn route_get(
+    ns: &NetnsInfo,
+    dst: std::net::IpAddr,
+    src: Option<std::net::IpAddr>,
+) -> Result<std::result::Result<crate::model::Route, String>> {
+    use netlink_packet_route::route::{RouteAddress, RouteAttribute};
+    let name = ns.name.clone();
+    netns::run_in(ns, move || {
+        let mut sock = Socket::new(NETLINK_ROUTE)
+            .map_err(|e| err(&name, format!("cannot open a netlink socket: {e}")))?;
+        sock.bind_auto()
+            .map_err(|e| err(&name, format!("cannot bind a netlink socket: {e}")))?;
+        let addr = |a: std::net::IpAddr| match a {
+            std::net::IpAddr::V4(x) => RouteAddress::Inet(x),
+            std::net::IpAddr::V6(x) => RouteAddress::Inet6(x),
+        };
+        let mut m = RouteMessage::default();
+        m.header.address_family = if dst.is_ipv4() {
+            AddressFamily::Inet
+        } else {
+            AddressFamily::Inet6
+        };
+        m.header.destination_prefix_length = if dst.is_ipv4() { 32 } else { 128 };
+        m.attributes.push(RouteAttribute::Destination(addr(dst)));
+        if let Some(s) = src {
+            m.header.source_prefix_length = if s.is_ipv4() { 32 } else { 128 };
+            m.attributes.push(RouteAttribute::Source(addr(s)));
+        }
+        let mut req = NetlinkMessage::from(RouteNetlinkMessage::GetRoute(m));
+        req.header.flags = NLM_F_REQUEST;
+        req.header.sequence_number = 1;
+        req.finalize();
+        let mut bytes = vec![0u8; req.buffer_len()];
+        req.serialize(&mut bytes);
+        sock.send(&bytes, 0)
+            .map_err(|e| err(&name, format!("route get {dst}: request failed: {e}")))?;
+        let mut buf = Vec::with_capacity(1 << 16);
+        let n = sock
+            .recv(&mut buf, 0)
+            .map_err(|e| err(&name, format!("route get {dst}: no answer: {e}")))?;
+        match NetlinkMessage::<RouteNetlinkMessage>::deserialize(buf.get(..n).unwrap_or_default())
+            .map(|m| m.payload)
+        {
+            Ok(NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewRoute(r))) => {
+                Ok(parse::route(r)
+                    .ok_or_else(|| format!("route get {dst}: an answer netlens cannot read")))
+            }
+            Ok(NetlinkPayload::Error(e)) => Ok(Err(e.to_io().to_string())),
+            Ok(_) => Ok(Err(format!("route get {dst}: unexpected answer"))),
+            Err(e) => Ok(Err(format!("route get {dst}: {e}"))),
+        }
+    })
+}

@@ -18,6 +18,7 @@ pub mod relations;
 pub mod stream;
 pub mod text;
 pub mod topo;
+pub mod trace;
 mod wire;
 
 pub use apply::{Applied, Entry};

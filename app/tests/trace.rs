@@ -1,0 +1,194 @@
+//! `netlens trace` on topologies built with ip/bridge in nlt- namespaces: each verdict
+//! (reachable, the shim case, no default route, private siblings, vxlan without FDB), the
+//! fix where there is one, and route hops that agree with `ip route get`.
+
+use std::process::Command;
+
+use testns::Netns;
+
+const BIN: &str = env!("CARGO_BIN_EXE_netlens");
+
+fn trace(from: &Netns, to: &str) -> (i32, serde_json::Value) {
+    let o = Command::new(BIN)
+        .args(["trace", "--from", &from.name, "--to", to, "--json"])
+        .output()
+        .expect("run netlens trace");
+    let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {} {}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    (o.status.code().unwrap_or(-1), v)
+}
+
+/// A lan (up0 10.0.0.1), a node (eth0 10.0.0.5, veth to the lan) and macvlan children of
+/// eth0 moved into pods: (name, address, mode).
+struct Topo {
+    lan: Netns,
+    node: Netns,
+    pods: Vec<Netns>,
+}
+
+fn topo(tag: &str, pods: &[(&str, &str)]) -> Topo {
+    let lan = Netns::new(&format!("{tag}l"));
+    let node = Netns::new(&format!("{tag}n"));
+    node.ip(&[
+        "link", "add", "eth0", "type", "veth", "peer", "name", "up0", "netns", &lan.name,
+    ]);
+    node.ipw("addr add 10.0.0.5/24 dev eth0");
+    node.ipw("link set eth0 up");
+    lan.ipw("addr add 10.0.0.1/24 dev up0");
+    lan.ipw("link set up0 up");
+    let mut v = Vec::new();
+    for (i, (ip, mode)) in pods.iter().enumerate() {
+        let pod = Netns::new(&format!("{tag}p{i}"));
+        node.ipw(&format!(
+            "link add mv{i} link eth0 type macvlan mode {mode}"
+        ));
+        node.ip(&["link", "set", &format!("mv{i}"), "netns", &pod.name]);
+        pod.ipw(&format!("addr add {ip}/24 dev mv{i}"));
+        pod.ipw(&format!("link set mv{i} up"));
+        v.push(pod);
+    }
+    Topo { lan, node, pods: v }
+}
+
+#[test]
+fn siblings_reach_each_other_and_the_route_hop_is_the_kernels() {
+    if !testns::require_root() {
+        return;
+    }
+    let t = topo("tsb", &[("10.0.0.10", "bridge"), ("10.0.0.11", "bridge")]);
+    let (code, v) = trace(&t.pods[0], "10.0.0.11");
+    assert_eq!(
+        (code, &v["reachable"]),
+        (0, &serde_json::Value::Bool(true)),
+        "{v:#}"
+    );
+    let got = t.pods[0].ip_json(&["route", "get", "10.0.0.11"]);
+    let first = v["hops"][0]["found"].as_str().unwrap_or_default();
+    for key in ["dev", "prefsrc"] {
+        let want = got[0][key].as_str().unwrap_or("?");
+        assert!(
+            first.contains(want),
+            "hop {first:?} lacks {key} {want} of ip route get"
+        );
+    }
+    // And the lan beyond the parent.
+    assert_eq!(trace(&t.pods[0], "10.0.0.1").0, 0);
+}
+
+#[test]
+fn the_node_cannot_reach_its_pod_until_it_has_a_shim() {
+    if !testns::require_root() {
+        return;
+    }
+    let t = topo("tsh", &[("10.0.0.10", "bridge")]);
+    let (code, v) = trace(&t.node, "10.0.0.10");
+    assert_eq!(code, 1, "{v:#}");
+    let reason = v["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("shim") && reason.contains("parent"),
+        "{reason}"
+    );
+    let fix = v["fix"].as_str().unwrap_or_default();
+    assert!(
+        fix.contains("shim --parent eth0") && fix.contains("--to 10.0.0.10"),
+        "{fix}"
+    );
+    // The pod cannot reach the node's own address either.
+    assert_eq!(trace(&t.pods[0], "10.0.0.5").0, 1);
+    // The shim, as `netlens plan shim` makes it.
+    t.node
+        .ipw("link add shim0 link eth0 type macvlan mode bridge");
+    t.node.ipw("addr add 10.0.0.250/32 dev shim0");
+    t.node.ipw("link set shim0 up");
+    t.node.ipw("route add 10.0.0.10/32 dev shim0");
+    let (code, v) = trace(&t.node, "10.0.0.10");
+    assert_eq!(code, 0, "{v:#}");
+}
+
+#[test]
+fn no_default_route_and_private_siblings() {
+    if !testns::require_root() {
+        return;
+    }
+    let t = topo("tdr", &[("10.0.0.10", "bridge"), ("10.0.0.11", "private")]);
+    let (code, v) = trace(&t.pods[0], "192.0.2.7");
+    assert_eq!(code, 1, "{v:#}");
+    assert!(
+        v["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no default route"),
+        "{v:#}"
+    );
+    assert!(
+        v["fix"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("route add default"),
+        "{v:#}"
+    );
+    let (code, v) = trace(&t.pods[0], "10.0.0.11");
+    assert_eq!(code, 1, "{v:#}");
+    assert!(
+        v["reason"].as_str().unwrap_or_default().contains("private"),
+        "{v:#}"
+    );
+    drop(t.lan);
+}
+
+#[test]
+fn vxlan_without_an_fdb_entry_sends_nowhere() {
+    if !testns::require_root() {
+        return;
+    }
+    let t = topo("tvx", &[]);
+    t.node
+        .ipw("link add vx0 type vxlan id 42 dstport 4789 local 10.0.0.5 dev eth0 nolearning");
+    t.node.ipw("addr add 10.200.0.1/24 dev vx0");
+    t.node.ipw("link set vx0 up");
+    t.node
+        .ipw("neigh replace 10.200.0.2 lladdr 02:00:00:00:00:02 dev vx0 nud permanent");
+    t.node.ipw("route add 10.244.2.0/24 via 10.200.0.2 dev vx0");
+    let (code, v) = trace(&t.node, "10.244.2.7");
+    assert_eq!(code, 1, "{v:#}");
+    assert!(
+        v["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no FDB entry"),
+        "{v:#}"
+    );
+    assert!(
+        v["fix"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("fdb append 02:00:00:00:00:02"),
+        "{v:#}"
+    );
+    testns::run(&[
+        "bridge",
+        "-n",
+        &t.node.name,
+        "fdb",
+        "append",
+        "02:00:00:00:00:02",
+        "dev",
+        "vx0",
+        "dst",
+        "10.0.0.6",
+    ]);
+    let (code, v) = trace(&t.node, "10.244.2.7");
+    assert_eq!(code, 0, "{v:#}");
+    assert!(
+        v["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("VTEP 10.0.0.6"),
+        "{v:#}"
+    );
+}
