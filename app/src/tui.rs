@@ -6,6 +6,7 @@ pub mod action_form;
 pub mod capture_pane;
 pub mod event;
 pub mod plans_pane;
+pub mod report_pane;
 pub mod runtime;
 pub mod state;
 pub mod update;

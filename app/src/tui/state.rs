@@ -38,6 +38,7 @@ pub enum HelpFor {
     Form,
     Switcher,
     Plans,
+    Report,
 }
 
 /// The namespace switcher: type to narrow, Enter to go.
@@ -97,6 +98,8 @@ pub struct App {
     pub form: Option<ActionForm>,
     /// The Plans view, when open.
     pub plans: Option<super::plans_pane::PlansPane>,
+    /// The Doctor or Topology pane, when open.
+    pub report: Option<super::report_pane::ReportPane>,
     /// What the kernel supports, once probed.
     pub kernel: Option<actions::KernelSupport>,
     /// A message for the status line, until it expires.
@@ -140,6 +143,7 @@ impl App {
             vxlan_ports: Vec::new(),
             form: None,
             plans: None,
+            report: None,
             kernel: None,
             message: None,
             problems_told: 0,

@@ -895,3 +895,31 @@ fn the_capture_pane_decodes_the_namespaces_vxlan_ports_as_they_come() {
         decode.vxlan_ports
     );
 }
+
+#[test]
+fn the_topology_and_doctor_panes_jump_to_their_links() {
+    let mut a = app_sized(80, 24);
+    key(&mut a, KeyCode::Char('T'));
+    let s = draw(&a);
+    assert!(s.contains("Topology") && s.contains("mv0 (macvlan)"), "{s}");
+    insta::assert_snapshot!("topology_80x24", s);
+    // Go to the vxlan's line and jump to its row.
+    let at = a
+        .report
+        .as_ref()
+        .and_then(|r| r.lines.iter().position(|l| l.text.contains("vx0 (vxlan)")))
+        .expect("a line for vx0");
+    for _ in 0..at {
+        key(&mut a, KeyCode::Char('j'));
+    }
+    key(&mut a, KeyCode::Enter);
+    assert!(a.report.is_none());
+    assert_eq!(a.tab, widgets::Tab::Links);
+    assert_eq!(a.selected_link().map(|l| l.name.as_str()), Some("vx0"));
+    // The doctor lists its findings (or says there are none).
+    key(&mut a, KeyCode::Char('D'));
+    let s = draw(&a);
+    assert!(s.contains("Doctor"), "{s}");
+    key(&mut a, KeyCode::Char('q'));
+    assert!(a.report.is_none());
+}

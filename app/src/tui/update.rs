@@ -12,6 +12,7 @@ use widgets::{Row, Tab};
 use super::action_form::ActionForm;
 use super::capture_pane::CapturePane;
 use super::event::{AppEvent, Effect, PaneKey};
+use super::report_pane::{ReportKind, ReportPane};
 use super::state::{App, Focus, HelpFor, Switcher, MESSAGE_FOR, REBUILD_EVERY};
 
 /// Applies one event to the state; returns the effects to carry out.
@@ -423,6 +424,9 @@ fn on_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
     if app.form.is_some() {
         return on_form_key(app, k, fx);
     }
+    if app.report.is_some() {
+        return on_report_key(app, k);
+    }
     if let Some(p) = app.plans.as_mut() {
         if k.code == KeyCode::Char('?') {
             app.help = Some((HelpFor::Plans, 0));
@@ -655,6 +659,12 @@ fn on_table_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
         }
         KeyCode::Char('c') => open_capture(app, fx),
         KeyCode::Char('a') => open_form(app),
+        KeyCode::Char('D') => {
+            app.report = Some(ReportPane::new(ReportKind::Doctor, &app.inv));
+        }
+        KeyCode::Char('T') => {
+            app.report = Some(ReportPane::new(ReportKind::Topology, &app.inv));
+        }
         KeyCode::Char('P') => {
             let (pane, e) = super::plans_pane::PlansPane::loading();
             app.plans = Some(pane);
@@ -696,6 +706,69 @@ fn capture_decode(app: &App, id: netstate::NsId) -> capture::decode::DecodeOptio
         }
     }
     d
+}
+
+fn on_report_key(app: &mut App, k: KeyEvent) -> bool {
+    let page = app.page().max(1);
+    let Some(p) = app.report.as_mut() else {
+        return false;
+    };
+    let n = p.lines.len();
+    match k.code {
+        KeyCode::Esc | KeyCode::Char('q') => app.report = None,
+        KeyCode::Char('?') => app.help = Some((HelpFor::Report, 0)),
+        KeyCode::Down | KeyCode::Char('j') => {
+            p.selected = (p.selected + 1).min(n.saturating_sub(1))
+        }
+        KeyCode::Up | KeyCode::Char('k') => p.selected = p.selected.saturating_sub(1),
+        KeyCode::PageDown | KeyCode::Char(' ') => {
+            p.selected = (p.selected + page).min(n.saturating_sub(1))
+        }
+        KeyCode::PageUp => p.selected = p.selected.saturating_sub(page),
+        KeyCode::Home | KeyCode::Char('g') => p.selected = 0,
+        KeyCode::End | KeyCode::Char('G') => p.selected = n.saturating_sub(1),
+        KeyCode::Char('r') => p.refresh(&app.inv),
+        KeyCode::Enter => {
+            let Some(line) = p.lines.get(p.selected).cloned() else {
+                return false;
+            };
+            match line.target {
+                // A namespace heading in the topology folds it.
+                Some((ns, None)) if p.kind == ReportKind::Topology => {
+                    if !p.folded.remove(&ns) {
+                        p.folded.insert(ns);
+                    }
+                    p.refresh(&app.inv);
+                }
+                Some((ns, link)) => {
+                    app.report = None;
+                    if let Some(i) = app.inv.namespaces.iter().position(|e| e.info.id == ns) {
+                        set_ns(app, i);
+                    }
+                    set_tab(app, Tab::Links);
+                    app.filter.clear();
+                    app.rows_dirty = true;
+                    refresh_rows(app);
+                    if let Some(ix) = link {
+                        if let Some(r) = app
+                            .rows
+                            .iter()
+                            .position(|r| r.id == widgets::RowId::Link(ix))
+                        {
+                            app.selected = r;
+                            clamp(app);
+                        }
+                    }
+                }
+                None => say(app, "this line points at nothing to show"),
+            }
+        }
+        _ => {
+            let m = format!("{}: no action here (? lists the keys)", key_name(k));
+            say(app, m);
+        }
+    }
+    true
 }
 
 /// Opens the capture pane on the selected link (an effect starts the capture).

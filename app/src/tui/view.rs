@@ -38,6 +38,7 @@ pub const HELP_TABLES: &[(&str, &str)] = &[
     ("c", "capture packets on the selected link (Links tab)"),
     ("a", "guided actions: shim, vlan, vxlan, attach…"),
     ("P", "applied plans: preview and undo them"),
+    ("D / T", "the doctor's findings / the L2 topology"),
     ("Esc", "close the detail pane, then clear the filter"),
 ];
 
@@ -87,6 +88,16 @@ pub const HELP_PLANS: &[(&str, &str)] = &[
     ("q / Esc", "close the Plans view"),
 ];
 
+pub const HELP_REPORT: &[(&str, &str)] = &[
+    ("j/k, ↓/↑, PgDn/PgUp", "move"),
+    (
+        "Enter",
+        "go to the link the line is about (Topology: fold a namespace)",
+    ),
+    ("r", "compute it again from the live model"),
+    ("q / Esc", "close"),
+];
+
 pub const HELP_SWITCHER: &[(&str, &str)] = &[
     ("type", "narrow the namespaces (letters in order match)"),
     ("↓/↑, Tab", "move in the list"),
@@ -100,6 +111,8 @@ fn keys_line(app: &App) -> &'static str {
         "type to narrow · ↓/↑ move · Enter show · Esc close"
     } else if app.editing_filter {
         "type to filter · Enter keep · Esc clear"
+    } else if app.report.is_some() {
+        "j/k move · Enter go to the link · r again · q close · ? help"
     } else if app.plans.is_some() {
         "j/k select · Enter preview undo · u undo · r reload · q close · ? help"
     } else if app.form.is_some() {
@@ -122,7 +135,9 @@ pub fn render(app: &App, f: &mut Frame) {
         render_sidebar(f, side, app);
     }
     render_tabs(f, a.tabs, app);
-    if let Some(p) = &app.plans {
+    if let Some(r) = &app.report {
+        render_report(f, a.body, app, r);
+    } else if let Some(p) = &app.plans {
         render_plans(f, a.body, app, p);
     } else if app.form.is_some() {
         render_form(f, a.body, app);
@@ -341,6 +356,35 @@ fn render_capture(f: &mut Frame, app: &App) {
     }
 }
 
+fn render_report(f: &mut Frame, area: Rect, app: &App, r: &super::report_pane::ReportPane) {
+    let items: Vec<ListItem> = r
+        .lines
+        .iter()
+        .map(|l| {
+            let style = match l.tone {
+                2 => app.theme.error,
+                1 => app.theme.warn,
+                3 => app.theme.header,
+                _ => Style::default(),
+            };
+            ListItem::new(Line::from(Span::styled(l.text.clone(), style)))
+        })
+        .collect();
+    let mut st = ListState::default().with_selected((!r.lines.is_empty()).then_some(r.selected));
+    f.render_stateful_widget(
+        List::new(items)
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(app.theme.focus_border)
+                    .title(r.title()),
+            )
+            .highlight_style(app.theme.selected),
+        area,
+        &mut st,
+    );
+}
+
 fn render_plans(f: &mut Frame, area: Rect, app: &App, p: &super::plans_pane::PlansPane) {
     let [list, preview] =
         Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
@@ -534,6 +578,7 @@ fn render_help(f: &mut Frame, area: Rect, app: &App, what: HelpFor, scroll: usiz
         HelpFor::Form => (" guided actions: keys ", HELP_FORM, &[]),
         HelpFor::Switcher => (" namespace switcher: keys ", HELP_SWITCHER, &[]),
         HelpFor::Plans => (" plans: keys ", HELP_PLANS, &[]),
+        HelpFor::Report => (" doctor / topology: keys ", HELP_REPORT, &[]),
     };
     let kw = keys
         .iter()
