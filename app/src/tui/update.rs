@@ -718,11 +718,11 @@ fn on_report_key(app: &mut App, k: KeyEvent) -> bool {
         KeyCode::Esc | KeyCode::Char('q') => app.report = None,
         KeyCode::Char('?') => app.help = Some((HelpFor::Report, 0)),
         KeyCode::Down | KeyCode::Char('j') => {
-            p.selected = (p.selected + 1).min(n.saturating_sub(1))
+            p.selected = (p.selected + 1).min(n.saturating_sub(1));
         }
         KeyCode::Up | KeyCode::Char('k') => p.selected = p.selected.saturating_sub(1),
         KeyCode::PageDown | KeyCode::Char(' ') => {
-            p.selected = (p.selected + page).min(n.saturating_sub(1))
+            p.selected = (p.selected + page).min(n.saturating_sub(1));
         }
         KeyCode::PageUp => p.selected = p.selected.saturating_sub(page),
         KeyCode::Home | KeyCode::Char('g') => p.selected = 0,
