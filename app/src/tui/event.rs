@@ -54,6 +54,8 @@ pub enum AppEvent {
         id: String,
         result: Result<(), String>,
     },
+    /// A path trace ended.
+    Traced(Result<netstate::trace::Trace, String>),
 }
 
 /// What a key did in a pane (the capture pane, the form, the Plans view).
@@ -109,6 +111,13 @@ pub enum Effect {
     ApplyUndo {
         id: String,
         undo: Box<Plan>,
+    },
+    /// Trace the path from a namespace to an address (the kernel's route lookups in each
+    /// namespace, against this copy of the model).
+    Trace {
+        inv: Box<netstate::inventory::Inventory>,
+        from: netstate::NsId,
+        to: std::net::IpAddr,
     },
     Quit,
 }

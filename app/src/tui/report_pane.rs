@@ -12,6 +12,8 @@ use netstate::NsId;
 pub enum ReportKind {
     Doctor,
     Topology,
+    /// A path trace (its lines come from the trace, not the model).
+    Trace,
 }
 
 /// One line, and where Enter takes you (a namespace, and a link in it).
@@ -48,6 +50,7 @@ impl ReportPane {
         self.lines = match self.kind {
             ReportKind::Doctor => doctor_lines(inv),
             ReportKind::Topology => topo_lines(inv, &self.folded),
+            ReportKind::Trace => return,
         };
         self.selected = self.selected.min(self.lines.len().saturating_sub(1));
     }
@@ -58,7 +61,76 @@ impl ReportPane {
             ReportKind::Topology => {
                 " Topology · Enter: go to the link (on a namespace: fold) · q: close "
             }
+            ReportKind::Trace => " Trace · q: close ",
         }
+    }
+}
+
+/// A pane for a trace that runs: its lines come with [`ReportPane::traced`].
+pub fn tracing(to: std::net::IpAddr, from: &str) -> ReportPane {
+    ReportPane {
+        kind: ReportKind::Trace,
+        lines: vec![Line {
+            text: format!("tracing {to} from {from}…"),
+            tone: 0,
+            target: None,
+        }],
+        selected: 0,
+        folded: BTreeSet::new(),
+    }
+}
+
+impl ReportPane {
+    /// The trace's hops, verdict and fix.
+    pub fn traced(&mut self, r: Result<netstate::trace::Trace, String>) {
+        self.lines = match r {
+            Err(e) => vec![Line {
+                text: format!("the trace failed: {e}"),
+                tone: 2,
+                target: None,
+            }],
+            Ok(t) => {
+                let mut v: Vec<Line> = t
+                    .hops
+                    .iter()
+                    .enumerate()
+                    .map(|(i, h)| Line {
+                        text: format!(
+                            "{:>2}. [{}] {}: {} — {}",
+                            i + 1,
+                            h.netns,
+                            h.what,
+                            h.found,
+                            h.verdict
+                        ),
+                        tone: u8::from(h.verdict == "broken") * 2,
+                        target: None,
+                    })
+                    .collect();
+                v.push(Line {
+                    text: format!(
+                        "{}: {}",
+                        if t.reachable {
+                            "REACHABLE"
+                        } else {
+                            "NOT REACHABLE"
+                        },
+                        t.reason
+                    ),
+                    tone: if t.reachable { 3 } else { 2 },
+                    target: None,
+                });
+                if let Some(f) = t.fix {
+                    v.push(Line {
+                        text: format!("fix: {f}"),
+                        tone: 0,
+                        target: None,
+                    });
+                }
+                v
+            }
+        };
+        self.selected = 0;
     }
 }
 

@@ -137,6 +137,18 @@ impl Runner {
                     let _ = tx.send(AppEvent::UndoPreviewed(r));
                 });
             }
+            Effect::Trace { inv, from, to } => {
+                tokio::task::spawn_blocking(move || {
+                    let lookup = |ns: &netstate::NetnsInfo,
+                                  dst: std::net::IpAddr,
+                                  src: Option<std::net::IpAddr>| {
+                        netstate::dump::route_get(ns, dst, src)
+                    };
+                    let r = netstate::trace::trace(&inv, from, to, None, &lookup)
+                        .map_err(|e| e.to_string());
+                    let _ = tx.send(AppEvent::Traced(r));
+                });
+            }
             Effect::ApplyUndo { id, undo } => {
                 tokio::spawn(async move {
                     let result = crate::plan::undo_apply(&id, *undo)

@@ -98,8 +98,10 @@ pub struct App {
     pub form: Option<ActionForm>,
     /// The Plans view, when open.
     pub plans: Option<super::plans_pane::PlansPane>,
-    /// The Doctor or Topology pane, when open.
+    /// The Doctor, Topology or Trace pane, when open.
     pub report: Option<super::report_pane::ReportPane>,
+    /// The "trace to:" prompt, while typed.
+    pub trace_input: Option<String>,
     /// What the kernel supports, once probed.
     pub kernel: Option<actions::KernelSupport>,
     /// A message for the status line, until it expires.
@@ -144,6 +146,7 @@ impl App {
             form: None,
             plans: None,
             report: None,
+            trace_input: None,
             kernel: None,
             message: None,
             problems_told: 0,

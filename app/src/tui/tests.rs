@@ -923,3 +923,39 @@ fn the_topology_and_doctor_panes_jump_to_their_links() {
     key(&mut a, KeyCode::Char('q'));
     assert!(a.report.is_none());
 }
+
+#[test]
+fn t_traces_from_the_namespace_on_screen_as_an_effect() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('t'));
+    keys(&mut a, "10.9.9.9");
+    let fx = key(&mut a, KeyCode::Enter);
+    let Some(Effect::Trace { from, to, .. }) = fx.first() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!((*from, to.to_string().as_str()), (DEMO, "10.9.9.9"));
+    update(
+        &mut a,
+        AppEvent::Traced(Ok(netstate::trace::Trace {
+            reachable: false,
+            hops: vec![netstate::trace::Hop {
+                netns: "nlt-demo".into(),
+                what: "route",
+                found: "10.9.9.9: Network is unreachable".into(),
+                verdict: "broken",
+            }],
+            reason: "nlt-demo has no route to 10.9.9.9".into(),
+            fix: Some("ip -n nlt-demo route add default via GATEWAY".into()),
+        })),
+    );
+    let s = draw(&a);
+    assert!(
+        s.contains("NOT REACHABLE") && s.contains("fix: ip -n nlt-demo"),
+        "{s}"
+    );
+    key(&mut a, KeyCode::Char('t'));
+    assert!(
+        a.trace_input.is_none(),
+        "t in the trace pane is not a new trace"
+    );
+}

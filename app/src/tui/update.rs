@@ -110,6 +110,12 @@ pub fn update(app: &mut App, ev: AppEvent) -> Vec<Effect> {
             }
             true
         }
+        AppEvent::Traced(r) => {
+            if let Some(p) = app.report.as_mut().filter(|p| p.kind == ReportKind::Trace) {
+                p.traced(r);
+            }
+            true
+        }
         AppEvent::Suspend => {
             fx.push(Effect::Suspend);
             true
@@ -418,6 +424,9 @@ fn on_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
     if app.switcher.is_some() {
         return on_switcher_key(app, k);
     }
+    if app.trace_input.is_some() {
+        return on_trace_key(app, k, fx);
+    }
     if app.editing_filter {
         return on_filter_key(app, k);
     }
@@ -662,6 +671,9 @@ fn on_table_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
         KeyCode::Char('D') => {
             app.report = Some(ReportPane::new(ReportKind::Doctor, &app.inv));
         }
+        KeyCode::Char('t') => {
+            app.trace_input = Some(String::new());
+        }
         KeyCode::Char('T') => {
             app.report = Some(ReportPane::new(ReportKind::Topology, &app.inv));
         }
@@ -706,6 +718,41 @@ fn capture_decode(app: &App, id: netstate::NsId) -> capture::decode::DecodeOptio
         }
     }
     d
+}
+
+/// The "trace to:" prompt: an address, Enter traces from the namespace on screen.
+fn on_trace_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
+    let Some(input) = app.trace_input.as_mut() else {
+        return false;
+    };
+    match k.code {
+        KeyCode::Esc => app.trace_input = None,
+        KeyCode::Backspace => {
+            input.pop();
+        }
+        KeyCode::Enter => {
+            let text = input.trim().to_owned();
+            match text.parse::<std::net::IpAddr>() {
+                Ok(to) => {
+                    app.trace_input = None;
+                    let Some(e) = app.current() else {
+                        return true;
+                    };
+                    let (from, label) = (e.info.id, e.info.label());
+                    app.report = Some(super::report_pane::tracing(to, &label));
+                    fx.push(Effect::Trace {
+                        inv: Box::new(app.inv.clone()),
+                        from,
+                        to,
+                    });
+                }
+                Err(_) => say(app, format!("trace to: {text:?} is not an IP address")),
+            }
+        }
+        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => input.push(c),
+        _ => return false,
+    }
+    true
 }
 
 fn on_report_key(app: &mut App, k: KeyEvent) -> bool {

@@ -39,6 +39,7 @@ pub const HELP_TABLES: &[(&str, &str)] = &[
     ("a", "guided actions: shim, vlan, vxlan, attach…"),
     ("P", "applied plans: preview and undo them"),
     ("D / T", "the doctor's findings / the L2 topology"),
+    ("t", "trace: can this namespace reach an address? (type it)"),
     ("Esc", "close the detail pane, then clear the filter"),
 ];
 
@@ -107,7 +108,9 @@ pub const HELP_SWITCHER: &[(&str, &str)] = &[
 
 /// The short key line under the status, per context.
 fn keys_line(app: &App) -> &'static str {
-    if app.switcher.is_some() {
+    if app.trace_input.is_some() {
+        "type an address · Enter trace from the namespace on screen · Esc cancel"
+    } else if app.switcher.is_some() {
         "type to narrow · ↓/↑ move · Enter show · Esc close"
     } else if app.editing_filter {
         "type to filter · Enter keep · Esc clear"
@@ -481,7 +484,12 @@ fn render_form(f: &mut Frame, area: Rect, app: &App) {
 }
 
 fn render_status(f: &mut Frame, area: Rect, app: &App) {
-    let first = if let Some(p) = &app.capture {
+    let first = if let Some(t) = &app.trace_input {
+        Line::from(vec![
+            Span::styled("trace to> ", app.theme.key),
+            Span::raw(format!("{t}▏")),
+        ])
+    } else if let Some(p) = &app.capture {
         Line::from(p.status())
     } else {
         let style = match app.current().map(|c| &c.status) {
