@@ -334,30 +334,13 @@ pub async fn topo(netns_arg: Option<&str>, a: &crate::cli::TopoArgs) -> Result<(
     } else if a.dot {
         write!(out, "{}", g.dot())?;
     } else {
-        let name_of = |id: &str| {
-            g.nodes.iter().find(|n| n.id == id).map_or_else(
-                || id.to_owned(),
-                |n| match &n.netns {
-                    Some(ns) => format!("{}@{ns}", n.name),
-                    None => format!("VTEP {}", n.name),
-                },
-            )
-        };
         let mut last_ns = None;
         for n in g.nodes.iter().filter(|n| n.netns.is_some()) {
             if last_ns != n.netns.as_ref() {
                 writeln!(out, "{}", n.netns.as_deref().unwrap_or_default())?;
                 last_ns = n.netns.as_ref();
             }
-            let rel: Vec<String> = g
-                .edges
-                .iter()
-                .filter(|e| e.from == n.id || (e.kind == "veth" && e.to == n.id))
-                .map(|e| {
-                    let other = if e.from == n.id { &e.to } else { &e.from };
-                    format!("{} {}", e.kind, name_of(other))
-                })
-                .collect();
+            let rel = g.relations(&n.id);
             if rel.is_empty() {
                 writeln!(out, "  {} ({})", n.name, n.kind)?;
             } else {

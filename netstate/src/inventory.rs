@@ -201,20 +201,7 @@ fn elsewhere(c: &Change, st: &NsState, out: &mut Vec<Request>) {
         // An address on a macvlan joins (or leaves) multicast groups, which the macvlan
         // passes to its parent's address list: in a parent elsewhere, unannounced there.
         Change::NewAddr(a) | Change::DelAddr(a) if a.family == 10 => {
-            if let Some(l) = st.links.get(&a.ifindex) {
-                if let (Some(r), Some(p)) = (&l.link_netns, l.parent.filter(|p| *p != 0)) {
-                    out.push(Request::To(
-                        r.id,
-                        Ask {
-                            tables: Tables {
-                                fdb: true,
-                                ..Tables::default()
-                            },
-                            links: vec![p],
-                        },
-                    ));
-                }
-            }
+            out.extend(st.links.get(&a.ifindex).and_then(parent_elsewhere));
             return;
         }
         _ => return,
@@ -238,22 +225,26 @@ fn elsewhere(c: &Change, st: &NsState, out: &mut Vec<Request>) {
     if !updown && !mac {
         return;
     }
-    // A tunnel moved elsewhere has IFLA_LINK 0: no parent to read.
-    if let (Some(r), Some(p)) = (&l.link_netns, l.parent.filter(|p| *p != 0)) {
-        out.push(Request::To(
-            r.id,
-            Ask {
-                tables: Tables {
-                    fdb: true,
-                    ..Tables::default()
-                },
-                links: vec![p],
-            },
-        ));
-    }
+    out.extend(parent_elsewhere(l));
     if mac {
         out.push(Request::ChildrenOf(l.ifindex));
     }
+}
+
+/// Read again, in its own namespace, the FDB and the link of `l`'s parent or peer when it
+/// lives elsewhere (a tunnel moved elsewhere has `IFLA_LINK` 0: no parent to read).
+fn parent_elsewhere(l: &Link) -> Option<Request> {
+    let (r, p) = (l.link_netns.as_ref()?, l.parent.filter(|p| *p != 0)?);
+    Some(Request::To(
+        r.id,
+        Ask {
+            tables: Tables {
+                fdb: true,
+                ..Tables::default()
+            },
+            links: vec![p],
+        },
+    ))
 }
 
 /// `IFF_LOWER_UP`: carrier.

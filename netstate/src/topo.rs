@@ -160,6 +160,29 @@ fn dot_quote(s: &str) -> String {
 }
 
 impl Graph {
+    /// `NAME@NETNS` for a link node, `VTEP ADDRESS` for a remote VTEP.
+    pub fn label(&self, id: &str) -> String {
+        self.nodes.iter().find(|n| n.id == id).map_or_else(
+            || id.to_owned(),
+            |n| match &n.netns {
+                Some(ns) => format!("{}@{ns}", n.name),
+                None => format!("VTEP {}", n.name),
+            },
+        )
+    }
+
+    /// What node `id` links to, as `KIND LABEL` (`parent eth0@node1`, `veth up0@lan`).
+    pub fn relations(&self, id: &str) -> Vec<String> {
+        self.edges
+            .iter()
+            .filter(|e| e.from == id || (e.kind == "veth" && e.to == id))
+            .map(|e| {
+                let other = if e.from == id { &e.to } else { &e.from };
+                format!("{} {}", e.kind, self.label(other))
+            })
+            .collect()
+    }
+
     /// Graphviz: one cluster per namespace, remote VTEPs outside.
     pub fn dot(&self) -> String {
         let mut out = String::from("digraph netlens {\n  rankdir=LR;\n  node [shape=box];\n");

@@ -185,15 +185,6 @@ fn doctor_lines(inv: &Inventory) -> Vec<Line> {
 
 fn topo_lines(inv: &Inventory, folded: &BTreeSet<NsId>) -> Vec<Line> {
     let g = netstate::topo::graph(inv, None);
-    let name_of = |id: &str| {
-        g.nodes.iter().find(|n| n.id == id).map_or_else(
-            || id.to_owned(),
-            |n| match &n.netns {
-                Some(ns) => format!("{}@{ns}", n.name),
-                None => format!("VTEP {}", n.name),
-            },
-        )
-    };
     let mut out = Vec::new();
     for e in &inv.namespaces {
         let ns = e.info.label();
@@ -212,15 +203,7 @@ fn topo_lines(inv: &Inventory, folded: &BTreeSet<NsId>) -> Vec<Line> {
             continue;
         }
         for node in g.nodes.iter().filter(|n| n.netns.as_deref() == Some(&ns)) {
-            let rel: Vec<String> = g
-                .edges
-                .iter()
-                .filter(|x| x.from == node.id || (x.kind == "veth" && x.to == node.id))
-                .map(|x| {
-                    let other = if x.from == node.id { &x.to } else { &x.from };
-                    format!("{} {}", x.kind, name_of(other))
-                })
-                .collect();
+            let rel = g.relations(&node.id);
             let ifindex = node
                 .id
                 .rsplit_once('/')
