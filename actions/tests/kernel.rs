@@ -104,6 +104,18 @@ fn normalized(ns: &Netns) -> BTreeSet<String> {
             s(&r["metric"])
         ));
     }
+    // What the kernel would pick to reach a few destinations (the source address follows
+    // the address order).
+    for dst in ["10.0.0.1", "10.0.0.50", "10.200.0.2"] {
+        let o = testns::output(&["ip", "-n", &ns.name, "-j", "route", "get", dst]);
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+        out.insert(format!(
+            "route-get {dst} dev={} src={} via={}",
+            s(&v[0]["dev"]),
+            s(&v[0]["prefsrc"]),
+            s(&v[0]["gateway"])
+        ));
+    }
     for n in ns.ip_json(&["neigh"]).as_array().into_iter().flatten() {
         if s(&n["state"]).contains("PERMANENT") {
             out.insert(format!(
@@ -841,8 +853,14 @@ fn twin_oracle_attach() {
         return;
     }
     let mut targets = Vec::new();
+    let mut befores = Vec::new();
+    let mut plans = Vec::new();
+    // The lans stay up to the end: deleting one deletes the host's eth0 and its macvlans.
+    let mut lans = Vec::new();
     for (i, how) in ["netlink", "script"].iter().enumerate() {
-        let (h, _l) = host(&format!("twa{i}"));
+        let (h, l) = host(&format!("twa{i}"));
+        lans.push(l);
+        befores.push(normalized(&h));
         let target = format!("{}-t", h.name);
         let plan = attach_plan(&h.name, &target);
         if *how == "netlink" {
@@ -852,6 +870,7 @@ fn twin_oracle_attach() {
         }
         let t = Netns { name: target };
         targets.push((normalized(&t), t, h));
+        plans.push(plan);
     }
     assert!(
         targets[0].0.iter().any(|l| l.starts_with("link mv0")),
@@ -862,6 +881,26 @@ fn twin_oracle_attach() {
         targets[0].0, targets[1].0,
         "attach through netlink and its script disagree"
     );
+    // Undone (netlink, then the undo script): the host exactly as it was, the namespace
+    // made by the plan gone.
+    apply_netlink(&plans[0].undo());
+    run_undo_script(&plans[1]);
+    for (i, (_, t, h)) in targets.iter().enumerate() {
+        let after = normalized(h);
+        let diff: Vec<_> = befores[i].symmetric_difference(&after).collect();
+        assert!(
+            diff.is_empty(),
+            "undo {i} did not restore the host: {diff:#?}"
+        );
+        let list = testns::run(&["ip", "netns", "list"]);
+        assert!(
+            !list
+                .lines()
+                .any(|l| l.split_whitespace().next() == Some(t.name.as_str())),
+            "undo {i} left the namespace {}",
+            t.name
+        );
+    }
 }
 
 #[test]
