@@ -29,7 +29,7 @@ pub async fn bench_render(netns: Option<&str>, tab: &str, frames: u32) -> Result
     let info = crate::cmd::pick_netns(netns)?;
     let state = netstate::live::snapshot(&info).await?;
     let mut app = App::new(Some(info.id));
-    app.size = (200, 50);
+    update(&mut app, AppEvent::Term(Event::Resize(200, 50)));
     let id = info.id;
     let key = widgets::Tab::ALL
         .iter()

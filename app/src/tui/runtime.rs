@@ -395,11 +395,13 @@ pub async fn run(
         }));
     }
 
-    let mut app = App::new(want);
-    app.ring = ring.max(1);
-    app.vxlan_ports = vxlan_ports;
+    let mut app = App::with_options(want, ring, vxlan_ports);
+    // The terminal's size reaches the state as every resize does: through update.
     if let Ok(sz) = terminal.size() {
-        app.size = (sz.width, sz.height);
+        update(
+            &mut app,
+            AppEvent::Term(crossterm::event::Event::Resize(sz.width, sz.height)),
+        );
     }
     let mut runner = Runner::new(tx.clone());
     runner.run(Effect::ProbeKernel);

@@ -155,6 +155,15 @@ impl App {
         }
     }
 
+    /// The UI as the command line sets it up: the capture ring and the extra VXLAN ports.
+    pub fn with_options(want_ns: Option<NsId>, ring: usize, vxlan_ports: Vec<u16>) -> Self {
+        App {
+            ring: ring.max(1),
+            vxlan_ports,
+            ..App::new(want_ns)
+        }
+    }
+
     /// The entry of the namespace on screen.
     pub fn current(&self) -> Option<&NsEntry> {
         self.ns.and_then(|id| self.inv.get(id))
