@@ -120,7 +120,8 @@ fn preview_changes_nothing_and_apply_then_undo_restores() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
         o.status.success() && out.contains("link del dev shim-eth0"),
-        "{out}"
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
     );
     assert_eq!(snapshot(&h), applied, "the undo preview changed something");
     let o = netlens(&data, &["plan", "undo", &id, "--apply"]);

@@ -309,6 +309,10 @@ async fn undo(id: Option<&str>, force: bool, yes: bool, a: &PlanArgs) -> Result<
         );
     }
     let undo = preview.undo;
+    println!("# {}", undo.title);
+    for c in undo.commands() {
+        println!("{c}");
+    }
     if let Some(f) = &a.export {
         export::export(&undo, f)?;
     }
