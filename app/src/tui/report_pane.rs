@@ -183,40 +183,128 @@ fn doctor_lines(inv: &Inventory) -> Vec<Line> {
     out
 }
 
+/// The topology drawn as a tree per namespace: each link that hangs on nothing in its
+/// namespace, with its macvlan/vlan/vxlan children and bridge ports below it (wherever they
+/// live), a veth's other end (`⇄`), a parent elsewhere (`↑`) and remote VTEPs (`⇢`).
 fn topo_lines(inv: &Inventory, folded: &BTreeSet<NsId>) -> Vec<Line> {
     let g = netstate::topo::graph(inv, None);
+    let node = |id: &str| g.nodes.iter().find(|n| n.id == id);
+    let ns_of = |id: &str| node(id).and_then(|n| n.netns.clone());
+    let target = |id: &str| -> Option<(NsId, Option<u32>)> {
+        let (ns, ix) = id.rsplit_once('/')?;
+        let e = inv.namespaces.iter().find(|e| e.info.label() == ns)?;
+        Some((e.info.id, ix.parse().ok()))
+    };
+    // Children (by parent or master edge) of a node, wherever they live.
+    let children = |id: &str| -> Vec<(&str, &'static str)> {
+        let mut v: Vec<(&str, &'static str)> = g
+            .edges
+            .iter()
+            .filter(|e| e.to == id && matches!(e.kind, "parent" | "master"))
+            .map(|e| (e.from.as_str(), e.kind))
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    // What a node links to besides its children: the other end of a veth, a parent in
+    // another namespace, remote VTEPs.
+    let extras = |id: &str, here: &str| -> String {
+        let mut v = Vec::new();
+        for e in &g.edges {
+            if e.kind == "veth" && (e.from == id || e.to == id) {
+                let other = if e.from == id { &e.to } else { &e.from };
+                v.push(format!("⇄ {}", g.label(other)));
+            } else if e.from == id && e.kind == "vtep" {
+                v.push(format!("⇢ {}", g.label(&e.to)));
+            } else if e.from == id
+                && matches!(e.kind, "parent" | "master")
+                && ns_of(&e.to).as_deref() != Some(here)
+            {
+                v.push(format!("↑ {} {}", e.kind, g.label(&e.to)));
+            }
+        }
+        if v.is_empty() {
+            String::new()
+        } else {
+            format!("  {}", v.join("  "))
+        }
+    };
+    let name_in = |id: &str, here: &str| {
+        node(id).map_or_else(
+            || id.to_owned(),
+            |n| {
+                if n.netns.as_deref() == Some(here) {
+                    format!("{} ({})", n.name, n.kind)
+                } else {
+                    format!("{} ({})", g.label(id), n.kind)
+                }
+            },
+        )
+    };
     let mut out = Vec::new();
     for e in &inv.namespaces {
         let ns = e.info.label();
         let fold = folded.contains(&e.info.id);
-        let n = g
+        let mine: Vec<&netstate::topo::Node> = g
             .nodes
             .iter()
             .filter(|n| n.netns.as_deref() == Some(&ns))
-            .count();
+            .collect();
         out.push(Line {
-            text: format!("{} {ns} ({n} links)", if fold { "▸" } else { "▾" }),
+            text: format!(
+                "{} {ns} ({} links)",
+                if fold { "▸" } else { "▾" },
+                mine.len()
+            ),
             tone: 3,
             target: Some((e.info.id, None)),
         });
         if fold {
             continue;
         }
-        for node in g.nodes.iter().filter(|n| n.netns.as_deref() == Some(&ns)) {
-            let rel = g.relations(&node.id);
-            let ifindex = node
-                .id
-                .rsplit_once('/')
-                .and_then(|(_, i)| i.parse::<u32>().ok());
+        let is_root = |id: &str| {
+            !g.edges.iter().any(|x| {
+                x.from == id
+                    && matches!(x.kind, "parent" | "master")
+                    && ns_of(&x.to).as_deref() == Some(ns.as_str())
+            })
+        };
+        for n in mine.iter().filter(|n| is_root(&n.id)) {
             out.push(Line {
-                text: if rel.is_empty() {
-                    format!("    {} ({})", node.name, node.kind)
-                } else {
-                    format!("    {} ({}) → {}", node.name, node.kind, rel.join(", "))
-                },
+                text: format!("  {}{}", name_in(&n.id, &ns), extras(&n.id, &ns)),
                 tone: 0,
-                target: Some((e.info.id, ifindex)),
+                target: target(&n.id),
             });
+            let kids = children(&n.id);
+            for (i, (k, how)) in kids.iter().enumerate() {
+                let last = i + 1 == kids.len();
+                let port = if *how == "master" { " port" } else { "" };
+                out.push(Line {
+                    text: format!(
+                        "  {} {}{port}{}",
+                        if last { "└─" } else { "├─" },
+                        name_in(k, &ns),
+                        extras(k, &ns)
+                    ),
+                    tone: 0,
+                    target: target(k),
+                });
+                let grand = children(k);
+                for (j, (gk, ghow)) in grand.iter().enumerate() {
+                    let glast = j + 1 == grand.len();
+                    let gport = if *ghow == "master" { " port" } else { "" };
+                    out.push(Line {
+                        text: format!(
+                            "  {}  {} {}{gport}",
+                            if last { " " } else { "│" },
+                            if glast { "└─" } else { "├─" },
+                            name_in(gk, &ns)
+                        ),
+                        tone: 0,
+                        target: target(gk),
+                    });
+                }
+            }
         }
     }
     out
