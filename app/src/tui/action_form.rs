@@ -135,6 +135,34 @@ impl ActionForm {
         f
     }
 
+    /// Shows `action` with these flags filled in (`--to` given twice becomes `a, b`), as a
+    /// fix the doctor or the trace proposes.
+    pub fn prefill(&mut self, st: &NsState, action: &str, flags: &[(String, Option<String>)]) {
+        if let Some(k) = self.defs.iter().position(|d| d.name == action) {
+            self.kind = k;
+            self.reset_values(st);
+        }
+        let Some(def) = self.defs.get(self.kind).cloned() else {
+            return;
+        };
+        for (flag, value) in flags {
+            let Some(i) = def.fields.iter().position(|f| f.long == *flag) else {
+                continue;
+            };
+            let Some(slot) = self.values.get_mut(i) else {
+                continue;
+            };
+            let v = value.clone().unwrap_or_else(|| "yes".into());
+            if def.fields[i].many && !slot.is_empty() {
+                slot.push_str(", ");
+                slot.push_str(&v);
+            } else {
+                *slot = v;
+            }
+        }
+        self.status = Some("a proposed fix: check the values (FREE_IP, …), Enter applies".into());
+    }
+
     pub fn def(&self) -> Option<&ActionDef> {
         self.defs.get(self.kind)
     }

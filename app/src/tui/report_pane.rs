@@ -23,6 +23,9 @@ pub struct Line {
     /// How the line reads at a glance: 2 error, 1 warning, 0 plain, 3 a heading.
     pub tone: u8,
     pub target: Option<(NsId, Option<u32>)>,
+    /// A fix on this line's finding, when it is a `netlens plan` command (`a` opens it in
+    /// the guided-action form).
+    pub fix: Option<String>,
 }
 
 pub struct ReportPane {
@@ -74,6 +77,7 @@ pub fn tracing(to: std::net::IpAddr, from: &str) -> ReportPane {
             text: format!("tracing {to} from {from}…"),
             tone: 0,
             target: None,
+            fix: None,
         }],
         selected: 0,
         folded: BTreeSet::new(),
@@ -88,6 +92,7 @@ impl ReportPane {
                 text: format!("the trace failed: {e}"),
                 tone: 2,
                 target: None,
+                fix: None,
             }],
             Ok(t) => {
                 let mut v: Vec<Line> = t
@@ -105,6 +110,7 @@ impl ReportPane {
                         ),
                         tone: u8::from(h.verdict == "broken") * 2,
                         target: None,
+                        fix: None,
                     })
                     .collect();
                 v.push(Line {
@@ -119,12 +125,19 @@ impl ReportPane {
                     ),
                     tone: if t.reachable { 3 } else { 2 },
                     target: None,
+                    fix: None,
                 });
                 if let Some(f) = t.fix {
+                    let plan = f.contains("netlens plan");
                     v.push(Line {
-                        text: format!("fix: {f}"),
+                        text: if plan {
+                            format!("fix: {f} (a: open it as a plan)")
+                        } else {
+                            format!("fix: {f}")
+                        },
                         tone: 0,
                         target: None,
+                        fix: plan.then_some(f),
                     });
                 }
                 v
@@ -146,6 +159,7 @@ fn doctor_lines(inv: &Inventory) -> Vec<Line> {
             text: "no finding: nothing the doctor checks is wrong".into(),
             tone: 0,
             target: None,
+            fix: None,
         }];
     }
     let mut out = Vec::new();
@@ -166,17 +180,20 @@ fn doctor_lines(inv: &Inventory) -> Vec<Line> {
             text: format!("{sev} [{}] {}: {}", f.check, f.netns, f.message),
             tone,
             target,
+            fix: None,
         });
         out.push(Line {
             text: format!("    evidence: {}", f.evidence),
             tone: 0,
             target,
+            fix: None,
         });
         if let Some(fix) = f.fix {
             out.push(Line {
-                text: format!("    fix: {fix}"),
+                text: format!("    fix: {fix} (a: open it as a plan)"),
                 tone: 0,
                 target,
+                fix: fix.contains("netlens plan").then(|| fix.clone()),
             });
         }
     }
@@ -258,6 +275,7 @@ fn topo_lines(inv: &Inventory, folded: &BTreeSet<NsId>) -> Vec<Line> {
             ),
             tone: 3,
             target: Some((e.info.id, None)),
+            fix: None,
         });
         if fold {
             continue;
@@ -274,6 +292,7 @@ fn topo_lines(inv: &Inventory, folded: &BTreeSet<NsId>) -> Vec<Line> {
                 text: format!("  {}{}", name_in(&n.id, &ns), extras(&n.id, &ns)),
                 tone: 0,
                 target: target(&n.id),
+                fix: None,
             });
             let kids = children(&n.id);
             for (i, (k, how)) in kids.iter().enumerate() {
@@ -288,6 +307,7 @@ fn topo_lines(inv: &Inventory, folded: &BTreeSet<NsId>) -> Vec<Line> {
                     ),
                     tone: 0,
                     target: target(k),
+                    fix: None,
                 });
                 let grand = children(k);
                 for (j, (gk, ghow)) in grand.iter().enumerate() {
@@ -302,6 +322,7 @@ fn topo_lines(inv: &Inventory, folded: &BTreeSet<NsId>) -> Vec<Line> {
                         ),
                         tone: 0,
                         target: target(gk),
+                        fix: None,
                     });
                 }
             }

@@ -959,3 +959,43 @@ fn t_traces_from_the_namespace_on_screen_as_an_effect() {
         "t in the trace pane is not a new trace"
     );
 }
+
+#[test]
+fn a_proposed_fix_opens_as_a_plan_in_the_form() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('t'));
+    keys(&mut a, "10.1.0.10");
+    key(&mut a, KeyCode::Enter);
+    update(
+        &mut a,
+        AppEvent::Traced(Ok(netstate::trace::Trace {
+            reachable: false,
+            hops: Vec::new(),
+            reason: "the shim case".into(),
+            fix: Some(
+                "netlens plan --netns nlt-demo shim --parent va --ip FREE_IP --to 10.1.0.10 --apply"
+                    .into(),
+            ),
+        })),
+    );
+    key(&mut a, KeyCode::Char('G'));
+    key(&mut a, KeyCode::Char('a'));
+    let f = a.form.as_ref().expect("the fix opens in the form");
+    let value = |flag: &str| {
+        f.def()
+            .and_then(|d| d.fields.iter().position(|x| x.long == flag))
+            .and_then(|i| f.values.get(i).cloned())
+            .unwrap_or_default()
+    };
+    assert_eq!(f.def().map(|d| d.name.as_str()), Some("shim"));
+    assert_eq!(
+        (value("parent"), value("ip"), value("to")),
+        ("va".into(), "FREE_IP".into(), "10.1.0.10".into())
+    );
+    // FREE_IP is to be replaced: the preview names the field.
+    assert!(
+        matches!(&f.preview, Err(e) if e.contains("--ip")),
+        "{:?}",
+        f.preview
+    );
+}

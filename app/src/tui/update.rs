@@ -775,6 +775,13 @@ fn on_report_key(app: &mut App, k: KeyEvent) -> bool {
         KeyCode::Home | KeyCode::Char('g') => p.selected = 0,
         KeyCode::End | KeyCode::Char('G') => p.selected = n.saturating_sub(1),
         KeyCode::Char('r') => p.refresh(&app.inv),
+        KeyCode::Char('a') => {
+            let fix = p.lines.get(p.selected).and_then(|l| l.fix.clone());
+            match fix {
+                Some(f) => open_fix(app, &f),
+                None => say(app, "this line has no fix netlens can plan"),
+            }
+        }
         KeyCode::Enter => {
             let Some(line) = p.lines.get(p.selected).cloned() else {
                 return false;
@@ -840,6 +847,58 @@ fn open_capture(app: &mut App, fx: &mut Vec<Effect>) {
     p.decode = capture_decode(app, info.id);
     fx.push(p.restart(app.capture_gen));
     app.capture = Some(p);
+}
+
+/// Opens a proposed fix (`netlens plan [--netns NS] ACTION --flag value…`) in the
+/// guided-action form, for its namespace.
+fn open_fix(app: &mut App, fix: &str) {
+    let words: Vec<&str> = fix.split_whitespace().collect();
+    let Some(at) = words.iter().position(|w| *w == "plan") else {
+        say(app, "not a netlens plan command");
+        return;
+    };
+    let mut rest = &words[at + 1..];
+    let mut netns = None;
+    while let [first, tail @ ..] = rest {
+        if *first == "--netns" {
+            netns = tail.first().copied();
+            rest = tail.get(1..).unwrap_or_default();
+        } else {
+            break;
+        }
+    }
+    let Some((action, mut rest)) = rest.split_first() else {
+        return;
+    };
+    let mut flags = Vec::new();
+    while let [flag, tail @ ..] = rest {
+        let name = flag.trim_start_matches("--").to_owned();
+        match tail.first() {
+            Some(v) if !v.starts_with("--") => {
+                flags.push((name, Some((*v).to_owned())));
+                rest = tail.get(1..).unwrap_or_default();
+            }
+            _ => {
+                if name != "apply" {
+                    flags.push((name, None));
+                }
+                rest = tail;
+            }
+        }
+    }
+    let entry = match netns {
+        Some(n) => app.inv.namespaces.iter().find(|e| e.info.label() == n),
+        None => app.current(),
+    };
+    let Some(entry) = entry else {
+        say(app, "the fix's namespace is gone");
+        return;
+    };
+    let mut f = ActionForm::new(&entry.info, &entry.state, None);
+    f.prefill(&entry.state, action, &flags);
+    app.report = None;
+    app.form = Some(f);
+    refresh_form(app);
 }
 
 /// Opens the guided-action form, filled in from the selected link.
