@@ -203,3 +203,34 @@ fn vxlan_ports_and_mtu() {
     t.node.ipw("link set eth0 mtu 1400");
     assert!(has(&t.node, "vxlan-mtu"));
 }
+
+#[test]
+fn strict_rp_filter_against_a_shims_host_routes() {
+    if !testns::require_root() {
+        return;
+    }
+    let t = macvlan_pod("drp");
+    t.node
+        .ipw("link add shim0 link eth0 type macvlan mode bridge");
+    t.node.ipw("addr add 10.0.0.250/32 dev shim0");
+    t.node.ipw("link set shim0 up");
+    t.node.ipw("route add 10.0.0.10/32 dev shim0");
+    let sysctl = |v: &str| {
+        testns::run(&[
+            "ip",
+            "netns",
+            "exec",
+            &t.node.name,
+            "sysctl",
+            "-qw",
+            &format!("net.ipv4.conf.all.rp_filter={v}"),
+            &format!("net.ipv4.conf.eth0.rp_filter={v}"),
+        ]);
+    };
+    sysctl("1");
+    let (_, checks, text) = doctor(&t.node);
+    assert!(checks.contains(&"rp-filter".to_owned()), "{text}");
+    assert!(text.contains("10.0.0.10"), "{text}");
+    sysctl("2");
+    assert!(!has(&t.node, "rp-filter"));
+}

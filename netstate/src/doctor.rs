@@ -58,8 +58,17 @@ fn v4_addrs(st: &NsState, ifindex: u32) -> Vec<(IpAddr, u8)> {
         .collect()
 }
 
+/// `net.ipv4.conf.*.rp_filter` of each namespace (`all`, `default` and each link), read
+/// by the caller (sysctls are I/O; the rest of the doctor reads the model only).
+pub type RpFilter = HashMap<NsId, HashMap<String, u8>>;
+
 /// Runs every check on the namespaces `only` names (all when `None`).
 pub fn examine(inv: &Inventory, only: Option<&[NsId]>) -> Vec<Finding> {
+    examine_with(inv, only, None)
+}
+
+/// [`examine`], and with the namespaces' `rp_filter` settings, the reverse-path check.
+pub fn examine_with(inv: &Inventory, only: Option<&[NsId]>, rp: Option<&RpFilter>) -> Vec<Finding> {
     let wanted = |id: NsId| only.is_none_or(|o| o.contains(&id));
     let mut out = Vec::new();
     for e in inv.namespaces.iter().filter(|e| wanted(e.info.id)) {
@@ -68,6 +77,9 @@ pub fn examine(inv: &Inventory, only: Option<&[NsId]>) -> Vec<Finding> {
         vxlan_checks(e, &mut out);
         bad_neighbours(e, &mut out);
         parents_down(inv, e, &mut out);
+        if let Some(r) = rp.and_then(|rp| rp.get(&e.info.id)) {
+            strict_rp_filter(e, r, &mut out);
+        }
     }
     stale_neighbours(inv, &wanted, &mut out);
     duplicate_addresses(inv, &wanted, &mut out);
@@ -305,6 +317,63 @@ fn vxlan_checks(e: &NsEntry, out: &mut Vec<Finding>) {
                     fix: Some(format!("ip -n {ns} link set dev {} mtu {}", l.name, um - overhead)),
                 });
             }
+        }
+    }
+}
+
+/// Strict reverse-path filtering on a link whose subnet has addresses routed out of another
+/// link (a shim's host routes): packets from those addresses arriving on the link fail the
+/// check and are dropped without a trace.
+fn strict_rp_filter(e: &NsEntry, rp: &HashMap<String, u8>, out: &mut Vec<Finding>) {
+    let all = rp.get("all").copied().unwrap_or(0);
+    for l in e.state.links.values() {
+        let mode = all.max(rp.get(&l.name).copied().unwrap_or(0));
+        if mode != 1 {
+            continue;
+        }
+        for (net, len) in v4_addrs(&e.state, l.ifindex) {
+            let IpAddr::V4(n4) = net else { continue };
+            let mask = if len == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(len.min(32)))
+            };
+            let other = e.state.routes.values().find(|r| {
+                r.family == 2
+                    && r.table == 254
+                    && r.dst_len > len
+                    && r.oif.is_some_and(|o| o != l.ifindex)
+                    && matches!(r.dst, Some(IpAddr::V4(d)) if u32::from(d) & mask == u32::from(n4) & mask)
+            });
+            let Some(r) = other else { continue };
+            let via = r
+                .oif
+                .and_then(|o| e.state.link_name(o))
+                .unwrap_or("?")
+                .to_owned();
+            let dst = crate::json::route_dst(r);
+            out.push(Finding {
+                severity: Severity::Warning,
+                check: "rp-filter",
+                netns: e.info.label(),
+                objects: vec![l.name.clone(), via.clone(), dst.clone()],
+                message: format!(
+                    "strict rp_filter on {}: packets from {dst} arriving on {} are dropped, since the route back to {dst} leaves by {via}",
+                    l.name, l.name
+                ),
+                evidence: format!(
+                    "rp_filter all={all} {}={}; route {dst} dev {via} inside {}'s {net}/{len}",
+                    l.name,
+                    rp.get(&l.name).copied().unwrap_or(0),
+                    l.name
+                ),
+                fix: Some(format!(
+                    "ip netns exec {} sysctl -w net.ipv4.conf.{}.rp_filter=2 net.ipv4.conf.all.rp_filter=2",
+                    e.info.label(),
+                    l.name
+                )),
+            });
+            break;
         }
     }
 }
