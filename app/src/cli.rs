@@ -143,9 +143,23 @@ pub struct TraceArgs {
     /// The source address (default: the kernel's choice).
     #[arg(long, value_name = "IP")]
     pub src: Option<std::net::IpAddr>,
+    /// The protocol, for policy rules that match on it (`ip rule … ipproto`).
+    #[arg(long, value_enum)]
+    pub proto: Option<Proto>,
+    /// The destination port, for policy rules that match on it (`ip rule … dport`).
+    #[arg(long, value_name = "N", requires = "proto")]
+    pub port: Option<u16>,
     /// The trace as JSON.
     #[arg(long, short = 'j')]
     pub json: bool,
+}
+
+/// A protocol `trace --proto` takes.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Proto {
+    Icmp,
+    Tcp,
+    Udp,
 }
 
 #[derive(Debug, Args)]

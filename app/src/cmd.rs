@@ -414,9 +414,16 @@ pub async fn doctor(netns_arg: Option<&str>, a: &crate::cli::DoctorArgs) -> Resu
 pub async fn trace(a: &crate::cli::TraceArgs) -> Result<i32> {
     let from = pick_netns(Some(&a.from))?;
     let inv = inventory_once().await?;
+    let proto = a.proto.map(|p| match p {
+        crate::cli::Proto::Icmp if a.to.is_ipv4() => 1,
+        crate::cli::Proto::Icmp => 58,
+        crate::cli::Proto::Tcp => 6,
+        crate::cli::Proto::Udp => 17,
+    });
+    let flow = (proto, a.port);
     let lookup =
-        |ns: &netstate::NetnsInfo, dst: std::net::IpAddr, src: Option<std::net::IpAddr>| {
-            netstate::dump::route_get(ns, dst, src)
+        move |ns: &netstate::NetnsInfo, dst: std::net::IpAddr, src: Option<std::net::IpAddr>| {
+            netstate::dump::route_get(ns, dst, src, flow)
         };
     let (to, src) = (a.to, a.src);
     let t = tokio::task::spawn_blocking(move || {

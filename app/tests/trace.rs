@@ -192,3 +192,37 @@ fn vxlan_without_an_fdb_entry_sends_nowhere() {
         "{v:#}"
     );
 }
+
+#[test]
+fn the_protocol_and_port_reach_policy_rules() {
+    if !testns::require_root() {
+        return;
+    }
+    let t = topo("tpr", &[]);
+    // Only HTTPS goes out, by a table of its own.
+    t.node.ipw("rule add ipproto tcp dport 443 table 100");
+    t.node.ipw("route add default via 10.0.0.1 table 100");
+    let (code, v) = trace(&t.node, "192.0.2.1");
+    assert_eq!(code, 1, "no route without the port: {v:#}");
+    let o = Command::new(BIN)
+        .args([
+            "trace",
+            "--from",
+            &t.node.name,
+            "--to",
+            "192.0.2.1",
+            "--proto",
+            "tcp",
+            "--port",
+            "443",
+            "--json",
+        ])
+        .output()
+        .expect("run");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let first = v["hops"][0]["found"].as_str().unwrap_or_default();
+    assert!(
+        first.contains("via 10.0.0.1") && first.contains("table 100"),
+        "{v:#}"
+    );
+}

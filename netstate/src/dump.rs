@@ -621,12 +621,15 @@ fn element<W: Write + ?Sized>(
 }
 
 /// The kernel's answer to "how would you send to `dst`" in `ns` (`ip route get DST [from
-/// SRC]`): the route it picked (with the egress device, gateway and source), or why it has
-/// none (`Err` with the kernel's words: "Network is unreachable"...).
+/// SRC] [ipproto P] [dport N]`): the route it picked (with the egress device, gateway and
+/// source), or why it has none (`Err` with the kernel's words: "Network is
+/// unreachable"...). `flow` (IP protocol, destination port) matters to policy rules that
+/// match on them.
 pub fn route_get(
     ns: &NetnsInfo,
     dst: std::net::IpAddr,
     src: Option<std::net::IpAddr>,
+    flow: (Option<u8>, Option<u16>),
 ) -> Result<std::result::Result<crate::model::Route, String>> {
     use netlink_packet_route::route::{RouteAddress, RouteAttribute};
     let name = ns.name.clone();
@@ -650,6 +653,12 @@ pub fn route_get(
         if let Some(s) = src {
             m.header.source_prefix_length = if s.is_ipv4() { 32 } else { 128 };
             m.attributes.push(RouteAttribute::Source(addr(s)));
+        }
+        if let Some(p) = flow.0 {
+            m.attributes.push(RouteAttribute::IpProto(p));
+        }
+        if let Some(d) = flow.1 {
+            m.attributes.push(RouteAttribute::Dport(d));
         }
         let mut req = NetlinkMessage::from(RouteNetlinkMessage::GetRoute(m));
         req.header.flags = NLM_F_REQUEST;

@@ -142,7 +142,7 @@ impl Runner {
                     let lookup = |ns: &netstate::NetnsInfo,
                                   dst: std::net::IpAddr,
                                   src: Option<std::net::IpAddr>| {
-                        netstate::dump::route_get(ns, dst, src)
+                        netstate::dump::route_get(ns, dst, src, (None, None))
                     };
                     let r = netstate::trace::trace(&inv, from, to, None, &lookup)
                         .map_err(|e| e.to_string());
