@@ -194,35 +194,44 @@ fn vxlan_without_an_fdb_entry_sends_nowhere() {
 }
 
 #[test]
-fn the_protocol_and_port_reach_policy_rules() {
+fn the_protocol_and_port_reach_policy_rules_as_ip_route_get() {
     if !testns::require_root() {
         return;
     }
     let t = topo("tpr", &[]);
-    // Only HTTPS goes out, by a table of its own.
     t.node.ipw("rule add ipproto tcp dport 443 table 100");
     t.node.ipw("route add default via 10.0.0.1 table 100");
-    let (code, v) = trace(&t.node, "192.0.2.1");
-    assert_eq!(code, 1, "no route without the port: {v:#}");
-    let o = Command::new(BIN)
-        .args([
+    for flow in [&[][..], &["tcp", "443"][..], &["udp", "53"][..]] {
+        let mut ours = vec![
             "trace",
             "--from",
             &t.node.name,
             "--to",
             "192.0.2.1",
-            "--proto",
-            "tcp",
-            "--port",
-            "443",
             "--json",
-        ])
-        .output()
-        .expect("run");
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
-    let first = v["hops"][0]["found"].as_str().unwrap_or_default();
-    assert!(
-        first.contains("via 10.0.0.1") && first.contains("table 100"),
-        "{v:#}"
-    );
+        ];
+        let mut theirs = vec!["ip", "-n", &t.node.name, "-j", "route", "get", "192.0.2.1"];
+        if let [p, port] = flow {
+            ours.extend(["--proto", p, "--port", port]);
+            theirs.extend(["ipproto", p, "dport", port]);
+        }
+        let o = Command::new(BIN).args(&ours).output().expect("run");
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+        let hop = &v["hops"][0];
+        let ip = testns::output(&theirs);
+        if ip.status.success() {
+            let r: serde_json::Value = serde_json::from_slice(&ip.stdout).expect("ip -j");
+            let via = r[0]["gateway"].as_str().unwrap_or("");
+            assert_eq!(hop["verdict"], "ok", "{flow:?}: {v:#}");
+            assert!(
+                hop["found"].as_str().unwrap_or("").contains(via),
+                "{flow:?}: {v:#} vs {r}"
+            );
+        } else {
+            assert_eq!(
+                hop["verdict"], "broken",
+                "{flow:?}: ip route get failed, the trace did not: {v:#}"
+            );
+        }
+    }
 }
