@@ -149,6 +149,10 @@ pub struct TraceArgs {
     /// The destination port, for policy rules that match on it (`ip rule … dport`).
     #[arg(long, value_name = "N", requires = "proto")]
     pub port: Option<u16>,
+    /// Confirm the verdict with a real probe: one ICMP echo from --from to --to (a raw
+    /// socket netlens opens in that namespace; needs `CAP_NET_RAW`), waiting 1 s.
+    #[arg(long)]
+    pub probe: bool,
     /// The trace as JSON.
     #[arg(long, short = 'j')]
     pub json: bool,

@@ -425,9 +425,30 @@ pub async fn trace(a: &crate::cli::TraceArgs) -> Result<i32> {
         move |ns: &netstate::NetnsInfo, dst: std::net::IpAddr, src: Option<std::net::IpAddr>| {
             netstate::dump::route_get(ns, dst, src, flow)
         };
-    let (to, src) = (a.to, a.src);
-    let t = tokio::task::spawn_blocking(move || {
-        netstate::trace::trace(&inv, from.id, to, src, &lookup)
+    let (to, src, probe) = (a.to, a.src, a.probe);
+    let t = tokio::task::spawn_blocking(move || -> Result<netstate::trace::Trace> {
+        let mut t = netstate::trace::trace(&inv, from.id, to, src, &lookup)?;
+        if probe {
+            let r = netstate::probe::echo(&from, to, std::time::Duration::from_secs(1))?;
+            t.probe = Some(r.is_some());
+            t.hops.push(netstate::trace::Hop {
+                netns: from.label(),
+                what: "probe",
+                found: match r {
+                    Some(d) => format!("echo reply from {to} in {:.1} ms", d.as_secs_f64() * 1000.0),
+                    None => format!("no echo reply from {to} within 1 s"),
+                },
+                verdict: if r.is_some() { "ok" } else { "broken" },
+            });
+            if r.is_some() != t.reachable {
+                t.reason.push_str(if r.is_some() {
+                    " — but the probe got a reply: the path works (beyond what netlens reads)"
+                } else {
+                    " — but the probe got no reply (beyond this host, or a firewall, or ICMP dropped)"
+                });
+            }
+        }
+        Ok(t)
     })
     .await??;
     let out = std::io::stdout();

@@ -235,3 +235,34 @@ fn the_protocol_and_port_reach_policy_rules_as_ip_route_get() {
         }
     }
 }
+
+#[test]
+fn probe_confirms_the_verdict_with_a_real_echo() {
+    if !testns::require_root() {
+        return;
+    }
+    let t = topo("tpb", &[("10.0.0.10", "bridge"), ("10.0.0.11", "bridge")]);
+    let run = |from: &Netns, to: &str| {
+        let o = Command::new(BIN)
+            .args([
+                "trace", "--from", &from.name, "--to", to, "--probe", "--json",
+            ])
+            .output()
+            .expect("run");
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+        v
+    };
+    let v = run(&t.pods[0], "10.0.0.11");
+    assert_eq!(
+        (&v["reachable"], &v["probe"]),
+        (&true.into(), &true.into()),
+        "{v:#}"
+    );
+    // The shim case: the kernel agrees, no reply.
+    let v = run(&t.node, "10.0.0.10");
+    assert_eq!(
+        (&v["reachable"], &v["probe"]),
+        (&false.into(), &false.into()),
+        "{v:#}"
+    );
+}

@@ -14,6 +14,7 @@ pub mod names;
 pub mod netns;
 pub mod nsid;
 mod parse;
+pub mod probe;
 pub mod relations;
 pub mod stream;
 pub mod text;

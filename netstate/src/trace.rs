@@ -37,6 +37,9 @@ pub struct Trace {
     pub reason: String,
     /// A command that fixes the first broken hop, when there is one.
     pub fix: Option<String>,
+    /// With `--probe`: whether an ICMP echo from the first namespace got its reply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe: Option<bool>,
 }
 
 /// How the kernel routes in a namespace: `ip route get DST [from SRC]`.
@@ -149,6 +152,7 @@ impl Walk<'_> {
             hops: self.hops,
             reason,
             fix,
+            probe: None,
         }
     }
 }
@@ -540,6 +544,7 @@ fn macvlan_rules(
                 parent.name
             ),
             fix: Some(shim_fix(parent_ns, &parent.name, child_ip)),
+            probe: None,
         });
     }
     // Siblings on one parent.
@@ -570,6 +575,7 @@ fn macvlan_rules(
                 hops: std::mem::take(&mut w.hops),
                 reason: format!("{nh} is on {}'s sibling {}: {why}", l.name, ol.name),
                 fix: None,
+                probe: None,
             });
         }
     }

@@ -946,6 +946,7 @@ fn t_traces_from_the_namespace_on_screen_as_an_effect() {
             }],
             reason: "nlt-demo has no route to 10.9.9.9".into(),
             fix: Some("ip -n nlt-demo route add default via GATEWAY".into()),
+            probe: None,
         })),
     );
     let s = draw(&a);
@@ -976,6 +977,7 @@ fn a_proposed_fix_opens_as_a_plan_in_the_form() {
                 "netlens plan --netns nlt-demo shim --parent va --ip FREE_IP --to 10.1.0.10 --apply"
                     .into(),
             ),
+            probe: None,
         })),
     );
     key(&mut a, KeyCode::Char('G'));
