@@ -429,7 +429,63 @@ pub async fn trace(a: &crate::cli::TraceArgs) -> Result<i32> {
     let t = tokio::task::spawn_blocking(move || -> Result<netstate::trace::Trace> {
         let mut t = netstate::trace::trace(&inv, from.id, to, src, &lookup)?;
         if probe {
+            // Captures on each hop's egress device while the echo runs.
+            let mut lives = Vec::new();
+            for h in t.hops.iter().filter(|h| h.what == "route") {
+                let (Some(dev), Some(info)) = (
+                    h.dev.clone(),
+                    inv.namespaces.iter().find(|e| e.info.label() == h.netns).map(|e| e.info.clone()),
+                ) else {
+                    continue;
+                };
+                let opts = capture::source::LiveOptions {
+                    iface: dev.clone(),
+                    netns: Some(info),
+                    filter: "icmp or icmp6 or arp".into(),
+                    promisc: false,
+                    channel: 1024,
+                    ..capture::source::LiveOptions::default()
+                };
+                if let Ok(l) = capture::source::Live::start(opts) {
+                    lives.push((h.netns.clone(), dev, l));
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(150));
             let r = netstate::probe::echo(&from, to, std::time::Duration::from_secs(1))?;
+            std::thread::sleep(std::time::Duration::from_millis(150));
+            for (ns, dev, mut l) in lives {
+                let _ = l.stop();
+                let lines: Vec<String> = l
+                    .rx
+                    .try_iter()
+                    .map(|c| capture::summary::summary(&c.decoded, None, false))
+                    .collect();
+                let dst = to.to_string();
+                let seen = |what: &str| lines.iter().any(|s| s.contains(what) && s.contains(&dst));
+                let (req, rep) = (seen("echo request"), seen("echo reply"));
+                let who_has = lines.iter().filter(|s| s.contains("who-has")).count();
+                let is_at = lines.iter().any(|s| s.contains("is-at"));
+                let arp = if who_has > 0 {
+                    format!(
+                        "ARP who-has ×{who_has} ({}), ",
+                        if is_at { "answered" } else { "unanswered" }
+                    )
+                } else {
+                    String::new()
+                };
+                let found = format!(
+                    "on {dev}: {arp}echo request {}, echo reply {}",
+                    if req { "seen" } else { "not seen" },
+                    if rep { "seen" } else { "not seen" }
+                );
+                t.hops.push(netstate::trace::Hop {
+                    netns: ns,
+                    what: "capture",
+                    found,
+                    verdict: if req && rep { "ok" } else { "broken" },
+                    dev: Some(dev),
+                });
+            }
             t.probe = Some(r.is_some());
             t.hops.push(netstate::trace::Hop {
                 netns: from.label(),
@@ -439,6 +495,7 @@ pub async fn trace(a: &crate::cli::TraceArgs) -> Result<i32> {
                     None => format!("no echo reply from {to} within 1 s"),
                 },
                 verdict: if r.is_some() { "ok" } else { "broken" },
+                dev: None,
             });
             if r.is_some() != t.reachable {
                 t.reason.push_str(if r.is_some() {

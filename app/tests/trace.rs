@@ -258,11 +258,38 @@ fn probe_confirms_the_verdict_with_a_real_echo() {
         (&true.into(), &true.into()),
         "{v:#}"
     );
-    // The shim case: the kernel agrees, no reply.
+    let c = captured(&v);
+    assert!(
+        c.len() == 1
+            && c[0].starts_with("on mv0:")
+            && c[0].ends_with("echo request seen, echo reply seen"),
+        "{v:#}"
+    );
+    // The shim case: the kernel agrees, no reply: the node asks eth0's segment who has
+    // the pod's address, and nobody answers (the macvlan child never hears its parent).
     let v = run(&t.node, "10.0.0.10");
     assert_eq!(
         (&v["reachable"], &v["probe"]),
         (&false.into(), &false.into()),
         "{v:#}"
     );
+    let c = captured(&v);
+    assert!(
+        c.len() == 1
+            && c[0].starts_with("on eth0: ARP who-has")
+            && c[0].contains("(unanswered)")
+            && c[0].ends_with("echo request not seen, echo reply not seen"),
+        "{v:#}"
+    );
+}
+
+/// The `capture` hops of a trace.
+fn captured(v: &serde_json::Value) -> Vec<String> {
+    v["hops"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|h| h["what"] == "capture")
+        .filter_map(|h| h["found"].as_str().map(str::to_owned))
+        .collect()
 }

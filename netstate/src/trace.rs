@@ -26,6 +26,9 @@ pub struct Hop {
     pub found: String,
     /// `ok`, `broken`, `leaves` (the packet leaves the host here) or `reached`.
     pub verdict: &'static str,
+    /// The egress device of a `route` hop (where `--probe` captures).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dev: Option<String>,
 }
 
 /// The trace's answer.
@@ -143,6 +146,7 @@ impl Walk<'_> {
             what,
             found,
             verdict,
+            dev: None,
         });
     }
 
@@ -227,6 +231,9 @@ pub fn trace(
             ));
         }
         walk.hop(ent, "route", describe_route(&route, ent), "ok");
+        if let (Some(h), Some(o)) = (walk.hops.last_mut(), route.oif) {
+            h.dev = ent.state.link_name(o).map(str::to_owned);
+        }
         let Some(link) = route.oif.and_then(|o| ent.state.links.get(&o)) else {
             return Ok(walk.end(
                 false,

@@ -943,6 +943,7 @@ fn t_traces_from_the_namespace_on_screen_as_an_effect() {
                 what: "route",
                 found: "10.9.9.9: Network is unreachable".into(),
                 verdict: "broken",
+                dev: None,
             }],
             reason: "nlt-demo has no route to 10.9.9.9".into(),
             fix: Some("ip -n nlt-demo route add default via GATEWAY".into()),
