@@ -293,3 +293,72 @@ fn captured(v: &serde_json::Value) -> Vec<String> {
         .filter_map(|h| h["found"].as_str().map(str::to_owned))
         .collect()
 }
+
+#[test]
+fn a_bridge_forwards_by_its_fdb_and_a_vxlan_reaches_its_vtep_by_the_underlay() {
+    if !testns::require_root() {
+        return;
+    }
+    let node = Netns::new("tbrn");
+    let pod = Netns::new("tbrp");
+    node.ipw("link add br0 type bridge");
+    node.ipw("addr add 10.5.0.1/24 dev br0");
+    node.ipw("link set br0 up");
+    node.ip(&[
+        "link", "add", "p1", "type", "veth", "peer", "name", "q1", "netns", &pod.name,
+    ]);
+    node.ipw("link set p1 master br0");
+    node.ipw("link set p1 up");
+    pod.ipw("addr add 10.5.0.2/24 dev q1");
+    pod.ipw("link set q1 up");
+    let bridge_hop = |v: &serde_json::Value| {
+        v["hops"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|h| h["what"] == "bridge")
+            .and_then(|h| h["found"].as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let (code, v) = trace(&node, "10.5.0.2");
+    assert_eq!(code, 0, "{v:#}");
+    assert!(bridge_hop(&v).contains("floods"), "{v:#}");
+    assert!(node
+        .exec(&["ping", "-c", "1", "-W", "2", "10.5.0.2"])
+        .status
+        .success());
+    let (_, v) = trace(&node, "10.5.0.2");
+    assert!(bridge_hop(&v).contains("is on port p1"), "{v:#}");
+    // A vxlan's VTEP, reached by the underlay route.
+    let t = topo("tbu", &[]);
+    t.node
+        .ipw("link add vx0 type vxlan id 42 dstport 4789 local 10.0.0.5 dev eth0 nolearning");
+    t.node.ipw("addr add 10.200.0.1/24 dev vx0");
+    t.node.ipw("link set vx0 up");
+    t.node
+        .ipw("neigh replace 10.200.0.2 lladdr 02:00:00:00:00:02 dev vx0 nud permanent");
+    testns::run(&[
+        "bridge",
+        "-n",
+        &t.node.name,
+        "fdb",
+        "append",
+        "02:00:00:00:00:02",
+        "dev",
+        "vx0",
+        "dst",
+        "10.0.0.6",
+    ]);
+    let (_, v) = trace(&t.node, "10.200.0.2");
+    let underlay = v["hops"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|h| h["what"] == "underlay")
+        .and_then(|h| h["found"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    assert!(
+        underlay.contains("10.0.0.6") && underlay.contains("dev eth0"),
+        "{v:#}"
+    );
+}

@@ -327,6 +327,26 @@ pub fn trace(
                 ),
                 "ok",
             );
+            // The underlay: how this namespace reaches the VTEP.
+            match lookup(&ent.info, vtep, None)? {
+                Ok(u) => {
+                    walk.hop(ent, "underlay", describe_route(&u, ent), "ok");
+                    if let (Some(h), Some(o)) = (walk.hops.last_mut(), u.oif) {
+                        h.dev = ent.state.link_name(o).map(str::to_owned);
+                    }
+                }
+                Err(why) => {
+                    walk.hop(ent, "underlay", format!("VTEP {vtep}: {why}"), "broken");
+                    return Ok(walk.end(
+                        false,
+                        format!(
+                            "{} has no route to the VTEP {vtep} ({why})",
+                            ent.info.label()
+                        ),
+                        None,
+                    ));
+                }
+            }
             // The VTEP on this host: continue in the namespace of the vxlan there.
             if let Some(&(ons, _)) = owners.get(&vtep).and_then(|v| v.first()) {
                 let peer = walk.inv.get(ons).and_then(|oe| {
@@ -390,6 +410,40 @@ pub fn trace(
                 "leaves",
             );
             return Ok(walk.end(true, format!("the packet leaves the host encapsulated to VTEP {vtep} (UDP {port}); what happens beyond is not visible here"), None));
+        }
+        // A bridge forwards by its FDB: the port that holds the next hop's MAC, or a flood.
+        if link.kind.as_deref() == Some("bridge") {
+            let mac = ent
+                .state
+                .neighs
+                .values()
+                .find(|n| n.ifindex == link.ifindex && n.dst == Some(nh))
+                .and_then(|n| n.lladdr.clone());
+            let found = match &mac {
+                None => format!(
+                    "{}: no MAC known for {nh} yet: the ARP request floods every port",
+                    link.name
+                ),
+                Some(m) => match ent
+                    .state
+                    .fdb
+                    .values()
+                    .find(|f| f.master == Some(link.ifindex) && f.mac == *m)
+                {
+                    Some(f) => format!(
+                        "{}: {} is on port {}",
+                        link.name,
+                        names::mac(m),
+                        ent.state.link_name(f.ifindex).unwrap_or("?")
+                    ),
+                    None => format!(
+                        "{}: no FDB entry for {}: flooded to every port",
+                        link.name,
+                        names::mac(m)
+                    ),
+                },
+            };
+            walk.hop(ent, "bridge", found, "ok");
         }
         // Who owns the next hop on this host? The holder on this link's segment first.
         let seg = segs.get(&link_id(ent, link.ifindex));
