@@ -361,26 +361,7 @@ pub async fn doctor(netns_arg: Option<&str>, a: &crate::cli::DoctorArgs) -> Resu
         _ => None,
     };
     // rp_filter is a sysctl of each namespace, read in it.
-    let mut rp = netstate::doctor::RpFilter::new();
-    for e in &inv.namespaces {
-        let names: Vec<String> = e.state.links.values().map(|l| l.name.clone()).collect();
-        let read = netstate::netns::run_in(&e.info, move || {
-            let mut m = std::collections::HashMap::new();
-            for n in ["all".to_owned()].into_iter().chain(names) {
-                let p = format!("/proc/sys/net/ipv4/conf/{n}/rp_filter");
-                if let Some(v) = std::fs::read_to_string(&p)
-                    .ok()
-                    .and_then(|s| s.trim().parse().ok())
-                {
-                    m.insert(n, v);
-                }
-            }
-            Ok(m)
-        });
-        if let Ok(m) = read {
-            rp.insert(e.info.id, m);
-        }
-    }
+    let rp = netstate::doctor::read_rp_filter(&inv);
     let findings = netstate::doctor::examine_with(&inv, only.as_deref(), Some(&rp));
     let out = std::io::stdout();
     let mut out = out.lock();

@@ -62,6 +62,32 @@ fn v4_addrs(st: &NsState, ifindex: u32) -> Vec<(IpAddr, u8)> {
 /// by the caller (sysctls are I/O; the rest of the doctor reads the model only).
 pub type RpFilter = HashMap<NsId, HashMap<String, u8>>;
 
+/// Reads `rp_filter` (`all` and each link) in every namespace of the inventory (a thread
+/// enters each); a namespace that cannot be read is left out.
+pub fn read_rp_filter(inv: &Inventory) -> RpFilter {
+    let mut rp = RpFilter::new();
+    for e in &inv.namespaces {
+        let names: Vec<String> = e.state.links.values().map(|l| l.name.clone()).collect();
+        let read = crate::netns::run_in(&e.info, move || {
+            let mut m = HashMap::new();
+            for n in std::iter::once("all".to_owned()).chain(names) {
+                let p = format!("/proc/sys/net/ipv4/conf/{n}/rp_filter");
+                if let Some(v) = std::fs::read_to_string(&p)
+                    .ok()
+                    .and_then(|s| s.trim().parse().ok())
+                {
+                    m.insert(n, v);
+                }
+            }
+            Ok(m)
+        });
+        if let Ok(m) = read {
+            rp.insert(e.info.id, m);
+        }
+    }
+    rp
+}
+
 /// Runs every check on the namespaces `only` names (all when `None`).
 pub fn examine(inv: &Inventory, only: Option<&[NsId]>) -> Vec<Finding> {
     examine_with(inv, only, None)

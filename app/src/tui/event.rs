@@ -56,6 +56,8 @@ pub enum AppEvent {
     },
     /// A path trace ended.
     Traced(Result<netstate::trace::Trace, String>),
+    /// The namespaces' `rp_filter` settings (for the doctor's reverse-path check).
+    RpFilter(netstate::doctor::RpFilter),
 }
 
 /// What a key did in a pane (the capture pane, the form, the Plans view).
@@ -111,6 +113,10 @@ pub enum Effect {
     ApplyUndo {
         id: String,
         undo: Box<Plan>,
+    },
+    /// Read every namespace's `rp_filter` (sysctls) for the doctor.
+    ReadRpFilter {
+        inv: Box<netstate::inventory::Inventory>,
     },
     /// Trace the path from a namespace to an address (the kernel's route lookups in each
     /// namespace, against this copy of the model).

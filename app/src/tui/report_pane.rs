@@ -34,6 +34,8 @@ pub struct ReportPane {
     pub selected: usize,
     /// Namespaces folded in the topology.
     pub folded: BTreeSet<NsId>,
+    /// The namespaces' `rp_filter`, once read (the doctor's reverse-path check).
+    pub rp: Option<doctor::RpFilter>,
 }
 
 impl ReportPane {
@@ -43,6 +45,7 @@ impl ReportPane {
             lines: Vec::new(),
             selected: 0,
             folded: BTreeSet::new(),
+            rp: None,
         };
         p.refresh(inv);
         p
@@ -51,7 +54,7 @@ impl ReportPane {
     /// Computes the lines again from the model.
     pub fn refresh(&mut self, inv: &Inventory) {
         self.lines = match self.kind {
-            ReportKind::Doctor => doctor_lines(inv),
+            ReportKind::Doctor => doctor_lines(inv, self.rp.as_ref()),
             ReportKind::Topology => topo_lines(inv, &self.folded),
             ReportKind::Trace => return,
         };
@@ -81,6 +84,7 @@ pub fn tracing(to: std::net::IpAddr, from: &str) -> ReportPane {
         }],
         selected: 0,
         folded: BTreeSet::new(),
+        rp: None,
     }
 }
 
@@ -152,8 +156,8 @@ fn link_named(inv: &Inventory, ns: &str, name: &str) -> Option<(NsId, Option<u32
     Some((e.info.id, e.state.link_by_name(name).map(|l| l.ifindex)))
 }
 
-fn doctor_lines(inv: &Inventory) -> Vec<Line> {
-    let findings = doctor::examine(inv, None);
+fn doctor_lines(inv: &Inventory, rp: Option<&doctor::RpFilter>) -> Vec<Line> {
+    let findings = doctor::examine_with(inv, None, rp);
     if findings.is_empty() {
         return vec![Line {
             text: "no finding: nothing the doctor checks is wrong".into(),

@@ -137,6 +137,11 @@ impl Runner {
                     let _ = tx.send(AppEvent::UndoPreviewed(r));
                 });
             }
+            Effect::ReadRpFilter { inv } => {
+                tokio::task::spawn_blocking(move || {
+                    let _ = tx.send(AppEvent::RpFilter(netstate::doctor::read_rp_filter(&inv)));
+                });
+            }
             Effect::Trace { inv, from, to } => {
                 tokio::task::spawn_blocking(move || {
                     let lookup = |ns: &netstate::NetnsInfo,

@@ -916,8 +916,10 @@ fn the_topology_and_doctor_panes_jump_to_their_links() {
     assert!(a.report.is_none());
     assert_eq!(a.tab, widgets::Tab::Links);
     assert_eq!(a.selected_link().map(|l| l.name.as_str()), Some("vx0"));
-    // The doctor lists its findings (or says there are none).
-    key(&mut a, KeyCode::Char('D'));
+    // The doctor lists its findings (or says there are none), and asks for the
+    // namespaces' rp_filter (sysctls are I/O: an effect).
+    let fx = key(&mut a, KeyCode::Char('D'));
+    assert!(matches!(fx.as_slice(), [Effect::ReadRpFilter { .. }]), "{fx:?}");
     let s = draw(&a);
     assert!(s.contains("Doctor"), "{s}");
     key(&mut a, KeyCode::Char('q'));

@@ -110,6 +110,14 @@ pub fn update(app: &mut App, ev: AppEvent) -> Vec<Effect> {
             }
             true
         }
+        AppEvent::RpFilter(rp) => {
+            let inv = &app.inv;
+            if let Some(p) = app.report.as_mut().filter(|p| p.kind == ReportKind::Doctor) {
+                p.rp = Some(rp);
+                p.refresh(inv);
+            }
+            true
+        }
         AppEvent::Traced(r) => {
             if let Some(p) = app.report.as_mut().filter(|p| p.kind == ReportKind::Trace) {
                 p.traced(r);
@@ -670,6 +678,9 @@ fn on_table_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
         KeyCode::Char('a') => open_form(app),
         KeyCode::Char('D') => {
             app.report = Some(ReportPane::new(ReportKind::Doctor, &app.inv));
+            fx.push(Effect::ReadRpFilter {
+                inv: Box::new(app.inv.clone()),
+            });
         }
         KeyCode::Char('t') => {
             app.trace_input = Some(String::new());
