@@ -123,9 +123,12 @@ fn capture_pane_in_tmux_sees_a_ping_filters_and_saves_a_pcap_tcpdump_reads() {
     ] {
         t.keys(&[k]);
     }
-    t.wait_for("the applied filter", |s| s.contains("filter: icmp"));
+    t.wait_for("the applied filter", |s| s.contains("captured): icmp"));
 
+    // w asks where; Enter takes the default name in the working directory.
     t.keys(&["w"]);
+    t.wait_for("the save prompt", |s| s.contains("save to"));
+    t.keys(&["Enter"]);
     let s = t.wait_for("the save message", |s| {
         s.contains("saved") && s.contains(".pcap")
     });

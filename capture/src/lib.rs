@@ -3,6 +3,7 @@
 //! trees and a pcap writer. Knows nothing of the terminal.
 
 pub mod decode;
+pub mod display;
 pub mod source;
 pub mod summary;
 

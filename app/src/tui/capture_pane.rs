@@ -51,6 +51,24 @@ pub struct CapturePane {
     pub paused_dropped: u64,
     /// How the capture decodes (its VXLAN ports).
     pub decode: capture::decode::DecodeOptions,
+    /// The display filter (on decoded fields; what is shown of what was captured).
+    pub display: Option<capture::display::DisplayFilter>,
+    /// With a display filter: the sequence numbers (`ring_evicted` + index at arrival) of
+    /// the packets it lets through, oldest first.
+    shown: VecDeque<u64>,
+    /// The prompt being typed: `Some(Prompt::Display)` or `Some(Prompt::Save)`.
+    pub prompt: Option<Prompt>,
+    pub prompt_input: String,
+    pub prompt_error: Option<String>,
+}
+
+/// What the pane's second prompt asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prompt {
+    /// A display filter.
+    Display,
+    /// Where to save the packets shown (empty: netlens-IFACE-TIME.pcap here).
+    Save,
 }
 
 impl CapturePane {
@@ -91,6 +109,11 @@ impl CapturePane {
             promisc: true,
             paused_dropped: 0,
             decode: capture::decode::DecodeOptions::default(),
+            display: None,
+            shown: VecDeque::new(),
+            prompt: None,
+            prompt_input: String::new(),
+            prompt_error: None,
         };
         for c in packets {
             p.counters.packets += 1;
@@ -130,6 +153,10 @@ impl CapturePane {
 
     pub(crate) fn push(&mut self, c: Captured) {
         let line = summary(&c.decoded, Some(c.ts), false).replace('\n', "  ▸ ");
+        let seq = self.ring_evicted + self.packets.len() as u64;
+        if self.display.as_ref().is_some_and(|f| f.matches(&c.decoded)) {
+            self.shown.push_back(seq);
+        }
         self.ring_bytes += c.data.len();
         self.packets.push_back(c);
         self.lines.push_back(line);
@@ -140,17 +167,65 @@ impl CapturePane {
                 self.ring_bytes -= old.data.len();
                 self.lines.pop_front();
                 self.ring_evicted += 1;
-                self.selected = self.selected.and_then(|s| s.checked_sub(1));
-                self.offset = self.offset.saturating_sub(1);
+                // Positions are in the view: they move when a shown packet leaves.
+                let left_view = if self.display.is_none() {
+                    true
+                } else {
+                    let gone = self.shown.front().is_some_and(|s| *s < self.ring_evicted);
+                    if gone {
+                        self.shown.pop_front();
+                    }
+                    gone
+                };
+                if left_view {
+                    self.selected = self.selected.and_then(|s| s.checked_sub(1));
+                    self.offset = self.offset.saturating_sub(1);
+                }
             }
         }
         if self.follow {
-            self.selected = Some(self.packets.len() - 1);
+            self.selected = self.view_len().checked_sub(1);
         }
     }
 
+    /// How many packets the view shows (all, or those the display filter lets through).
+    pub fn view_len(&self) -> usize {
+        match self.display {
+            None => self.packets.len(),
+            Some(_) => self.shown.len(),
+        }
+    }
+
+    /// The ring index of the packet at view position `pos`.
+    pub fn packet_at(&self, pos: usize) -> Option<usize> {
+        match self.display {
+            None => (pos < self.packets.len()).then_some(pos),
+            Some(_) => self
+                .shown
+                .get(pos)
+                .and_then(|s| usize::try_from(s.checked_sub(self.ring_evicted)?).ok()),
+        }
+    }
+
+    /// Sets (or clears) the display filter and rebuilds the view from the ring.
+    pub fn set_display(&mut self, f: Option<capture::display::DisplayFilter>) {
+        self.display = f;
+        self.shown.clear();
+        if let Some(f) = &self.display {
+            for (i, c) in self.packets.iter().enumerate() {
+                if f.matches(&c.decoded) {
+                    self.shown.push_back(self.ring_evicted + i as u64);
+                }
+            }
+        }
+        self.follow = true;
+        self.offset = 0;
+        self.selected = self.view_len().checked_sub(1);
+        self.layer = 0;
+    }
+
     fn move_sel(&mut self, delta: isize, page: usize) {
-        let n = self.packets.len();
+        let n = self.view_len();
         if n == 0 {
             return;
         }
@@ -170,13 +245,19 @@ impl CapturePane {
         self.layer = 0;
     }
 
-    /// What saves the packets in the ring to a pcap file in the current directory.
-    fn save(&mut self) -> Effect {
-        self.message = Some(format!("saving {} packets…", self.packets.len()));
+    /// What saves the packets shown (the whole ring without a display filter) to `path`,
+    /// or to `netlens-IFACE-TIME.pcap` in the working directory.
+    fn save(&mut self, path: Option<std::path::PathBuf>) -> Effect {
+        let packets: Vec<Captured> = (0..self.view_len())
+            .filter_map(|p| self.packet_at(p))
+            .filter_map(|i| self.packets.get(i).cloned())
+            .collect();
+        self.message = Some(format!("saving {} packets…", packets.len()));
         Effect::SavePcap {
             iface: self.iface.clone(),
+            path,
             link: self.link_number,
-            packets: self.packets.iter().cloned().collect(),
+            packets,
         }
     }
 
@@ -189,6 +270,9 @@ impl CapturePane {
         next_gen: u64,
         check: impl Fn(i32, &str) -> Result<(), String>,
     ) -> Key {
+        if self.prompt.is_some() {
+            return self.on_prompt_key(k);
+        }
         if self.editing_filter {
             match k.code {
                 KeyCode::Enter => match check(self.link_number, &self.filter_input) {
@@ -239,9 +323,16 @@ impl CapturePane {
             }
             KeyCode::Char('f' | 'G') | KeyCode::End => {
                 self.follow = true;
-                if !self.packets.is_empty() {
-                    self.selected = Some(self.packets.len() - 1);
-                }
+                self.selected = self.view_len().checked_sub(1);
+            }
+            KeyCode::Char('d') => {
+                self.prompt = Some(Prompt::Display);
+                self.prompt_input = self
+                    .display
+                    .as_ref()
+                    .map(|f| f.text().to_owned())
+                    .unwrap_or_default();
+                self.prompt_error = None;
             }
             KeyCode::Char('j') | KeyCode::Down => self.move_sel(1, rows),
             KeyCode::Char('k') | KeyCode::Up => self.move_sel(-1, rows),
@@ -261,23 +352,84 @@ impl CapturePane {
                     self.layer = (self.layer + n - 1) % n;
                 }
             }
-            KeyCode::Char('w') => return Key::Effect(Box::new(self.save())),
+            KeyCode::Char('w') => {
+                self.prompt = Some(Prompt::Save);
+                self.prompt_input.clear();
+                self.prompt_error = None;
+            }
             _ => return Key::Unused,
         }
         Key::Changed
     }
 
-    /// The first packet shown in a list `page` lines high.
+    /// The first view position shown in a list `page` lines high.
     pub fn view_offset(&self, page: usize) -> usize {
         if self.follow {
-            self.packets.len().saturating_sub(page)
+            self.view_len().saturating_sub(page)
         } else {
             self.offset
         }
     }
 
     pub fn current(&self) -> Option<&Captured> {
-        self.selected.and_then(|s| self.packets.get(s))
+        self.selected
+            .and_then(|s| self.packet_at(s))
+            .and_then(|i| self.packets.get(i))
+    }
+
+    /// The keys of the second prompt (display filter, save path).
+    fn on_prompt_key(&mut self, k: KeyEvent) -> Key {
+        match k.code {
+            KeyCode::Esc => {
+                self.prompt = None;
+                self.prompt_error = None;
+            }
+            KeyCode::Backspace => {
+                self.prompt_input.pop();
+                self.prompt_error = None;
+            }
+            KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.prompt_input.clear();
+            }
+            KeyCode::Char(_) if k.modifiers.contains(KeyModifiers::CONTROL) => return Key::Unused,
+            KeyCode::Char(c) => {
+                self.prompt_input.push(c);
+                self.prompt_error = None;
+            }
+            KeyCode::Enter => match self.prompt {
+                Some(Prompt::Display) => {
+                    let text = self.prompt_input.trim().to_owned();
+                    if text.is_empty() {
+                        self.set_display(None);
+                        self.prompt = None;
+                        self.message = Some("display filter cleared: every packet shown".into());
+                    } else {
+                        match capture::display::DisplayFilter::parse(&text) {
+                            Ok(f) => {
+                                self.set_display(Some(f));
+                                self.prompt = None;
+                                self.message = Some(format!(
+                                    "display filter {text}: {} of {} packets kept",
+                                    self.view_len(),
+                                    self.packets.len()
+                                ));
+                            }
+                            Err(e) => self.prompt_error = Some(e),
+                        }
+                    }
+                }
+                Some(Prompt::Save) => {
+                    let path = self.prompt_input.trim().to_owned();
+                    self.prompt = None;
+                    return Key::Effect(Box::new(
+                        self.save((!path.is_empty()).then(|| path.into())),
+                    ));
+                }
+                None => {}
+            },
+            _ => return Key::Unused,
+        }
+        Key::Changed
     }
 
     /// The counters of the pane, in a line.
@@ -293,6 +445,9 @@ impl CapturePane {
             self.packets.len(),
             self.ring_capacity
         );
+        if self.display.is_some() {
+            s = format!("{s} · shown {}", self.view_len());
+        }
         if !self.promisc {
             s.push_str(" · not promiscuous");
         }

@@ -88,6 +88,8 @@ pub enum Effect {
     /// Write these packets to `netlens-IFACE-TIME.pcap` in the working directory.
     SavePcap {
         iface: String,
+        /// Where; `None`: `netlens-IFACE-TIME.pcap` in the working directory.
+        path: Option<PathBuf>,
         link: i32,
         packets: Vec<Captured>,
     },

@@ -164,17 +164,20 @@ impl Runner {
             }
             Effect::SavePcap {
                 iface,
+                path,
                 link,
                 packets,
             } => {
                 tokio::task::spawn_blocking(move || {
-                    let path = std::path::PathBuf::from(format!(
-                        "netlens-{}-{}.pcap",
-                        iface.replace(['/', ' '], "_"),
-                        std::time::SystemTime::now()
-                            .duration_since(std::time::UNIX_EPOCH)
-                            .map_or(0, |d| d.as_secs())
-                    ));
+                    let path = path.unwrap_or_else(|| {
+                        std::path::PathBuf::from(format!(
+                            "netlens-{}-{}.pcap",
+                            iface.replace(['/', ' '], "_"),
+                            std::time::SystemTime::now()
+                                .duration_since(std::time::UNIX_EPOCH)
+                                .map_or(0, |d| d.as_secs())
+                        ))
+                    });
                     let n = packets.len();
                     let r = PcapWriter::create(&path, link)
                         .and_then(|mut w| {

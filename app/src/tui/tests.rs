@@ -919,7 +919,10 @@ fn the_topology_and_doctor_panes_jump_to_their_links() {
     // The doctor lists its findings (or says there are none), and asks for the
     // namespaces' rp_filter (sysctls are I/O: an effect).
     let fx = key(&mut a, KeyCode::Char('D'));
-    assert!(matches!(fx.as_slice(), [Effect::ReadRpFilter { .. }]), "{fx:?}");
+    assert!(
+        matches!(fx.as_slice(), [Effect::ReadRpFilter { .. }]),
+        "{fx:?}"
+    );
     let s = draw(&a);
     assert!(s.contains("Doctor"), "{s}");
     key(&mut a, KeyCode::Char('q'));
@@ -1003,4 +1006,55 @@ fn a_proposed_fix_opens_as_a_plan_in_the_form() {
         "{:?}",
         f.preview
     );
+}
+
+#[test]
+fn a_display_filter_chooses_what_is_shown_and_saved() {
+    let mut a = app_sized(80, 24);
+    a.capture = Some(pane());
+    key(&mut a, KeyCode::Char('d'));
+    keys(&mut a, "arp");
+    key(&mut a, KeyCode::Enter);
+    let p = a.capture.as_ref().expect("pane");
+    assert_eq!((p.view_len(), p.packets.len()), (0, 3));
+    let s = draw(&a);
+    assert!(
+        !s.contains("ICMP echo request") && s.contains("display filter (what is shown): arp"),
+        "{s}"
+    );
+    // A bad filter is refused inline, the old one stays.
+    key(&mut a, KeyCode::Char('d'));
+    key(&mut a, KeyCode::Char('u'));
+    let s = draw(&a);
+    assert!(a.capture.as_ref().is_some_and(|p| p.prompt_error.is_none()));
+    key(&mut a, KeyCode::Enter);
+    let s2 = draw(&a);
+    assert!(s2.contains('✗'), "{s}\n{s2}");
+    key(&mut a, KeyCode::Esc);
+    // icmp and an address: every packet again.
+    key(&mut a, KeyCode::Char('d'));
+    update(
+        &mut a,
+        AppEvent::Term(Event::Key(KeyEvent::new(
+            KeyCode::Char('u'),
+            KeyModifiers::CONTROL,
+        ))),
+    );
+    keys(&mut a, "icmp and ip.dst==10.1.0.2");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(
+        a.capture
+            .as_ref()
+            .map(super::capture_pane::CapturePane::view_len),
+        Some(3)
+    );
+    // w asks where; the packets shown are saved there.
+    key(&mut a, KeyCode::Char('w'));
+    keys(&mut a, "out.pcap");
+    let fx = key(&mut a, KeyCode::Enter);
+    let Some(Effect::SavePcap { path, packets, .. }) = fx.first() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(path.as_deref(), Some(std::path::Path::new("out.pcap")));
+    assert_eq!(packets.len(), 3);
 }

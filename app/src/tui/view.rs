@@ -52,6 +52,10 @@ pub const HELP_CAPTURE: &[(&str, &str)] = &[
     ("q / Esc", "close the capture (Esc closes the layers first)"),
     ("/", "BPF capture filter (restarts the capture)"),
     (
+        "d",
+        "display filter on what was captured: ip.addr==X, vxlan.vni==N, arp, dns…",
+    ),
+    (
         "p",
         "pause / resume (paused packets are counted as dropped)",
     ),
@@ -64,7 +68,7 @@ pub const HELP_CAPTURE: &[(&str, &str)] = &[
     ("Tab / Shift-Tab, ] [", "next / previous layer"),
     (
         "w",
-        "save the ring to netlens-IFACE-TIME.pcap (working directory)",
+        "save the packets shown to a pcap (asks where; empty: netlens-IFACE-TIME.pcap here)",
     ),
 ];
 
@@ -124,7 +128,7 @@ fn keys_line(app: &App) -> &'static str {
         if p.editing_filter {
             "type a BPF filter · Enter apply (errors show inline) · Esc cancel"
         } else {
-            "q close · / filter · p pause · Enter layers · w save · ? help"
+            "q close · / BPF · d display filter · p pause · Enter layers · w save · ? help"
         }
     } else {
         "q quit · ? help · 1-5 tabs · n netns · / filter · ⏎ detail · c capture · a act"
@@ -298,7 +302,20 @@ fn render_capture(f: &mut Frame, app: &App) {
     };
     let a = app.layout();
     let [prompt, _] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(a.body);
-    let prompt_line = if p.editing_filter {
+    let prompt_line = if let Some(which) = p.prompt {
+        let label = match which {
+            super::capture_pane::Prompt::Display => "display filter> ",
+            super::capture_pane::Prompt::Save => "save to (empty: netlens-IFACE-TIME.pcap)> ",
+        };
+        let mut spans = vec![
+            Span::styled(label, app.theme.focus_border),
+            Span::raw(format!("{}▏", p.prompt_input)),
+        ];
+        if let Some(e) = &p.prompt_error {
+            spans.push(Span::styled(format!("  ✗ {e}"), app.theme.error));
+        }
+        Line::from(spans)
+    } else if p.editing_filter {
         let mut spans = vec![
             Span::styled("BPF filter> ", app.theme.focus_border),
             Span::raw(format!("{}▏", p.filter_input)),
@@ -310,12 +327,13 @@ fn render_capture(f: &mut Frame, app: &App) {
     } else {
         Line::from(Span::styled(
             format!(
-                "BPF filter: {}",
+                "BPF filter (what is captured): {} · display filter (what is shown): {}",
                 if p.filter.is_empty() {
                     "(none)"
                 } else {
                     &p.filter
-                }
+                },
+                p.display.as_ref().map_or("(none)", |f| f.text())
             ),
             app.theme.dim,
         ))
@@ -323,7 +341,10 @@ fn render_capture(f: &mut Frame, app: &App) {
     f.render_widget(Paragraph::new(prompt_line), prompt);
     let page = packets::visible(a.packets).max(1);
     let offset = p.view_offset(page);
-    let lines: Vec<String> = p.lines.iter().skip(offset).take(page).cloned().collect();
+    let lines: Vec<String> = (offset..offset + page)
+        .filter_map(|pos| p.packet_at(pos))
+        .filter_map(|i| p.lines.get(i).cloned())
+        .collect();
     let sel = p
         .selected
         .and_then(|s| s.checked_sub(offset))
