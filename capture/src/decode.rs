@@ -15,6 +15,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
+pub mod dns;
 mod fields;
 mod link;
 pub(crate) mod names;
@@ -568,6 +569,22 @@ pub enum LayerInfo {
         port: u16,
         /// Bytes 1-3 of the header (reserved in VXLAN; OTV's overlay id).
         reserved: u32,
+    },
+    /// A DNS message (UDP port 53): the header, the first question, and the answers of
+    /// the types tcpdump prints with their data (A, AAAA, CNAME, NS, PTR; others by type).
+    Dns {
+        id: u16,
+        flags: u16,
+        qdcount: u16,
+        ancount: u16,
+        nscount: u16,
+        arcount: u16,
+        /// The first question: (name with its trailing dot, type).
+        question: Option<(String, u16)>,
+        /// Answers: (type, data as tcpdump prints it, or empty).
+        answers: Vec<(u16, String)>,
+        /// The UDP payload's length.
+        length: u16,
     },
     /// Geneve (RFC 8926): `flags` has O (0x80) and C (0x40); `options_len` in bytes;
     /// `protocol` the ethertype of what follows (0x6558: an Ethernet frame).

@@ -971,6 +971,77 @@ impl<'d> Render<'d, '_> {
             self.frame();
             return;
         }
+        if let Some(LayerInfo::Dns {
+            id,
+            flags,
+            qdcount,
+            ancount,
+            nscount,
+            arcount,
+            question,
+            answers,
+            length,
+        }) = self.peek_info()
+        {
+            // tcpdump's -nn summary (print-domain.c).
+            let (id, flags, length) = (*id, *flags, *length);
+            let (qd, an, ns, ar) = (*qdcount, *ancount, *nscount, *arcount);
+            let question = question.clone();
+            let answers = answers.clone();
+            self.bump();
+            if flags & 0x8000 != 0 {
+                w!(self, "{id}");
+                let rc = crate::decode::dns::rcode_name(flags & 0xf);
+                if !rc.is_empty() {
+                    w!(self, " {rc}");
+                }
+                if flags & 0x0400 != 0 {
+                    self.s("*");
+                }
+                if flags & 0x0080 == 0 {
+                    self.s("-");
+                }
+                if flags & 0x0200 != 0 {
+                    self.s("|");
+                }
+                if qd != 1 {
+                    w!(self, " [{qd}q]");
+                }
+                w!(self, " {an}/{ns}/{ar}");
+                for (i, (t, d)) in answers.iter().enumerate() {
+                    self.s(if i == 0 { " " } else { ", " });
+                    self.out.push_str(&crate::decode::dns::type_name(*t));
+                    if !d.is_empty() {
+                        w!(self, " {d}");
+                    }
+                }
+            } else {
+                w!(self, "{id}");
+                if flags & 0x0100 != 0 {
+                    self.s("+");
+                }
+                if flags & 0x0010 != 0 {
+                    self.s("%");
+                }
+                if qd != 1 {
+                    w!(self, " [{qd}q]");
+                }
+                if an > 0 {
+                    w!(self, " [{an}a]");
+                }
+                if ns > 0 {
+                    w!(self, " [{ns}n]");
+                }
+                if ar > 0 {
+                    w!(self, " [{ar}au]");
+                }
+                if let Some((n, t)) = &question {
+                    w!(self, " {}? {n}", crate::decode::dns::type_name(*t));
+                }
+            }
+            w!(self, " ({length})");
+            return;
+        }
         if let Some(&LayerInfo::Geneve {
             flags,
             protocol,

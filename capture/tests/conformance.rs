@@ -17,7 +17,8 @@
 //! - Nothing of VXLAN on UDP 8472 (which tcpdump prints as OTV, and so do we) or of Geneve
 //!   (UDP 6081, inner frame on the same line) is excluded any more: both inner frames are
 //!   compared.
-//! - Application and non-IP payloads (DHCP, DNS, HTTP, PPTP, L2TP, GRE, LLDP, CDP, STP, DTP,
+//! - DNS is compared (its id, and its summary as one field); other application and non-IP
+//!   payloads (DHCP, HTTP, PPTP, L2TP, GRE, LLDP, CDP, STP, DTP,
 //!   VTP, EAPOL, Ethernet loopback): tcpdump's text after the headers we decode carries none
 //!   of the fields above and is not compared; the headers in front of it are.
 //! - TCP sequence and acknowledgment numbers: tcpdump prints them relative to the first
@@ -488,6 +489,14 @@ fn l4(s: &str, p: &str, ex: &mut Extract) -> Next {
         if let Some(i) = r.find(", length ") {
             ex.set(p, "tcp.len", number(r.get(i + 9..).unwrap_or_default()));
         }
+        return Next::None;
+    }
+    // DNS, as tcpdump -nn summarises it: `ID[flags] [counts] TYPE? NAME (LEN)` or
+    // `ID[ RCODE][*-|] AN/NS/AR ANSWERS (LEN)`: the id, and the rest as one field.
+    if s.starts_with(|c: char| c.is_ascii_digit()) && s.ends_with(')') && s.contains(" (") {
+        let id: String = s.chars().take_while(char::is_ascii_digit).collect();
+        ex.set(p, "dns.id", id);
+        ex.set(p, "dns", s);
         return Next::None;
     }
     if let Some(r) = s.strip_prefix("UDP, ") {

@@ -376,6 +376,44 @@ pub(super) fn of(l: &Layer) -> Vec<(String, String)> {
             f.kv("source port", src_port);
             f.kv("destination port", dst_port);
         }
+        LayerInfo::Dns {
+            id,
+            flags,
+            qdcount,
+            ancount,
+            nscount,
+            arcount,
+            question,
+            answers,
+            ..
+        } => {
+            f.kv("id", id);
+            f.kv(
+                "flags",
+                format_args!(
+                    "0x{flags:04x} ({}{})",
+                    if flags & 0x8000 != 0 {
+                        "response"
+                    } else {
+                        "query"
+                    },
+                    match super::dns::rcode_name(flags & 0xf) {
+                        "" => String::new(),
+                        r => format!(", {r}"),
+                    }
+                ),
+            );
+            f.kv("counts", format_args!("{qdcount} question, {ancount} answer, {nscount} authority, {arcount} additional"));
+            if let Some((n, t)) = question {
+                f.kv(
+                    "question",
+                    format_args!("{} {n}", super::dns::type_name(*t)),
+                );
+            }
+            for (t, d) in answers {
+                f.kv("answer", format_args!("{} {d}", super::dns::type_name(*t)));
+            }
+        }
         LayerInfo::Geneve {
             version,
             flags,

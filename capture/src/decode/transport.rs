@@ -153,8 +153,19 @@ impl<'a> Walker<'a> {
                 self.vxlan(off + 8, pl_end, pl_wire, port);
             }
             (None, Some(_)) if self.depth < MAX_DEPTH => self.geneve(off + 8, pl_end, pl_wire),
+            _ if (src_port == 53 || dst_port == 53) && self.dns(off + 8, pl_end, pl_wire) => {}
             _ => self.payload(off + 8, pl_end, pl_wire),
         }
+    }
+
+    /// A DNS message at `off`; false (nothing pushed) when it does not parse.
+    fn dns(&mut self, off: usize, end: usize, wire: usize) -> bool {
+        let b = self.bytes(off, end);
+        let Some(info) = super::dns::parse(b, u16::try_from(wire).unwrap_or(u16::MAX)) else {
+            return false;
+        };
+        self.push("DNS", off..end, info);
+        true
     }
 
     /// Geneve: version and options length, O and C flags, protocol, 24-bit VNI, reserved,
