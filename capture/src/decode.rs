@@ -570,6 +570,18 @@ pub enum LayerInfo {
         /// Bytes 1-3 of the header (reserved in VXLAN; OTV's overlay id).
         reserved: u32,
     },
+    /// A BOOTP/DHCP message (UDP 67/68): operation (1 request, 2 reply), hardware type and
+    /// length, the client's hardware address, the DHCP message type (option 53) when there.
+    Bootp {
+        op: u8,
+        htype: u8,
+        hlen: u8,
+        chaddr: MacAddr,
+        xid: u32,
+        message_type: Option<u8>,
+        /// The UDP payload's length.
+        length: u16,
+    },
     /// A DNS message (UDP port 53): the header, the first question, and the answers of
     /// the types tcpdump prints with their data (A, AAAA, CNAME, NS, PTR; others by type).
     Dns {

@@ -971,6 +971,28 @@ impl<'d> Render<'d, '_> {
             self.frame();
             return;
         }
+        if let Some(&LayerInfo::Bootp {
+            op,
+            htype,
+            hlen,
+            chaddr,
+            length,
+            ..
+        }) = self.peek_info()
+        {
+            // tcpdump's -nn summary (print-bootp.c without -v).
+            self.bump();
+            match op {
+                1 => self.s("BOOTP/DHCP, Request"),
+                2 => self.s("BOOTP/DHCP, Reply"),
+                o => w!(self, "BOOTP/DHCP, unknown (0x{o:02x})"),
+            }
+            if op == 1 && htype == 1 && hlen == 6 {
+                w!(self, " from {chaddr}");
+            }
+            w!(self, ", length {length}");
+            return;
+        }
         if let Some(LayerInfo::Dns {
             id,
             flags,

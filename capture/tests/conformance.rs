@@ -17,8 +17,8 @@
 //! - Nothing of VXLAN on UDP 8472 (which tcpdump prints as OTV, and so do we) or of Geneve
 //!   (UDP 6081, inner frame on the same line) is excluded any more: both inner frames are
 //!   compared.
-//! - DNS is compared (its id, and its summary as one field); other application and non-IP
-//!   payloads (DHCP, HTTP, PPTP, L2TP, GRE, LLDP, CDP, STP, DTP,
+//! - DNS (its id, and its summary as one field) and BOOTP/DHCP (its summary) are compared;
+//!   other application and non-IP payloads (HTTP, PPTP, L2TP, GRE, LLDP, CDP, STP, DTP,
 //!   VTP, EAPOL, Ethernet loopback): tcpdump's text after the headers we decode carries none
 //!   of the fields above and is not compared; the headers in front of it are.
 //! - TCP sequence and acknowledgment numbers: tcpdump prints them relative to the first
@@ -489,6 +489,11 @@ fn l4(s: &str, p: &str, ex: &mut Extract) -> Next {
         if let Some(i) = r.find(", length ") {
             ex.set(p, "tcp.len", number(r.get(i + 9..).unwrap_or_default()));
         }
+        return Next::None;
+    }
+    // BOOTP/DHCP without -v: the operation, the client's MAC (requests) and the length.
+    if s.starts_with("BOOTP/DHCP, ") {
+        ex.set(p, "bootp", s);
         return Next::None;
     }
     // DNS, as tcpdump -nn summarises it: `ID[flags] [counts] TYPE? NAME (LEN)` or

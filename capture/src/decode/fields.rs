@@ -376,6 +376,43 @@ pub(super) fn of(l: &Layer) -> Vec<(String, String)> {
             f.kv("source port", src_port);
             f.kv("destination port", dst_port);
         }
+        LayerInfo::Bootp {
+            op,
+            htype,
+            hlen,
+            chaddr,
+            xid,
+            message_type,
+            ..
+        } => {
+            f.kv(
+                "op",
+                if *op == 1 {
+                    "request"
+                } else if *op == 2 {
+                    "reply"
+                } else {
+                    "unknown"
+                },
+            );
+            f.kv("hardware", format_args!("type {htype}, length {hlen}"));
+            f.kv("client MAC", chaddr);
+            f.kv("transaction", format_args!("0x{xid:08x}"));
+            if let Some(t) = message_type {
+                let name = match t {
+                    1 => "Discover",
+                    2 => "Offer",
+                    3 => "Request",
+                    4 => "Decline",
+                    5 => "ACK",
+                    6 => "NAK",
+                    7 => "Release",
+                    8 => "Inform",
+                    _ => "other",
+                };
+                f.kv("DHCP message", format_args!("{name} ({t})"));
+            }
+        }
         LayerInfo::Dns {
             id,
             flags,

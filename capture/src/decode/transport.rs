@@ -154,8 +154,55 @@ impl<'a> Walker<'a> {
             }
             (None, Some(_)) if self.depth < MAX_DEPTH => self.geneve(off + 8, pl_end, pl_wire),
             _ if (src_port == 53 || dst_port == 53) && self.dns(off + 8, pl_end, pl_wire) => {}
+            _ if (matches!(src_port, 67 | 68) || matches!(dst_port, 67 | 68))
+                && self.bootp(off + 8, pl_end, pl_wire) => {}
             _ => self.payload(off + 8, pl_end, pl_wire),
         }
+    }
+
+    /// A BOOTP/DHCP message at `off`; false (nothing pushed) when too short for its fixed
+    /// header up to the client's hardware address.
+    fn bootp(&mut self, off: usize, end: usize, wire: usize) -> bool {
+        let b = self.bytes(off, end);
+        let (Some(&op), Some(&htype), Some(&hlen), Some(xid), Some(ch)) =
+            (b.first(), b.get(1), b.get(2), be32(b, 4), b.get(28..34))
+        else {
+            return false;
+        };
+        let mut chaddr = [0u8; 6];
+        chaddr.copy_from_slice(ch);
+        // Options after the magic cookie (at 236): 53 is the DHCP message type.
+        let mut message_type = None;
+        if b.get(236..240) == Some(&[99, 130, 83, 99][..]) {
+            let mut i = 240;
+            while let Some(&code) = b.get(i) {
+                match code {
+                    0 => i += 1,
+                    255 => break,
+                    _ => {
+                        let Some(&len) = b.get(i + 1) else { break };
+                        if code == 53 {
+                            message_type = b.get(i + 2).copied();
+                        }
+                        i += 2 + usize::from(len);
+                    }
+                }
+            }
+        }
+        self.push(
+            "BOOTP/DHCP",
+            off..end,
+            LayerInfo::Bootp {
+                op,
+                htype,
+                hlen,
+                chaddr: crate::decode::MacAddr(chaddr),
+                xid,
+                message_type,
+                length: u16::try_from(wire).unwrap_or(u16::MAX),
+            },
+        );
+        true
     }
 
     /// A DNS message at `off`; false (nothing pushed) when it does not parse.
