@@ -570,6 +570,18 @@ pub enum LayerInfo {
         /// Bytes 1-3 of the header (reserved in VXLAN; OTV's overlay id).
         reserved: u32,
     },
+    /// A spanning-tree BPDU (802.1D, 802.1w, 802.1s; Cisco PVST in SNAP): version, type,
+    /// flags, the bridge id (priority with system id, MAC) and port id; `length` is the
+    /// LLC payload's.
+    Stp {
+        version: u8,
+        bpdu_type: u8,
+        flags: u8,
+        root_id: u64,
+        bridge_id: u64,
+        port_id: u16,
+        length: u16,
+    },
     /// A BOOTP/DHCP message (UDP 67/68): operation (1 request, 2 reply), hardware type and
     /// length, the client's hardware address, the DHCP message type (option 53) when there.
     Bootp {

@@ -334,11 +334,79 @@ impl<'d> Render<'d, '_> {
                 self.network(Some(snap.pid));
                 return;
             }
+            if self.stp() {
+                return;
+            }
             let name = names::snap_pid(snap.oui, snap.pid);
             self.rest_of_frame((name != "Unknown").then_some(name));
             return;
         }
+        if self.stp() {
+            return;
+        }
         self.rest_of_frame((d == 0x42).then_some("STP"));
+    }
+
+    /// A BPDU as tcpdump prints it without -v; false when the next layer is not one.
+    fn stp(&mut self) -> bool {
+        let Some(&LayerInfo::Stp {
+            version,
+            bpdu_type,
+            flags,
+            bridge_id,
+            port_id,
+            length,
+            ..
+        }) = self.peek_info()
+        else {
+            return false;
+        };
+        self.bump();
+        let v = match version {
+            0 => "802.1d",
+            2 => "802.1w",
+            3 => "802.1s",
+            _ => "unknown",
+        };
+        w!(self, "STP {v}");
+        match bpdu_type {
+            0x80 => {
+                w!(self, ", Topology Change, length {length}");
+                return true;
+            }
+            0x00 => self.s(", Config"),
+            0x02 if version == 3 => self.s(", MSTP"),
+            0x02 => self.s(", Rapid STP"),
+            t => w!(self, ", unknown type 0x{t:02x}"),
+        }
+        const FLAGS: [(u8, &str); 6] = [
+            (0x01, "Topology change"),
+            (0x02, "Proposal"),
+            (0x10, "Learn"),
+            (0x20, "Forward"),
+            (0x40, "Agreement"),
+            (0x80, "Topology change ACK"),
+        ];
+        let set: Vec<&str> = FLAGS
+            .iter()
+            .filter(|(b, _)| flags & b != 0)
+            .map(|(_, n)| *n)
+            .collect();
+        w!(
+            self,
+            ", Flags [{}]",
+            if set.is_empty() {
+                "none".to_owned()
+            } else {
+                set.join(", ")
+            }
+        );
+        let [p0, p1, m0, m1, m2, m3, m4, m5] = bridge_id.to_be_bytes();
+        w!(
+            self,
+            ", bridge-id {p0:02x}{p1:02x}.{m0:02x}:{m1:02x}:{m2:02x}:{m3:02x}:{m4:02x}:{m5:02x}.{port_id:04x}, length {length}"
+        );
+        true
     }
 
     fn sll(&mut self) {

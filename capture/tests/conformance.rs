@@ -17,8 +17,8 @@
 //! - Nothing of VXLAN on UDP 8472 (which tcpdump prints as OTV, and so do we) or of Geneve
 //!   (UDP 6081, inner frame on the same line) is excluded any more: both inner frames are
 //!   compared.
-//! - DNS (its id, and its summary as one field) and BOOTP/DHCP (its summary) are compared;
-//!   other application and non-IP payloads (HTTP, PPTP, L2TP, GRE, LLDP, CDP, STP, DTP,
+//! - DNS (its id, and its summary as one field), BOOTP/DHCP and spanning-tree BPDUs (their
+//!   summaries) are compared; other application and non-IP payloads (HTTP, PPTP, L2TP, GRE, LLDP, CDP, STP, DTP,
 //!   VTP, EAPOL, Ethernet loopback): tcpdump's text after the headers we decode carries none
 //!   of the fields above and is not compared; the headers in front of it are.
 //! - TCP sequence and acknowledgment numbers: tcpdump prints them relative to the first
@@ -237,8 +237,16 @@ fn llc(s: &str, p: &str, ex: &mut Extract) {
     };
     let (hdr, r) = until_colon(r);
     ex.set(p, "llc", hdr);
-    if r.starts_with("oui ") {
-        ex.set(p, "snap", until_colon(r).0);
+    let r = if r.starts_with("oui ") {
+        let (snap, rest) = until_colon(r);
+        ex.set(p, "snap", snap);
+        rest
+    } else {
+        r
+    };
+    // A spanning-tree BPDU: compared whole (version, type, flags, bridge id, length).
+    if let Some(stp) = r.trim_start().strip_prefix("STP ") {
+        ex.set(p, "stp", stp);
     }
 }
 

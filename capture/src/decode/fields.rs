@@ -376,6 +376,26 @@ pub(super) fn of(l: &Layer) -> Vec<(String, String)> {
             f.kv("source port", src_port);
             f.kv("destination port", dst_port);
         }
+        LayerInfo::Stp {
+            version,
+            bpdu_type,
+            flags,
+            root_id,
+            bridge_id,
+            port_id,
+            ..
+        } => {
+            f.kv("version", version);
+            f.kv("type", format_args!("0x{bpdu_type:02x}"));
+            f.kv("flags", format_args!("0x{flags:02x}"));
+            let id = |v: u64| {
+                let [p0, p1, m0, m1, m2, m3, m4, m5] = v.to_be_bytes();
+                format!("{p0:02x}{p1:02x}.{m0:02x}:{m1:02x}:{m2:02x}:{m3:02x}:{m4:02x}:{m5:02x}")
+            };
+            f.kv("root", id(*root_id));
+            f.kv("bridge", id(*bridge_id));
+            f.kv("port", format_args!("{port_id:04x}"));
+        }
         LayerInfo::Bootp {
             op,
             htype,

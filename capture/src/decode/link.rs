@@ -136,14 +136,56 @@ impl Walker<'_> {
             },
         );
         let (next, next_wire) = (off + hlen, unit_wire.saturating_sub(hlen));
+        let stp = (dsap == 0x42 && ssap == 0x42 && snap.is_none())
+            || snap.is_some_and(|s| s.oui == 0x0000_000c && s.pid == 0x010b);
         match snap {
             // RFC 1042: an ethertype in SNAP.
             Some(Snap { oui: 0, pid }) if pid > MAX_802_3_LEN => {
                 self.ethertype(pid, next, unit_end, next_wire);
             }
+            _ if stp && self.stp(next, unit_end, next_wire) => {}
             _ => self.payload(next, unit_end, next_wire),
         }
         self.padding(unit_end, end);
+    }
+
+    /// A spanning-tree BPDU at `off`; false (nothing pushed) when it is not one or too
+    /// short.
+    fn stp(&mut self, off: usize, end: usize, wire: usize) -> bool {
+        let b = self.bytes(off, end);
+        let (Some(0), Some(&version), Some(&bpdu_type)) = (be16(b, 0), b.get(2), b.get(3)) else {
+            return false;
+        };
+        let u64_at = |i: usize| -> Option<u64> {
+            let s = b.get(i..i + 8)?;
+            let mut a = [0u8; 8];
+            a.copy_from_slice(s);
+            Some(u64::from_be_bytes(a))
+        };
+        let (flags, root_id, bridge_id, port_id) = if bpdu_type == 0x80 {
+            (0, 0, 0, 0)
+        } else {
+            let (Some(&f), Some(r), Some(br), Some(p)) =
+                (b.get(4), u64_at(5), u64_at(17), be16(b, 25))
+            else {
+                return false;
+            };
+            (f, r, br, p)
+        };
+        self.push(
+            "STP",
+            off..end,
+            LayerInfo::Stp {
+                version,
+                bpdu_type,
+                flags,
+                root_id,
+                bridge_id,
+                port_id,
+                length: u16::try_from(wire).unwrap_or(u16::MAX),
+            },
+        );
+        true
     }
 
     /// Linux cooked capture v1: packet type, ARPHRD type, address length, 8 address bytes,
