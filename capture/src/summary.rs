@@ -349,6 +349,14 @@ impl<'d> Render<'d, '_> {
 
     /// A BPDU as tcpdump prints it without -v; false when the next layer is not one.
     fn stp(&mut self) -> bool {
+        const FLAGS: [(u8, &str); 6] = [
+            (0x01, "Topology change"),
+            (0x02, "Proposal"),
+            (0x10, "Learn"),
+            (0x20, "Forward"),
+            (0x40, "Agreement"),
+            (0x80, "Topology change ACK"),
+        ];
         let Some(&LayerInfo::Stp {
             version,
             bpdu_type,
@@ -379,14 +387,6 @@ impl<'d> Render<'d, '_> {
             0x02 => self.s(", Rapid STP"),
             t => w!(self, ", unknown type 0x{t:02x}"),
         }
-        const FLAGS: [(u8, &str); 6] = [
-            (0x01, "Topology change"),
-            (0x02, "Proposal"),
-            (0x10, "Learn"),
-            (0x20, "Forward"),
-            (0x40, "Agreement"),
-            (0x80, "Topology change ACK"),
-        ];
         let set: Vec<&str> = FLAGS
             .iter()
             .filter(|(b, _)| flags & b != 0)

@@ -18,7 +18,7 @@
 //!   (UDP 6081, inner frame on the same line) is excluded any more: both inner frames are
 //!   compared.
 //! - DNS (its id, and its summary as one field), BOOTP/DHCP and spanning-tree BPDUs (their
-//!   summaries) are compared; other application and non-IP payloads (HTTP, PPTP, L2TP, GRE, LLDP, CDP, STP, DTP,
+//!   summaries) are compared; other application and non-IP payloads (HTTP, PPTP, L2TP, GRE, LLDP, CDP, DTP,
 //!   VTP, EAPOL, Ethernet loopback): tcpdump's text after the headers we decode carries none
 //!   of the fields above and is not compared; the headers in front of it are.
 //! - TCP sequence and acknowledgment numbers: tcpdump prints them relative to the first

@@ -598,11 +598,11 @@ fn llc_and_snap() {
     let mut f = eth([0x01, 0x80, 0xc2, 0, 0, 0], MAC_A, 38, &stp);
     f.extend_from_slice(&[0; 8]); // padding
     let d = dec(LinkType::Ethernet, &f);
-    assert_eq!(names(&d), ["802.3", "LLC", "Payload", "Padding"]);
+    assert_eq!(names(&d), ["802.3", "LLC", "STP", "Padding"]);
     assert_eq!(
         ll(&d),
         "02:00:00:00:00:0a > 01:80:c2:00:00:00, 802.3, length 38: LLC, dsap STP (0x42) Individual, ssap STP (0x42) Command, \
-         ctrl 0x03: STP, length 35"
+         ctrl 0x03: STP 802.1d, Config, Flags [none], bridge-id 0000.00:00:00:00:00:00.0000, length 35"
     );
 }
 
