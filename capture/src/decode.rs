@@ -570,6 +570,14 @@ pub enum LayerInfo {
         /// Bytes 1-3 of the header (reserved in VXLAN; OTV's overlay id).
         reserved: u32,
     },
+    /// An LLDP frame: chassis and port ids (as printable text or hex), TTL and system name.
+    Lldp {
+        chassis: String,
+        port: String,
+        ttl: Option<u16>,
+        system_name: Option<String>,
+        length: u16,
+    },
     /// A spanning-tree BPDU (802.1D, 802.1w, 802.1s; Cisco PVST in SNAP): version, type,
     /// flags, the bridge id (priority with system id, MAC) and port id; `length` is the
     /// LLC payload's.

@@ -463,6 +463,19 @@ impl<'d> Render<'d, '_> {
                 self.bump();
                 self.invalid(*invalid);
             }
+            Some(LayerInfo::Lldp {
+                length,
+                system_name,
+                ..
+            }) => {
+                // tcpdump without -v: the length, then the system name when there is one.
+                let (length, name) = (*length, system_name.clone());
+                self.bump();
+                w!(self, "LLDP, length {length}");
+                if let Some(n) = name {
+                    w!(self, ": {n}");
+                }
+            }
             _ => self.rest_of_frame(ether_type.and_then(names::ethertype)),
         }
     }

@@ -17,8 +17,8 @@
 //! - Nothing of VXLAN on UDP 8472 (which tcpdump prints as OTV, and so do we) or of Geneve
 //!   (UDP 6081, inner frame on the same line) is excluded any more: both inner frames are
 //!   compared.
-//! - DNS (its id, and its summary as one field), BOOTP/DHCP and spanning-tree BPDUs (their
-//!   summaries) are compared; other application and non-IP payloads (HTTP, PPTP, L2TP, GRE, LLDP, CDP, DTP,
+//! - DNS (its id, and its summary as one field), BOOTP/DHCP, LLDP and spanning-tree BPDUs
+//!   (their summaries) are compared; other application and non-IP payloads (HTTP, PPTP, L2TP, GRE, CDP, DTP,
 //!   VTP, EAPOL, Ethernet loopback): tcpdump's text after the headers we decode carries none
 //!   of the fields above and is not compared; the headers in front of it are.
 //! - TCP sequence and acknowledgment numbers: tcpdump prints them relative to the first
@@ -218,6 +218,12 @@ fn ether(s: &str, p: &str, ex: &mut Extract) -> Next {
         }
         "802.3" => {
             llc(r, p, ex);
+            Next::None
+        }
+        "88cc" => {
+            if r.starts_with("LLDP, length ") {
+                ex.set(p, "lldp", r);
+            }
             Next::None
         }
         _ => Next::None,

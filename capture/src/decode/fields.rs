@@ -376,6 +376,22 @@ pub(super) fn of(l: &Layer) -> Vec<(String, String)> {
             f.kv("source port", src_port);
             f.kv("destination port", dst_port);
         }
+        LayerInfo::Lldp {
+            chassis,
+            port,
+            ttl,
+            system_name,
+            ..
+        } => {
+            f.kv("chassis id", chassis);
+            f.kv("port id", port);
+            if let Some(t) = ttl {
+                f.kv("ttl", format_args!("{t} s"));
+            }
+            if let Some(n) = system_name {
+                f.kv("system name", n);
+            }
+        }
         LayerInfo::Stp {
             version,
             bpdu_type,

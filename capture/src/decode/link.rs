@@ -82,6 +82,7 @@ impl Walker<'_> {
                 0x0806 | 0x8035 => return self.arp(et, off, end, wire),
                 0x0800 => return self.ip(off, end, wire, Some(4)),
                 0x86dd => return self.ip(off, end, wire, Some(6)),
+                0x88cc if self.lldp(off, end, wire) => return,
                 _ => return self.payload(off, end, wire),
             }
         }
@@ -147,6 +148,55 @@ impl Walker<'_> {
             _ => self.payload(next, unit_end, next_wire),
         }
         self.padding(unit_end, end);
+    }
+
+    /// An LLDP frame's TLVs (chassis id, port id, TTL, system name); false when they do
+    /// not parse.
+    fn lldp(&mut self, off: usize, end: usize, wire: usize) -> bool {
+        let b = self.bytes(off, end);
+        let text = |v: &[u8]| -> String {
+            if !v.is_empty() && v.iter().all(|c| c.is_ascii_graphic() || *c == b' ') {
+                String::from_utf8_lossy(v).into_owned()
+            } else {
+                v.iter()
+                    .map(|x| format!("{x:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(":")
+            }
+        };
+        let (mut chassis, mut port, mut ttl, mut system_name) = (None, None, None, None);
+        let mut i = 0;
+        while let Some(head) = be16(b, i) {
+            let (t, len) = (head >> 9, usize::from(head & 0x1ff));
+            let Some(v) = b.get(i + 2..i + 2 + len) else {
+                break;
+            };
+            match t {
+                0 => break,
+                // Chassis and port ids start with a subtype byte.
+                1 => chassis = v.get(1..).map(text),
+                2 => port = v.get(1..).map(text),
+                3 => ttl = be16(v, 0),
+                5 => system_name = Some(String::from_utf8_lossy(v).into_owned()),
+                _ => {}
+            }
+            i += 2 + len;
+        }
+        let (Some(chassis), Some(port)) = (chassis, port) else {
+            return false;
+        };
+        self.push(
+            "LLDP",
+            off..end,
+            LayerInfo::Lldp {
+                chassis,
+                port,
+                ttl,
+                system_name,
+                length: u16::try_from(wire).unwrap_or(u16::MAX),
+            },
+        );
+        true
     }
 
     /// A spanning-tree BPDU at `off`; false (nothing pushed) when it is not one or too
