@@ -109,6 +109,13 @@ pub enum Command {
         #[arg(long, default_value_t = 200)]
         frames: u32,
     },
+    /// Benchmark: the capture pane's memory for N held 60-byte packets (RSS growth).
+    #[command(hide = true)]
+    BenchRing {
+        /// Packets to hold.
+        #[arg(long, default_value_t = 100_000)]
+        packets: u32,
+    },
     /// Print the manual page (roff), e.g. `netlens man | man -l -`.
     Man,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).

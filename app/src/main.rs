@@ -62,6 +62,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Command::Dump(a)) => rt.block_on(cmd::dump(netns, a.all, a.json, a.stats)),
         Some(Command::Topo(a)) => rt.block_on(cmd::topo(netns, &a)),
+        Some(Command::BenchRing { packets }) => tui::bench_ring(packets),
         Some(Command::Trace(a)) => match rt.block_on(cmd::trace(&a)) {
             Ok(code) => std::process::exit(code),
             Err(e) => {

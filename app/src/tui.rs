@@ -93,3 +93,54 @@ pub use runtime::run;
 
 #[cfg(test)]
 mod tests;
+
+/// Resident memory of this process, in bytes (`/proc/self/statm`).
+fn rss() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096)
+}
+
+/// Fills a capture pane with `n` 60-byte frames as a capture delivers them (decoded) and
+/// prints how much the process grew: what the ring costs per packet held.
+pub fn bench_ring(n: u32) -> Result<()> {
+    use capture::decode::{decode, DecodeOptions, LinkType};
+    use capture::source::Captured;
+    use capture::summary::Timestamp;
+    let info = netstate::netns::own()?;
+    let mut frame = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
+    frame.extend_from_slice(&[
+        0x45, 0, 0, 46, 0, 1, 0, 0, 64, 17, 0, 0, 10, 1, 0, 1, 10, 1, 0, 2,
+    ]);
+    frame.extend_from_slice(&[0x9c, 0x40, 0, 53, 0, 26, 0, 0]);
+    frame.resize(60, 0);
+    let opts = DecodeOptions::default();
+    let before = rss();
+    let mut p = capture_pane::CapturePane::new("bench0", &info, n as usize, 1);
+    let t0 = Instant::now();
+    for i in 0..n {
+        let data = frame.clone();
+        let decoded = decode(LinkType::Ethernet, &data, 60, &opts);
+        p.take(
+            vec![Captured {
+                number: u64::from(i) + 1,
+                ts: Timestamp {
+                    secs: 1_700_000_000,
+                    nanos: i,
+                },
+                wire_len: 60,
+                decoded,
+                data,
+            }],
+            capture::source::CounterValues::default(),
+        );
+    }
+    let took = t0.elapsed();
+    let grown = rss().saturating_sub(before);
+    println!("packets_held {}", p.packets.len());
+    println!("ring_growth_mb {:.1}", grown as f64 / 1e6);
+    println!("bytes_per_packet {:.0}", grown as f64 / f64::from(n.max(1)));
+    println!("fill_ms {:.0}", took.as_secs_f64() * 1000.0);
+    Ok(())
+}

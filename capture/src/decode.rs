@@ -79,7 +79,7 @@ impl Default for DecodeOptions {
 }
 
 /// One decoded frame.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Decoded {
     /// The headers found, outermost first. After a VXLAN layer come the layers of the inner
     /// frame. Bytes after the last header appear as a `Payload` layer (and Ethernet padding

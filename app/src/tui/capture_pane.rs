@@ -13,6 +13,10 @@ use super::event::{Effect, PaneKey as Key};
 
 /// Packets kept for scrolling back; older ones are dropped from the ring (and counted).
 pub const DEFAULT_RING: usize = 10_000;
+/// The kernel ring a pane's capture starts with, in MiB, and the most it grows to.
+pub const RING_MIB_START: u32 = 4;
+pub const RING_MIB_MAX: u32 = 64;
+
 /// Bytes of packet data kept at most, whatever the count.
 pub const RING_BYTES: usize = 64 << 20;
 
@@ -32,7 +36,6 @@ pub struct CapturePane {
     pub link_number: i32,
     pub packets: VecDeque<Captured>,
     /// One display line per packet in `packets`.
-    pub lines: VecDeque<String>,
     ring_bytes: usize,
     pub ring_capacity: usize,
     /// Packets pushed out of the ring by newer ones.
@@ -51,6 +54,9 @@ pub struct CapturePane {
     pub paused_dropped: u64,
     /// How the capture decodes (its VXLAN ports).
     pub decode: capture::decode::DecodeOptions,
+    /// The kernel ring in MiB: small at first (a pane on an idle link costs little),
+    /// doubled up to [`RING_MIB_MAX`] when the kernel reports drops.
+    pub buffer_mib: u32,
     /// The display filter (on decoded fields; what is shown of what was captured).
     pub display: Option<capture::display::DisplayFilter>,
     /// With a display filter: the sequence numbers (`ring_evicted` + index at arrival) of
@@ -94,7 +100,7 @@ impl CapturePane {
             running: false,
             link_number: 1,
             packets: VecDeque::new(),
-            lines: VecDeque::new(),
+
             ring_bytes: 0,
             ring_capacity: DEFAULT_RING,
             ring_evicted: 0,
@@ -109,6 +115,7 @@ impl CapturePane {
             promisc: true,
             paused_dropped: 0,
             decode: capture::decode::DecodeOptions::default(),
+            buffer_mib: RING_MIB_START,
             display: None,
             shown: VecDeque::new(),
             prompt: None,
@@ -135,6 +142,7 @@ impl CapturePane {
             filter: self.filter.clone(),
             promisc: self.promisc,
             decode: self.decode.clone(),
+            buffer_mib: self.buffer_mib,
         }
     }
 
@@ -151,21 +159,23 @@ impl CapturePane {
         }
     }
 
-    pub(crate) fn push(&mut self, c: Captured) {
-        let line = summary(&c.decoded, Some(c.ts), false).replace('\n', "  ▸ ");
+    pub(crate) fn push(&mut self, mut c: Captured) {
         let seq = self.ring_evicted + self.packets.len() as u64;
         if self.display.as_ref().is_some_and(|f| f.matches(&c.decoded)) {
             self.shown.push_back(seq);
         }
+        // The ring keeps the bytes only: summaries and layers are decoded again for what
+        // is on screen (a few dozen packets), so a packet costs its bytes and a small
+        // record, not its layers and text.
+        c.decoded = capture::decode::Decoded::default();
+        c.data.shrink_to_fit();
         self.ring_bytes += c.data.len();
         self.packets.push_back(c);
-        self.lines.push_back(line);
         while self.packets.len() > self.ring_capacity
             || (self.ring_bytes > RING_BYTES && self.packets.len() > 1)
         {
             if let Some(old) = self.packets.pop_front() {
                 self.ring_bytes -= old.data.len();
-                self.lines.pop_front();
                 self.ring_evicted += 1;
                 // Positions are in the view: they move when a shown packet leaves.
                 let left_view = if self.display.is_none() {
@@ -213,7 +223,7 @@ impl CapturePane {
         self.shown.clear();
         if let Some(f) = &self.display {
             for (i, c) in self.packets.iter().enumerate() {
-                if f.matches(&c.decoded) {
+                if f.matches(&self.decoded(c)) {
                     self.shown.push_back(self.ring_evicted + i as u64);
                 }
             }
@@ -341,13 +351,13 @@ impl CapturePane {
             KeyCode::Char('g') | KeyCode::Home => self.move_sel(isize::MIN / 2, rows),
             KeyCode::Enter => self.detail = !self.detail,
             KeyCode::Tab | KeyCode::Char(']') => {
-                let n = self.current().map_or(0, |c| c.decoded.layers.len());
+                let n = self.current().map_or(0, |c| self.decoded(c).layers.len());
                 if n > 0 {
                     self.layer = (self.layer + 1) % n;
                 }
             }
             KeyCode::BackTab | KeyCode::Char('[') => {
-                let n = self.current().map_or(0, |c| c.decoded.layers.len());
+                let n = self.current().map_or(0, |c| self.decoded(c).layers.len());
                 if n > 0 {
                     self.layer = (self.layer + n - 1) % n;
                 }
@@ -369,6 +379,22 @@ impl CapturePane {
         } else {
             self.offset
         }
+    }
+
+    /// The packet's layers, decoded again from its bytes (the ring keeps bytes only).
+    pub fn decoded(&self, c: &Captured) -> capture::decode::Decoded {
+        capture::decode::decode(
+            capture::decode::LinkType::from_linktype(self.link_number),
+            &c.data,
+            c.wire_len,
+            &self.decode,
+        )
+    }
+
+    /// The summary line of ring packet `i`, as the list shows it.
+    pub fn line(&self, i: usize) -> Option<String> {
+        let c = self.packets.get(i)?;
+        Some(summary(&self.decoded(c), Some(c.ts), false).replace('\n', "  ▸ "))
     }
 
     pub fn current(&self) -> Option<&Captured> {

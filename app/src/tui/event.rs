@@ -83,6 +83,8 @@ pub enum Effect {
         /// Ports decoded as VXLAN: the defaults, `--vxlan-port`, and the namespace's vxlan
         /// devices' (updated as they come and go: the capture restarts).
         decode: capture::decode::DecodeOptions,
+        /// The kernel ring, in MiB.
+        buffer_mib: u32,
     },
     StopCapture,
     /// Write these packets to `netlens-IFACE-TIME.pcap` in the working directory.

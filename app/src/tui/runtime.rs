@@ -93,6 +93,7 @@ impl Runner {
                 filter,
                 promisc,
                 decode,
+                buffer_mib,
             } => {
                 self.stop_capture();
                 let stop = Arc::new(AtomicBool::new(false));
@@ -104,6 +105,7 @@ impl Runner {
                     promisc,
                     channel: 8192,
                     decode,
+                    buffer_bytes: i32::try_from(buffer_mib << 20).unwrap_or(64 << 20),
                     ..LiveOptions::default()
                 };
                 let spawned = std::thread::Builder::new()

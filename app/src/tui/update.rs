@@ -43,7 +43,19 @@ pub fn update(app: &mut App, ev: AppEvent) -> Vec<Effect> {
         } => match app.capture.as_mut() {
             Some(p) if p.gen == gen => {
                 let changed = !packets.is_empty() || p.counters != counters;
+                let dropped_more = counters.kernel_dropped > p.counters.kernel_dropped;
                 p.take(packets, counters);
+                // Drops in the kernel: a larger ring, up to the most (the capture restarts).
+                if dropped_more && p.buffer_mib < super::capture_pane::RING_MIB_MAX {
+                    p.buffer_mib = (p.buffer_mib * 2).min(super::capture_pane::RING_MIB_MAX);
+                    app.capture_gen += 1;
+                    let e = p.restart(app.capture_gen);
+                    p.message = Some(format!(
+                        "the kernel dropped packets: capture ring now {} MiB",
+                        p.buffer_mib
+                    ));
+                    fx.push(e);
+                }
                 changed
             }
             _ => false,

@@ -343,7 +343,7 @@ fn render_capture(f: &mut Frame, app: &App) {
     let offset = p.view_offset(page);
     let lines: Vec<String> = (offset..offset + page)
         .filter_map(|pos| p.packet_at(pos))
-        .filter_map(|i| p.lines.get(i).cloned())
+        .filter_map(|i| p.line(i))
         .collect();
     let sel = p
         .selected
@@ -357,23 +357,20 @@ fn render_capture(f: &mut Frame, app: &App) {
     );
     packets::render_list(f, a.packets, &title, &lines, sel);
     if let (Some(d), Some(c)) = (a.layers, p.current()) {
+        let decoded = p.decoded(c);
         // Side by side when the hex dump fits beside the tree, else one above the other.
         let [tree, hex] = if d.width >= 120 {
             Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(d)
         } else {
             Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(d)
         };
-        let layer = p.layer.min(c.decoded.layers.len().saturating_sub(1));
-        let hl = c
-            .decoded
-            .layers
-            .get(layer)
-            .map_or(0..0, |l| l.range.clone());
+        let layer = p.layer.min(decoded.layers.len().saturating_sub(1));
+        let hl = decoded.layers.get(layer).map_or(0..0, |l| l.range.clone());
         packets::render_lines(
             f,
             tree,
             " Layers (Tab: next) ",
-            packets::tree_lines(&c.decoded, layer),
+            packets::tree_lines(&decoded, layer),
             0,
         );
         packets::render_lines(f, hex, " Bytes ", packets::hex_lines(&c.data, &hl), 0);
