@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes a pcap of N mixed Ethernet frames for the capture benchmark: ARP, ICMP echo, TCP,
-UDP, 802.1Q-tagged UDP and VXLAN (UDP 4789) carrying inner TCP. Usage: gen-pcap.py FILE [N]"""
+UDP (a DNS query and its answer), 802.1Q-tagged UDP, VXLAN (UDP 4789) carrying inner TCP and
+Geneve (UDP 6081, with an option) carrying inner ICMP. Usage: gen-pcap.py FILE [N]"""
 import struct
 import sys
 
@@ -40,11 +41,18 @@ def frames():
     arp = eth([0xFF] * 6, A, 0x0806, struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, bytes(A), bytes(IA), bytes(6), bytes(IB)))
     icmp = eth(B, A, 0x0800, ipv4(IA, IB, 1, struct.pack("!BBHHH", 8, 0, 0, 7, 1) + b"x" * 56))
     t = eth(B, A, 0x0800, ipv4(IA, IB, 6, tcp(40000, 80, 1000, 0x18, b"GET / HTTP/1.1\r\n\r\n")))
-    u = eth(B, A, 0x0800, ipv4(IA, IB, 17, udp(5353, 53, b"q" * 30)))
+    qname = b"\x07example\x03com\x00"
+    dq = struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0) + qname + struct.pack("!HH", 1, 1)
+    da = struct.pack("!HHHHHH", 0x1234, 0x8580, 1, 1, 0, 0) + qname + struct.pack("!HH", 1, 1) + b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 300, 4) + bytes([192, 0, 2, 1])
+    u = eth(B, A, 0x0800, ipv4(IA, IB, 17, udp(5353, 53, dq)))
+    ua = eth(A, B, 0x0800, ipv4(IB, IA, 17, udp(53, 5353, da)))
+    gin = eth(B, A, 0x0800, ipv4([10, 43, 0, 1], [10, 43, 0, 2], 1, struct.pack("!BBHHH", 8, 0, 0, 9, 1) + b"g" * 32))
+    gopt = struct.pack("!HBB", 0x0102, 0x80, 1) + b"\0" * 4
+    gv = eth(B, A, 0x0800, ipv4(IA, IB, 17, udp(52000, 6081, struct.pack("!BBHI", 2, 0x40, 0x6558, 10 << 8) + gopt + gin)))
     vl = bytes(B) + bytes(A) + struct.pack("!HH", 0x8100, 100) + struct.pack("!H", 0x0800) + ipv4(IA, IB, 17, udp(1000, 2000, b"v" * 20))
     inner = eth(B, A, 0x0800, ipv4([10, 42, 0, 1], [10, 42, 0, 2], 6, tcp(50000, 443, 7, 0x10, b"d" * 40)))
     vx = eth(B, A, 0x0800, ipv4(IA, IB, 17, udp(51000, 4789, struct.pack("!BBHI", 0x08, 0, 0, 42 << 8) + inner)))
-    return [arp, icmp, t, u, vl, vx]
+    return [arp, icmp, t, u, ua, vl, vx, gv]
 
 
 def main():

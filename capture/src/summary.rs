@@ -1166,11 +1166,15 @@ impl<'d> Render<'d, '_> {
                     }
                 }
             }
-            w!(self, "], vni {vni:#x}, proto ");
-            self.out.push_str(names::ethertype_or_unknown(protocol));
-            self.s(" (0x");
-            hex(self.out, protocol, 4);
-            self.s(")");
+            w!(self, "], vni {vni:#x}");
+            // tcpdump names the protocol only with -e.
+            if self.e {
+                self.s(", proto ");
+                self.out.push_str(names::ethertype_or_unknown(protocol));
+                self.s(" (0x");
+                hex(self.out, protocol, 4);
+                self.s(")");
+            }
             if options_len > 0 {
                 w!(self, ", options [{options_len} bytes]");
             }
