@@ -139,6 +139,9 @@ fn open_error(opts: &LiveOptions, e: &pcap::Error) -> Error {
     }
 }
 
+/// How long the kernel holds a partly filled block before handing it over.
+const BLOCK_TIMEOUT_MS: i32 = 10;
+
 fn open_active(opts: &LiveOptions) -> Result<Capture<Active>> {
     if let Some(ns) = &opts.netns {
         netstate::netns::enter(ns)?;
@@ -147,13 +150,14 @@ fn open_active(opts: &LiveOptions) -> Result<Capture<Active>> {
         .map_err(|e| open_error(opts, &e))?
         .promisc(opts.promisc)
         .snaplen(opts.snaplen)
-        // Immediate mode makes libpcap use TPACKET_V2, whose ring has one fixed slot per
-        // snaplen-sized frame: the ring must be large or a burst overflows it.
         .buffer_size(opts.buffer_bytes)
-        // Without immediate mode libpcap holds packets back for up to the timeout and a short
-        // capture stopped early loses its tail.
-        .immediate_mode(true)
-        .timeout(100)
+        // Not immediate: libpcap uses TPACKET_V3, whose ring packs frames of any size into
+        // blocks the kernel hands over full or after the timeout — far more small frames fit
+        // than in immediate mode's one snaplen-sized slot per frame (TPACKET_V2), and one
+        // wake-up brings a block. The short timeout keeps the view live; a capture that
+        // stops waits for it so the last block is not lost.
+        .immediate_mode(false)
+        .timeout(BLOCK_TIMEOUT_MS)
         .precision(Precision::Nano)
         .open()
         .map_err(|e| open_error(opts, &e))?;
@@ -230,6 +234,11 @@ impl Live {
 
     /// Asks the capture to stop and waits for its thread; returns its error, if any.
     pub fn stop(&mut self) -> Result<()> {
+        if self.thread.as_ref().is_some_and(|t| !t.is_finished()) {
+            // The kernel hands over a partly filled block after the block timeout: let the
+            // last one come before stopping.
+            std::thread::sleep(Duration::from_millis(2 * BLOCK_TIMEOUT_MS as u64 + 10));
+        }
         self.stop.store(true, Ordering::SeqCst);
         self.breaker.breakloop();
         match self.thread.take() {
