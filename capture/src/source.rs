@@ -295,6 +295,7 @@ fn run_live(
 ) -> Result<()> {
     let mut number = 0u64;
     let mut last_stats = Instant::now();
+    let mut failed = None;
     while !stop.load(Ordering::Relaxed) {
         if last_stats.elapsed() > Duration::from_millis(500) {
             update_stats(cap, c);
@@ -333,18 +334,24 @@ fn run_live(
             Err(pcap::Error::NoMorePackets) => break,
             Err(_) if stop.load(Ordering::SeqCst) => break,
             Err(e) => {
-                return Err(Error::Pcap {
+                // The -w file is still finished below, on this path too.
+                failed = Some(Error::Pcap {
                     target: where_(opts),
                     reason: e.to_string(),
-                })
+                });
+                break;
             }
         }
     }
-    if let Some(s) = save {
-        let _ = s.flush();
-    }
     update_stats(cap, c);
-    Ok(())
+    // The -w file is complete only once flushed: a failure to flush is an error.
+    if let Some(s) = save {
+        s.flush().map_err(|e| Error::File {
+            path: opts.write.clone().unwrap_or_default(),
+            reason: format!("flushing the capture file: {e}"),
+        })?;
+    }
+    failed.map_or(Ok(()), Err)
 }
 
 /// A pcap or pcapng file being read.
