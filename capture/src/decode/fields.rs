@@ -404,6 +404,15 @@ pub(super) fn of(l: &Layer) -> Vec<(String, String)> {
             f.kv("version", version);
             f.kv("type", format_args!("0x{bpdu_type:02x}"));
             f.kv("flags", format_args!("0x{flags:02x}"));
+            if *version >= 2 {
+                let role = match (flags >> 2) & 3 {
+                    0 => "unknown",
+                    1 => "alternate/backup",
+                    2 => "root",
+                    _ => "designated",
+                };
+                f.kv("port role", role);
+            }
             let id = |v: u64| {
                 let [p0, p1, m0, m1, m2, m3, m4, m5] = v.to_be_bytes();
                 format!("{p0:02x}{p1:02x}.{m0:02x}:{m1:02x}:{m2:02x}:{m3:02x}:{m4:02x}:{m5:02x}")
