@@ -56,6 +56,12 @@ pub enum Command {
     /// "kind"}]} (edge kinds: parent, veth, master, vtep); --dot prints Graphviz
     /// (`netlens topo --dot | dot -Tsvg > topo.svg`).
     Topo(TopoArgs),
+    /// Sandbox labs: topologies from a TOML file built in namespaces named
+    /// nl-lab-LAB-NODE (never the host's interfaces); `list`, `up`, `down`, `status`.
+    Lab {
+        #[command(subcommand)]
+        action: LabAction,
+    },
     /// Find what keeps traffic from flowing: macvlan containers the host cannot reach (no
     /// shim), namespaces without a default route, vxlan peers without FDB or ARP entries (or
     /// with mismatched MACs), stale and unresolved neighbours, parents down, the legacy
@@ -182,6 +188,29 @@ pub struct DoctorArgs {
     /// "evidence", "fix"}, in a list.
     #[arg(long, short = 'j')]
     pub json: bool,
+}
+
+/// What `netlens lab` does.
+#[derive(Debug, Subcommand)]
+pub enum LabAction {
+    /// The labs that come with netlens.
+    List,
+    /// Build a lab (a built-in name or a lab file): its namespaces, links, addresses,
+    /// routes, neighbours and FDB entries, through netlink; already up: nothing changes.
+    Up {
+        /// A built-in lab (`netlens lab list`) or a lab file.
+        lab: String,
+    },
+    /// Remove every namespace of a lab, and nothing else.
+    Down {
+        /// A built-in lab, a lab file, or a lab's name.
+        lab: String,
+    },
+    /// Which of the lab's namespaces exist, and what of the file is missing in them.
+    Status {
+        /// A built-in lab or a lab file.
+        lab: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 mod capture_cmd;
 mod cli;
 mod cmd;
+mod lab;
 mod plan;
 mod tui;
 
@@ -62,6 +63,15 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Command::Dump(a)) => rt.block_on(cmd::dump(netns, a.all, a.json, a.stats)),
         Some(Command::Topo(a)) => rt.block_on(cmd::topo(netns, &a)),
+        Some(Command::Lab { action }) => match action {
+            cli::LabAction::List => {
+                lab::list();
+                Ok(())
+            }
+            cli::LabAction::Up { lab: l } => lab::up(&l),
+            cli::LabAction::Down { lab: l } => lab::down(&l),
+            cli::LabAction::Status { lab: l } => lab::status(&l),
+        },
         Some(Command::BenchRing { packets }) => tui::bench_ring(packets),
         Some(Command::Trace(a)) => match rt.block_on(cmd::trace(&a)) {
             Ok(code) => std::process::exit(code),

@@ -1,0 +1,135 @@
+//! `netlens lab`: labs built from their files in nlt- namespaces (`NETLENS_LAB_PREFIX`), up
+//! twice (nothing changes the second time), status, down (nothing left behind), and
+//! malformed files refused with the line and the key, changing nothing.
+
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_netlens");
+
+/// Namespaces of this test's prefix, removed on drop whatever happened.
+struct Prefix(String);
+
+impl Prefix {
+    fn new(tag: &str) -> Prefix {
+        Prefix(format!("nlt-{tag}{}", std::process::id()))
+    }
+    fn namespaces(&self) -> Vec<String> {
+        testns::run(&["ip", "netns", "list"])
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|n| n.starts_with(&format!("{}-", self.0)))
+            .map(str::to_owned)
+            .collect()
+    }
+    fn lab(&self, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .arg("lab")
+            .args(args)
+            .env("NETLENS_LAB_PREFIX", &self.0)
+            .output()
+            .expect("run netlens lab")
+    }
+}
+
+impl Drop for Prefix {
+    fn drop(&mut self) {
+        for n in self.namespaces() {
+            let _ = Command::new("ip").args(["netns", "del", &n]).output();
+        }
+    }
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn built_in_labs_come_up_twice_and_go_without_a_trace() {
+    if !testns::require_root() {
+        return;
+    }
+    let links_before = testns::run(&["ip", "-o", "link"]).lines().count();
+    for lab in ["macvlan-bridge", "vxlan-pair"] {
+        let p = Prefix::new("lab");
+        ok(&p.lab(&["up", lab]));
+        let made = p.namespaces();
+        assert!(!made.is_empty(), "{lab}: no namespace");
+        let again = ok(&p.lab(&["up", lab]));
+        assert!(again.contains("already up"), "{again}");
+        assert_eq!(p.namespaces(), made, "a second up changed the namespaces");
+        let st = ok(&p.lab(&["status", lab]));
+        assert!(!st.contains("DRIFTED") && !st.contains("absent"), "{st}");
+        ok(&p.lab(&["down", lab]));
+        assert!(
+            p.namespaces().is_empty(),
+            "{lab}: namespaces left: {:?}",
+            p.namespaces()
+        );
+    }
+    assert_eq!(
+        testns::run(&["ip", "-o", "link"]).lines().count(),
+        links_before,
+        "a lab left a link in the host's namespace"
+    );
+}
+
+#[test]
+fn the_macvlan_lab_reproduces_the_shim_problem() {
+    if !testns::require_root() {
+        return;
+    }
+    let p = Prefix::new("lbs");
+    ok(&p.lab(&["up", "macvlan-bridge"]));
+    let ns = |n: &str| format!("{}-macvlan-bridge-{n}", p.0);
+    // Pods reach each other and the lan; the node does not reach its pod.
+    let ping = |from: &str, to: &str| {
+        testns::output(&[
+            "ip",
+            "netns",
+            "exec",
+            &ns(from),
+            "ping",
+            "-c",
+            "1",
+            "-W",
+            "1",
+            to,
+        ])
+        .status
+        .success()
+    };
+    assert!(ping("pod1", "10.10.0.12"));
+    assert!(ping("pod1", "10.10.0.1"));
+    assert!(!ping("node1", "10.10.0.11"));
+}
+
+#[test]
+fn malformed_lab_files_are_refused_by_line_and_key_and_change_nothing() {
+    let p = Prefix::new("lbm");
+    let dir = std::env::temp_dir().join(format!("nlt-labfiles-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    for (text, want) in [
+        ("name = \"x\"\n[[node]]\nname = \"a\"\nnmae = \"b\"\n", "line 4"),
+        ("name = \"x\"\n[[node]]\nname = \"a\"\n[[veth]]\na = \"a:e0\"\nb = \"b:e1\"\n", "veth[0].b"),
+        ("name = \"x\"\n[[node]]\nname = \"a\"\n[[address]]\nnode = \"a\"\ndev = \"e0\"\ncidr = \"10.0.0.1\"\n", "address[0].cidr"),
+        ("name = \"Bad Name\"\n", "name"),
+    ] {
+        let f = dir.join("lab.toml");
+        std::fs::write(&f, text).expect("write");
+        let o = p.lab(&["up", &f.to_string_lossy()]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains(want), "{text}: {err}");
+        assert!(p.namespaces().is_empty());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
