@@ -62,6 +62,22 @@ pub enum Command {
         #[command(subcommand)]
         action: LabAction,
     },
+    /// Guided walkthroughs over a lab: `walkthrough list`, `walkthrough NAME --auto`.
+    Walkthrough {
+        /// A built-in walkthrough (`list` lists them) or a walkthrough file.
+        name: String,
+        /// Run it headless: each step's plan applied and checks printed; exit 0 only if
+        /// every check met its expectation.
+        #[arg(long)]
+        auto: bool,
+        /// Leave the lab up at the end.
+        #[arg(long)]
+        keep: bool,
+        /// Leave out step N's plan (from 1; its checks still run): shows a fix's checks fail
+        /// without it.
+        #[arg(long, value_name = "N")]
+        skip: Option<usize>,
+    },
     /// Find what keeps traffic from flowing: macvlan containers the host cannot reach (no
     /// shim), namespaces without a default route, vxlan peers without FDB or ARP entries (or
     /// with mismatched MACs), stale and unresolved neighbours, parents down, the legacy

@@ -104,6 +104,9 @@ pub struct Vxlan {
     pub dev: Option<String>,
     #[serde(default)]
     pub learning: bool,
+    /// The device's MAC (what peers put in their FDB); default: the kernel's choice.
+    #[serde(default)]
+    pub mac: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -148,7 +151,7 @@ fn prefix() -> String {
     std::env::var("NETLENS_LAB_PREFIX").unwrap_or_else(|_| "nl-lab".into())
 }
 
-fn ns_name(lab: &str, node: &str) -> String {
+pub fn ns_name(lab: &str, node: &str) -> String {
     format!("{}-{lab}-{node}", prefix())
 }
 
@@ -349,7 +352,7 @@ pub fn plan(lab: &LabFile) -> Result<Plan> {
                 ttl: None,
                 more: actions::step::VxlanMore::default(),
             }),
-            address: None,
+            address: v.mac.as_deref().and_then(|m| m.parse().ok()),
             mtu: None,
         }));
         made.push((ns, v.name.clone()));

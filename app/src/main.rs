@@ -6,6 +6,7 @@ mod cmd;
 mod lab;
 mod plan;
 mod tui;
+mod walkthrough;
 
 use anyhow::Result;
 use clap::{CommandFactory, Parser};
@@ -63,6 +64,30 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Command::Dump(a)) => rt.block_on(cmd::dump(netns, a.all, a.json, a.stats)),
         Some(Command::Topo(a)) => rt.block_on(cmd::topo(netns, &a)),
+        Some(Command::Walkthrough {
+            name,
+            auto,
+            keep,
+            skip,
+        }) => {
+            if name == "list" {
+                walkthrough::list();
+                Ok(())
+            } else if !auto {
+                Err(anyhow::anyhow!(
+                    "walkthrough {name}: the UI side panel is not there yet; run it headless with --auto"
+                ))
+            } else {
+                match walkthrough::auto(&name, keep, skip) {
+                    Ok(true) => Ok(()),
+                    Ok(false) => {
+                        eprintln!("netlens: walkthrough {name}: some checks did not meet their expectation");
+                        std::process::exit(1)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        }
         Some(Command::Lab { action }) => match action {
             cli::LabAction::List => {
                 lab::list();

@@ -133,3 +133,34 @@ fn malformed_lab_files_are_refused_by_line_and_key_and_change_nothing() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+impl Prefix {
+    fn walkthrough(&self, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .arg("walkthrough")
+            .args(args)
+            .env("NETLENS_LAB_PREFIX", &self.0)
+            .output()
+            .expect("run netlens walkthrough")
+    }
+}
+
+#[test]
+fn walkthroughs_pass_and_their_checks_fail_without_the_fix() {
+    if !testns::require_root() {
+        return;
+    }
+    for (name, fix_step) in [("host-isolation", "3"), ("vxlan-by-hand", "2")] {
+        let p = Prefix::new("wtk");
+        let o = p.walkthrough(&[name, "--auto"]);
+        let out = ok(&o);
+        assert!(!out.contains("NOT AS EXPECTED"), "{out}");
+        assert!(p.namespaces().is_empty(), "{name}: the lab was not removed");
+        // The fix left out: the check after it does not meet its expectation.
+        let o = p.walkthrough(&[name, "--auto", "--skip", fix_step]);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(1), "{name} without its fix: {out}");
+        assert!(out.contains("NOT AS EXPECTED"), "{out}");
+        assert!(p.namespaces().is_empty());
+    }
+}
