@@ -3,12 +3,14 @@
 
 mod attach;
 mod recreate;
+mod route;
 mod shim;
 mod vlan;
 mod vxlan;
 
 pub use attach::{attach, AttachInput};
 pub use recreate::recreate_vxlan;
+pub use route::{route, RouteInput};
 pub use shim::{shim, ShimInput};
 pub use vlan::{vlan, VlanInput};
 pub use vxlan::{vxlan, vxlan_peer, VxlanInput, VxlanPeerInput, DEFAULT_VXLAN_PORT};
@@ -32,6 +34,8 @@ pub enum ActionInput {
     /// Give a namespace (created if missing) a macvlan or veth end, an address and a
     /// default route.
     Attach(AttachInput),
+    /// One static route (`ip route add DST via GW dev DEV`), e.g. a pod's default route.
+    Route(RouteInput),
 }
 
 impl ActionInput {
@@ -56,6 +60,7 @@ impl ActionInput {
             ActionInput::Vxlan(i) => vxlan(ns, i, support),
             ActionInput::VxlanPeer(i) => vxlan_peer(ns, i),
             ActionInput::Attach(i) => attach(ns, target, i, support),
+            ActionInput::Route(i) => route(ns, i),
         }
     }
 }

@@ -17,8 +17,8 @@ pub mod validate;
 
 pub use apply::{apply_all, apply_plan, Apply, Failure};
 pub use builders::{
-    attach, recreate_vxlan, shim, vlan, vxlan, vxlan_peer, ActionInput, AttachInput, ShimInput,
-    VlanInput, VxlanInput, VxlanPeerInput,
+    attach, recreate_vxlan, route, shim, vlan, vxlan, vxlan_peer, ActionInput, AttachInput,
+    RouteInput, ShimInput, VlanInput, VxlanInput, VxlanPeerInput,
 };
 pub use drift::{drift, Drift};
 pub use export::{export_batch, export_sh, export_undo_sh, Batch, ExportError};

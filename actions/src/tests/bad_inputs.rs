@@ -44,6 +44,13 @@ use super::cli::run;
 #[test_case("vxlan --name vx1 --vni 43 --local 10.244.0.1 --dev eth0 --ip 10.245.0.1/24", "--local" ; "vxlan local on another device")]
 #[test_case("vxlan --name vx1 --vni 43 --local 10.0.0.5 --dev eth0 --ip 10.0.0.200/24", "--ip" ; "vxlan overlay in the underlay subnet")]
 #[test_case("vxlan --name vx1 --vni 43 --local 10.0.0.5 --dev eth0 --ip 10.0.0.0/8", "--ip" ; "vxlan overlay around the underlay subnet")]
+// route
+#[test_case("route --dst 10.50.0.0/16 --via 10.9.9.9", "--via" ; "route gateway off link")]
+#[test_case("route --dst 10.50.0.0/16 --via 10.0.0.1 --dev eth9", "--dev" ; "route dev missing")]
+#[test_case("route --dst 10.50.0.1/16 --via 10.0.0.1", "--dst" ; "route dst host bits")]
+#[test_case("route --dst 10.50.0.0/16", "--via" ; "route neither via nor dev")]
+#[test_case("route --dst 10.50.0.0/16 --via 2001:db8::1", "--via" ; "route family mismatch")]
+#[test_case("route --dst 10.50.0.0/16 --via 0.0.0.0", "--via" ; "route gateway unspecified")]
 #[test_case("shim --parent eth0 --ip 0.0.0.0", "--ip" ; "shim unspecified")]
 #[test_case("shim --parent eth0 --ip 255.255.255.255", "--ip" ; "shim limited broadcast")]
 #[test_case("shim --parent eth0 --ip 224.0.0.5", "--ip" ; "shim multicast")]

@@ -446,6 +446,11 @@ fn defaults(action: &str, st: &NsState, sel: Option<&Link>) -> Vec<(&'static str
     };
     let mut out = Vec::new();
     match action {
+        "route" => {
+            if let Some(l) = sel {
+                out.push(("dev", l.name.clone()));
+            }
+        }
         "shim" | "vlan" | "attach" => {
             let parent = sel.map(|l| match (&l.info, l.parent, l.link_netnsid) {
                 (KindInfo::Macvlan { .. }, Some(p), None) => name(p).unwrap_or(l.name.clone()),

@@ -678,7 +678,10 @@ fn action_form_previews_commands_and_names_the_bad_field() {
 fn form_fields_come_from_the_cli_definition() {
     let defs = super::action_form::definitions();
     let names: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
-    assert_eq!(names, ["shim", "vlan", "vxlan", "vxlan-peer", "attach"]);
+    assert_eq!(
+        names,
+        ["shim", "vlan", "vxlan", "vxlan-peer", "attach", "route"]
+    );
     let attach = defs.iter().find(|d| d.name == "attach").expect("attach");
     let flags: Vec<&str> = attach.fields.iter().map(|f| f.long.as_str()).collect();
     assert!(
