@@ -21,6 +21,14 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../assets/labs/macvlan-bridge.toml"),
     ),
     (
+        "macvlan-modes",
+        include_str!("../../assets/labs/macvlan-modes.toml"),
+    ),
+    (
+        "vlan-macvlan",
+        include_str!("../../assets/labs/vlan-macvlan.toml"),
+    ),
+    (
         "vxlan-pair",
         include_str!("../../assets/labs/vxlan-pair.toml"),
     ),
@@ -42,6 +50,8 @@ pub struct LabFile {
     #[serde(default)]
     pub macvlan: Vec<Macvlan>,
     #[serde(default)]
+    pub vlan: Vec<Vlan>,
+    #[serde(default)]
     pub vxlan: Vec<Vxlan>,
     #[serde(default)]
     pub address: Vec<Address>,
@@ -57,6 +67,10 @@ pub struct LabFile {
 #[serde(deny_unknown_fields)]
 pub struct Node {
     pub name: String,
+    /// Route between its interfaces (`net.ipv4.ip_forward` and IPv6 forwarding set to 1
+    /// inside the namespace): a router or the lan's gateway.
+    #[serde(default)]
+    pub forward: bool,
 }
 
 /// A veth pair: one end in each node (`NODE:DEV`).
@@ -85,6 +99,19 @@ pub struct Macvlan {
     pub name: String,
     #[serde(default)]
     pub mode: Option<String>,
+    /// A macvtap (a macvlan with a tap character device) instead of a macvlan.
+    #[serde(default)]
+    pub tap: bool,
+}
+
+/// An 802.1Q sub-interface `name` of `parent`, in `node`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vlan {
+    pub node: String,
+    pub parent: String,
+    pub id: u16,
+    pub name: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -234,6 +261,11 @@ fn validate(lab: &LabFile) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("macvlan[{i}].mode: {e}"))?;
         }
     }
+    for (i, v) in lab.vlan.iter().enumerate() {
+        node(format!("vlan[{i}].node"), &v.node)?;
+        actions::validate::vlan_id("id", u32::from(v.id))
+            .map_err(|e| anyhow::anyhow!("vlan[{i}].id: {e}"))?;
+    }
     for (i, v) in lab.vxlan.iter().enumerate() {
         node(format!("vxlan[{i}].node"), &v.node)?;
     }
@@ -296,6 +328,21 @@ pub fn plan(lab: &LabFile) -> Result<Plan> {
         made.push((na, da));
         made.push((nb, db));
     }
+    for v in &lab.vlan {
+        let ns = ns_name(&lab.name, &v.node);
+        steps.push(Step::LinkAdd(LinkAdd {
+            netns: ns.clone(),
+            name: v.name.clone(),
+            kind: LinkKind::Vlan {
+                parent: v.parent.clone(),
+                id: v.id,
+                protocol: actions::types::VlanProtocol::Dot1Q,
+            },
+            address: None,
+            mtu: None,
+        }));
+        made.push((ns, v.name.clone()));
+    }
     for b in &lab.bridge {
         let ns = ns_name(&lab.name, &b.node);
         steps.push(Step::LinkAdd(LinkAdd {
@@ -317,7 +364,11 @@ pub fn plan(lab: &LabFile) -> Result<Plan> {
         steps.push(Step::LinkAdd(LinkAdd {
             netns: pns.clone(),
             name: tmp.clone(),
-            kind: LinkKind::Macvlan { parent: pdev, mode },
+            kind: if m.tap {
+                LinkKind::Macvtap { parent: pdev, mode }
+            } else {
+                LinkKind::Macvlan { parent: pdev, mode }
+            },
             address: None,
             mtu: None,
         }));
@@ -451,9 +502,74 @@ pub fn list() {
     }
 }
 
+/// What this kernel lacks to build the lab: the missing-support message of the first
+/// link kind it cannot create (module and config option named), if any.
+pub fn unsupported(lab: &LabFile) -> Result<Option<String>> {
+    let support = actions::KernelSupport::probe();
+    Ok(plan(lab)?.steps.iter().find_map(|s| match s {
+        Step::LinkAdd(l) => support.check(&l.kind).err().map(|e| e.to_string()),
+        _ => None,
+    }))
+}
+
+/// Turns routing on inside a node's namespace (a thread that entered it writes its
+/// `/proc/sys/net`: no shell, no `sysctl` binary).
+fn forwarding_on(ns: &str) -> Result<()> {
+    let info = netstate::netns::find(ns)?;
+    netstate::netns::run_in(&info, || {
+        for f in [
+            "/proc/sys/net/ipv4/ip_forward",
+            "/proc/sys/net/ipv6/conf/all/forwarding",
+        ] {
+            std::fs::write(f, "1").map_err(|e| netstate::Error::Netns {
+                name: f.into(),
+                reason: e.to_string(),
+            })?;
+        }
+        Ok(())
+    })
+    .with_context(|| format!("turning forwarding on in {ns}"))
+}
+
+/// Waits (at most 5 s) until every link that is up in the lab's namespaces has an
+/// operational state of up or unknown: the kernel activates a device's queue (and sets its
+/// operstate) from its link watcher up to a second after the carrier comes, and drops
+/// what is sent before.
+pub fn settle(lab: &str) {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        let settled = existing(lab).iter().all(|ns| {
+            let Ok(info) = netstate::netns::find(ns) else {
+                return true;
+            };
+            let Ok(st) = rt.block_on(netstate::live::snapshot(&info)) else {
+                return true;
+            };
+            // IFF_UP = 1; IF_OPER_UNKNOWN = 0, IF_OPER_UP = 6.
+            st.links
+                .values()
+                .filter(|l| l.flags & 1 != 0 && l.name != "lo")
+                .all(|l| matches!(l.operstate, Some(0 | 6) | None))
+        });
+        if settled {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// `lab up`: builds the lab, or says it is already up.
 pub fn up(what: &str) -> Result<()> {
     let lab = load(what)?;
+    if let Some(why) = unsupported(&lab)? {
+        bail!("lab {}: {why}; nothing was changed", lab.name);
+    }
     let have = existing(&lab.name);
     if have.len() == lab.nodes.len() && !have.is_empty() {
         eprintln!(
@@ -473,6 +589,13 @@ pub fn up(what: &str) -> Result<()> {
     }
     let plan = plan(&lab)?;
     crate::plan::apply_sync(plan).with_context(|| format!("building lab {}", lab.name))?;
+    for n in lab.nodes.iter().filter(|n| n.forward) {
+        if let Err(e) = forwarding_on(&ns_name(&lab.name, &n.name)) {
+            let _ = down(what);
+            return Err(e.context(format!("lab {} removed again", lab.name)));
+        }
+    }
+    settle(&lab.name);
     eprintln!(
         "netlens: lab {} is up: namespaces {}",
         lab.name,
@@ -537,6 +660,12 @@ pub fn status(what: &str) -> Result<()> {
                 .iter()
                 .filter(|m| m.node == n.name)
                 .map(|m| m.name.clone()),
+        );
+        want.extend(
+            lab.vlan
+                .iter()
+                .filter(|v| v.node == n.name)
+                .map(|v| v.name.clone()),
         );
         want.extend(
             lab.vxlan

@@ -79,12 +79,16 @@ fn run(cli: Cli) -> Result<()> {
                 ))
             } else {
                 match walkthrough::auto(&name, keep, skip) {
-                    Ok(true) => Ok(()),
-                    Ok(false) => {
+                    Ok(0) => Ok(()),
+                    Ok(1) => {
                         eprintln!("netlens: walkthrough {name}: some checks did not meet their expectation");
                         std::process::exit(1)
                     }
-                    Err(e) => Err(e),
+                    Ok(code) => std::process::exit(code),
+                    Err(e) => {
+                        eprintln!("netlens: {e:#}");
+                        std::process::exit(2)
+                    }
                 }
             }
         }

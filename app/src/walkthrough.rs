@@ -1,16 +1,23 @@
 //! Guided walkthroughs (`assets/walkthroughs/*.toml`): a lab to start from, then steps,
 //! each with an explanation, an optional plan (a `netlens plan` action, applied through the
 //! actions engine) and checks netlens runs itself — an ICMP echo from a namespace (a raw
-//! socket netlens opens there, no `ping`), a route present or absent — each stating what it
-//! expects (a check that "fails before the fix" expects to fail). `--auto` runs it headless.
+//! socket netlens opens there, no `ping`), a route, neighbour or FDB entry present, a
+//! capture that sees a packet matching a BPF filter — each stating what it expects (a check
+//! that "fails before the fix" expects to fail). `--auto` runs it headless; the UI shows it
+//! as a side panel (`netlens walkthrough NAME`).
 
-use std::time::Duration;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::{FromArgMatches as _, Subcommand as _};
 use serde::Deserialize;
 
 const BUILTIN: &[(&str, &str)] = &[
+    (
+        "macvlan-bridge",
+        include_str!("../../assets/walkthroughs/macvlan-bridge.toml"),
+    ),
     (
         "host-isolation",
         include_str!("../../assets/walkthroughs/host-isolation.toml"),
@@ -19,9 +26,20 @@ const BUILTIN: &[(&str, &str)] = &[
         "vxlan-by-hand",
         include_str!("../../assets/walkthroughs/vxlan-by-hand.toml"),
     ),
+    (
+        "vlan-macvlan",
+        include_str!("../../assets/walkthroughs/vlan-macvlan.toml"),
+    ),
+    (
+        "macvlan-modes",
+        include_str!("../../assets/walkthroughs/macvlan-modes.toml"),
+    ),
 ];
 
-#[derive(Debug, Deserialize)]
+/// Exit status of `walkthrough --auto` when this kernel lacks what the lab needs.
+pub const EXIT_UNSUPPORTED: i32 = 3;
+
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Walkthrough {
     pub name: String,
@@ -32,7 +50,7 @@ pub struct Walkthrough {
     pub steps: Vec<StepDef>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepDef {
     pub title: String,
@@ -40,27 +58,111 @@ pub struct StepDef {
     /// A `netlens plan` action line (`shim --parent eth0 --ip …`) applied in `node`.
     #[serde(default)]
     pub plan: Option<String>,
+    /// The node the step is about: its plan applies there, the UI shows its namespace.
     #[serde(default)]
     pub node: Option<String>,
     #[serde(default, rename = "check")]
     pub checks: Vec<Check>,
 }
 
-#[derive(Debug, Deserialize)]
+/// What a check looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckKind {
+    /// An ICMP echo from `from` to `to` gets its reply.
+    Ping,
+    /// The kernel of `from` has a route to `to` (its answer to `ip route get`).
+    Route,
+    /// `from` has a usable neighbour entry for `to` (on `dev` when given).
+    Neigh,
+    /// `from`'s device `dev` has an FDB entry for the MAC `to`.
+    Fdb,
+    /// A capture on `on` (`NODE:DEV`) sees a packet matching `filter` within `secs`
+    /// seconds while `from` sends an ICMP echo to `to`.
+    Capture,
+}
+
+impl CheckKind {
+    fn word(self) -> &'static str {
+        match self {
+            CheckKind::Ping => "ping",
+            CheckKind::Route => "route",
+            CheckKind::Neigh => "neigh",
+            CheckKind::Fdb => "fdb",
+            CheckKind::Capture => "capture",
+        }
+    }
+}
+
+/// What a check is expected to show at its step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expect {
+    Pass,
+    Fail,
+}
+
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Check {
-    /// `ping` (an ICMP echo from `from` to `to`) or `route` (a route to `to` in `from`).
-    pub kind: String,
+    pub kind: CheckKind,
     pub from: String,
+    /// An address (a MAC for `fdb`).
     pub to: String,
-    /// `pass` or `fail`: what the check is expected to show at this step.
-    pub expect: String,
+    /// The device (`neigh`, `fdb`).
+    #[serde(default)]
+    pub dev: Option<String>,
+    /// Where a capture listens: `NODE:DEV`.
+    #[serde(default)]
+    pub on: Option<String>,
+    /// A capture's BPF filter (tcpdump's syntax).
+    #[serde(default)]
+    pub filter: Option<String>,
+    /// How long a capture waits, in seconds (default 2).
+    #[serde(default)]
+    pub secs: Option<u64>,
+    pub expect: Expect,
     /// Why, in words (shown with the result).
     #[serde(default)]
     pub why: String,
 }
 
-/// Reads a walkthrough: a built-in name or a file.
+impl Check {
+    /// One line saying what the check does: `ping pod1 → 10.10.0.12`.
+    pub fn describe(&self) -> String {
+        match self.kind {
+            CheckKind::Capture => format!(
+                "capture on {} [{}] while {} pings {}",
+                self.on.as_deref().unwrap_or("?"),
+                self.filter.as_deref().unwrap_or(""),
+                self.from,
+                self.to
+            ),
+            CheckKind::Fdb | CheckKind::Neigh => format!(
+                "{} {} has {}{}",
+                self.kind.word(),
+                self.from,
+                self.to,
+                self.dev
+                    .as_deref()
+                    .map(|d| format!(" on {d}"))
+                    .unwrap_or_default()
+            ),
+            _ => format!("{} {} → {}", self.kind.word(), self.from, self.to),
+        }
+    }
+}
+
+fn names() -> String {
+    BUILTIN
+        .iter()
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reads a walkthrough: a built-in name or a file. Errors name the line and key (TOML) or
+/// the step, check and field.
 pub fn load(what: &str) -> Result<Walkthrough> {
     let text = if let Some((_, t)) = BUILTIN.iter().find(|(n, _)| *n == what) {
         (*t).to_owned()
@@ -68,32 +170,60 @@ pub fn load(what: &str) -> Result<Walkthrough> {
         std::fs::read_to_string(what).with_context(|| {
             format!(
                 "{what}: not a built-in walkthrough ({}) nor a readable file",
-                BUILTIN
-                    .iter()
-                    .map(|(n, _)| *n)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                names()
             )
         })?
     };
     let w: Walkthrough = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
+    let lab = crate::lab::load(&w.lab).map_err(|e| anyhow::anyhow!("{what}: lab: {e}"))?;
+    let nodes: Vec<&str> = lab.nodes.iter().map(|n| n.name.as_str()).collect();
+    let node_ok = |field: String, n: &str| -> Result<()> {
+        if nodes.contains(&n) {
+            Ok(())
+        } else {
+            bail!(
+                "{what}: {field} = {n:?}: lab {} has no node {n} ({})",
+                lab.name,
+                nodes.join(", ")
+            )
+        }
+    };
     for (i, s) in w.steps.iter().enumerate() {
+        let at = format!("step[{i}]");
+        if let Some(n) = &s.node {
+            node_ok(format!("{at}.node"), n)?;
+        }
+        if s.plan.is_some() && s.node.is_none() {
+            bail!("{what}: {at}.plan: a step with a plan names its node");
+        }
+        if let Some(p) = &s.plan {
+            parse_plan_line(p).map_err(|e| anyhow::anyhow!("{what}: {at}.plan: {e}"))?;
+        }
         for (j, c) in s.checks.iter().enumerate() {
-            if !matches!(c.kind.as_str(), "ping" | "route") {
-                bail!(
-                    "{what}: step[{i}].check[{j}].kind = {:?}: ping or route",
-                    c.kind
-                );
+            let at = format!("{at}.check[{j}]");
+            node_ok(format!("{at}.from"), &c.from)?;
+            if c.kind == CheckKind::Fdb {
+                c.to.parse::<actions::Mac>()
+                    .map_err(|_| anyhow::anyhow!("{what}: {at}.to = {:?}: a MAC", c.to))?;
+                if c.dev.is_none() {
+                    bail!("{what}: {at}.dev: an fdb check names the device");
+                }
+            } else {
+                c.to.parse::<IpAddr>()
+                    .map_err(|_| anyhow::anyhow!("{what}: {at}.to = {:?}: an address", c.to))?;
             }
-            if !matches!(c.expect.as_str(), "pass" | "fail") {
-                bail!(
-                    "{what}: step[{i}].check[{j}].expect = {:?}: pass or fail",
-                    c.expect
-                );
+            if c.kind == CheckKind::Capture {
+                let Some(on) = &c.on else {
+                    bail!("{what}: {at}.on: a capture check names NODE:DEV");
+                };
+                let Some((n, _)) = on.split_once(':') else {
+                    bail!("{what}: {at}.on = {on:?}: write NODE:DEV");
+                };
+                node_ok(format!("{at}.on"), n)?;
+                let f = c.filter.as_deref().unwrap_or("");
+                capture::source::check_filter(1, f)
+                    .map_err(|e| anyhow::anyhow!("{what}: {at}.filter = {f:?}: {e}"))?;
             }
-            c.to.parse::<std::net::IpAddr>().map_err(|_| {
-                anyhow::anyhow!("{what}: step[{i}].check[{j}].to = {:?}: an address", c.to)
-            })?;
         }
     }
     Ok(w)
@@ -102,100 +232,251 @@ pub fn load(what: &str) -> Result<Walkthrough> {
 /// `walkthrough list`.
 pub fn list() {
     for (name, text) in BUILTIN {
-        let title = toml::from_str::<Walkthrough>(text)
-            .map(|w| w.title)
-            .unwrap_or_default();
-        println!("{name:<16} {title}");
+        let w = toml::from_str::<Walkthrough>(text);
+        let (title, steps) = w.map(|w| (w.title, w.steps.len())).unwrap_or_default();
+        println!("{name:<16} {steps:>2} steps  {title}");
     }
 }
 
-/// Runs one check; whether it passed, and what it saw.
-fn check(lab: &str, c: &Check) -> Result<(bool, String)> {
+/// The result of one check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub passed: bool,
+    /// What it saw, in words.
+    pub saw: String,
+}
+
+fn snapshot(info: &netstate::NetnsInfo) -> Result<netstate::NsState> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    Ok(rt.block_on(netstate::live::snapshot(info))?)
+}
+
+fn mac_text(m: &[u8]) -> String {
+    m.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// Runs one check in the lab `lab` (blocking: up to a few seconds).
+pub fn run_check(lab: &str, c: &Check) -> Result<Outcome> {
     let ns = crate::lab::ns_name(lab, &c.from);
     let info = netstate::netns::find(&ns).with_context(|| format!("check from {}", c.from))?;
-    let to: std::net::IpAddr = c.to.parse()?;
-    Ok(match c.kind.as_str() {
-        "ping" => match netstate::probe::echo(&info, to, Duration::from_secs(1))? {
-            Some(d) => (
-                true,
-                format!("echo reply in {:.1} ms", d.as_secs_f64() * 1000.0),
+    let out = |passed, saw: String| Ok(Outcome { passed, saw });
+    match c.kind {
+        CheckKind::Ping => {
+            let to: IpAddr = c.to.parse()?;
+            match netstate::probe::echo(&info, to, Duration::from_secs(1))? {
+                Some(d) => out(
+                    true,
+                    format!("echo reply in {:.1} ms", d.as_secs_f64() * 1000.0),
+                ),
+                None => out(false, "no echo reply within 1 s".into()),
+            }
+        }
+        CheckKind::Route => {
+            let to: IpAddr = c.to.parse()?;
+            match netstate::dump::route_get(&info, to, None, (None, None))? {
+                Ok(r) => {
+                    let st = snapshot(&info)?;
+                    let dev = r.oif.and_then(|i| st.link_name(i)).unwrap_or("?");
+                    let via = r.gateway.map(|g| format!(" via {g}")).unwrap_or_default();
+                    out(true, format!("the kernel routes it{via} dev {dev}"))
+                }
+                Err(e) => out(false, format!("no route: {e}")),
+            }
+        }
+        CheckKind::Neigh => {
+            let to: IpAddr = c.to.parse()?;
+            let st = snapshot(&info)?;
+            let dev = c
+                .dev
+                .as_deref()
+                .and_then(|d| st.link_by_name(d))
+                .map(|l| l.ifindex);
+            // NUD_INCOMPLETE (0x01) and NUD_FAILED (0x20) entries are not usable.
+            let found = st.neighs.values().find(|n| {
+                n.dst == Some(to)
+                    && dev.is_none_or(|d| d == n.ifindex)
+                    && n.state & 0x21 == 0
+                    && n.lladdr.is_some()
+            });
+            match found {
+                Some(n) => out(
+                    true,
+                    format!(
+                        "{to} is at {} on {}",
+                        n.lladdr.as_deref().map(mac_text).unwrap_or_default(),
+                        st.link_name(n.ifindex).unwrap_or("?")
+                    ),
+                ),
+                None => out(false, format!("no usable neighbour entry for {to}")),
+            }
+        }
+        CheckKind::Fdb => {
+            let mac: actions::Mac =
+                c.to.parse()
+                    .map_err(|_| anyhow::anyhow!("{}: a MAC", c.to))?;
+            let want = mac.to_string().to_ascii_lowercase();
+            let st = snapshot(&info)?;
+            let dev = c.dev.as_deref().unwrap_or_default();
+            let Some(l) = st.link_by_name(dev) else {
+                return out(false, format!("no device {dev} in {}", c.from));
+            };
+            let hits: Vec<String> = st
+                .fdb
+                .values()
+                .filter(|f| f.ifindex == l.ifindex && mac_text(&f.mac) == want)
+                .map(|f| f.dst.map_or_else(|| "local".into(), |d| format!("dst {d}")))
+                .collect();
+            if hits.is_empty() {
+                out(false, format!("no FDB entry for {want} on {dev}"))
+            } else {
+                out(true, format!("{want} on {dev}: {}", hits.join(", ")))
+            }
+        }
+        CheckKind::Capture => capture_check(lab, c, &info),
+    }
+}
+
+/// A capture on `c.on` with `c.filter`, while `from` sends an echo to `to`.
+fn capture_check(lab: &str, c: &Check, from: &netstate::NetnsInfo) -> Result<Outcome> {
+    let on = c.on.as_deref().unwrap_or_default();
+    let (node, dev) = on.split_once(':').unwrap_or((on, ""));
+    let info = netstate::netns::find(&crate::lab::ns_name(lab, node))?;
+    let filter = c.filter.clone().unwrap_or_default();
+    // The ports of the namespace's vxlan devices decode as VXLAN, as in the capture pane.
+    let mut decode = capture::decode::DecodeOptions::default();
+    if let Ok(st) = snapshot(&info) {
+        for p in st.vxlan_ports() {
+            if !decode.vxlan_ports.contains(&p) {
+                decode.vxlan_ports.push(p);
+            }
+        }
+    }
+    let mut live = capture::source::Live::start(capture::source::LiveOptions {
+        iface: dev.to_owned(),
+        netns: Some(info),
+        filter: filter.clone(),
+        count: Some(1),
+        decode,
+        ..Default::default()
+    })
+    .with_context(|| format!("capture on {on}"))?;
+    let to: IpAddr = c.to.parse()?;
+    let window = Duration::from_secs(c.secs.unwrap_or(2));
+    let start = Instant::now();
+    let _ = netstate::probe::echo(from, to, Duration::from_secs(1).min(window))?;
+    let left = window.saturating_sub(start.elapsed());
+    let got = live.rx.recv_timeout(left.max(Duration::from_millis(50)));
+    let _ = live.stop();
+    Ok(match got {
+        Ok(p) => Outcome {
+            passed: true,
+            saw: format!(
+                "{on} saw: {}",
+                capture::summary::summary(&p.decoded, None, false).replace('\n', " | ")
             ),
-            None => (false, "no echo reply within 1 s".into()),
         },
-        _ => match netstate::dump::route_get(&info, to, None, (None, None))? {
-            Ok(r) => (true, format!("route via {:?} dev {:?}", r.gateway, r.oif)),
-            Err(e) => (false, e),
+        Err(_) => Outcome {
+            passed: false,
+            saw: format!(
+                "nothing matching [{filter}] on {on} within {} s",
+                window.as_secs()
+            ),
         },
     })
 }
 
-/// Applies a step's plan in its node.
-fn apply(lab: &str, node: &str, line: &str) -> Result<Vec<String>> {
-    let ns = crate::lab::ns_name(lab, node);
-    let info = netstate::netns::find(&ns)?;
-    let words = shlex::split(line).context("the step's plan line")?;
+fn parse_plan_line(line: &str) -> Result<actions::ActionInput> {
+    let words = shlex::split(line).context("the step's plan line is not well quoted")?;
     let cmd = actions::ActionInput::augment_subcommands(clap::Command::new("plan"));
     let m = cmd
         .try_get_matches_from(std::iter::once("plan".to_owned()).chain(words))
-        .map_err(|e| anyhow::anyhow!("the step's plan: {e}"))?;
-    let input = actions::ActionInput::from_arg_matches(&m)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let st = rt.block_on(netstate::live::snapshot(&info))?;
-    let plan = crate::plan::build(&info, &st, None, &crate::plan::Action::Build(input))?;
+        .map_err(|e| anyhow::anyhow!("{}", e.render().to_string().trim()))?;
+    Ok(actions::ActionInput::from_arg_matches(&m)?)
+}
+
+/// The plan of a step's plan line, built against the node's live state (for a preview).
+pub fn step_plan(lab: &str, node: &str, line: &str) -> Result<actions::Plan> {
+    let info = netstate::netns::find(&crate::lab::ns_name(lab, node))?;
+    let input = parse_plan_line(line)?;
+    let st = snapshot(&info)?;
+    crate::plan::build(&info, &st, None, &crate::plan::Action::Build(input))
+}
+
+/// Builds and applies a step's plan in its node; the commands it ran.
+pub fn apply_step(lab: &str, node: &str, line: &str) -> Result<Vec<String>> {
+    let plan = step_plan(lab, node, line)?;
     let commands = plan.commands();
     crate::plan::apply_sync(plan)?;
     Ok(commands)
 }
 
+/// One line for a check's result.
+pub fn result_line(c: &Check, o: &Outcome) -> String {
+    let met = o.passed == (c.expect == Expect::Pass);
+    format!(
+        "{}: {} ({}); expected to {} — {}{}",
+        c.describe(),
+        if o.passed { "passes" } else { "fails" },
+        o.saw,
+        if c.expect == Expect::Pass {
+            "pass"
+        } else {
+            "fail"
+        },
+        if met {
+            "as expected"
+        } else {
+            "NOT AS EXPECTED"
+        },
+        if c.why.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", c.why)
+        }
+    )
+}
+
 /// `walkthrough NAME --auto`: the lab up, every step (its plan applied, its checks run),
-/// each result printed; exit status 0 only if every check met its expectation. The lab is
-/// removed at the end unless `keep`. `skip` leaves out step N's plan (from 1), its checks
-/// still run: a test shows a fix's checks fail without it.
-pub fn auto(what: &str, keep: bool, skip: Option<usize>) -> Result<bool> {
+/// each result printed. Returns the exit status: 0 when every check met its expectation,
+/// 1 when one did not, [`EXIT_UNSUPPORTED`] when this kernel lacks what the lab needs (said
+/// at the first step; nothing is built). The lab is removed at the end unless `keep`.
+/// `skip` leaves out step N's plan (from 1), its checks still run: a test shows a fix's
+/// checks fail without it.
+pub fn auto(what: &str, keep: bool, skip: Option<usize>) -> Result<i32> {
     let w = load(what)?;
     let lab = crate::lab::load(&w.lab)?;
+    println!("# {}: {}", w.name, w.title);
+    if let Some(why) = crate::lab::unsupported(&lab)? {
+        if let Some(s) = w.steps.first() {
+            println!("\n## step 1: {}", s.title);
+        }
+        println!("  not supported here: {why}");
+        println!("  (nothing was built; the walkthrough stops)");
+        return Ok(EXIT_UNSUPPORTED);
+    }
     crate::lab::up(&w.lab)?;
     let mut all_met = true;
     let result = (|| -> Result<()> {
-        println!("# {}: {}", w.name, w.title);
         for (i, s) in w.steps.iter().enumerate() {
             println!("\n## step {}: {}", i + 1, s.title);
             println!("{}", s.explain.trim());
             if skip == Some(i + 1) {
                 println!("  (its plan skipped: the checks show what happens without it)");
-            } else if let Some(line) = &s.plan {
-                let node = s
-                    .node
-                    .as_deref()
-                    .context("a step with a plan names its node")?;
-                for c in apply(&lab.name, node, line)? {
+            } else if let (Some(line), Some(node)) = (&s.plan, &s.node) {
+                for c in apply_step(&lab.name, node, line)? {
                     println!("  applied: {c}");
                 }
+                crate::lab::settle(&lab.name);
             }
             for c in &s.checks {
-                let (passed, saw) = check(&lab.name, c)?;
-                let met = passed == (c.expect == "pass");
-                all_met &= met;
-                println!(
-                    "  check {} from {} to {}: {} ({saw}); expected to {} — {}{}",
-                    c.kind,
-                    c.from,
-                    c.to,
-                    if passed { "passes" } else { "fails" },
-                    c.expect,
-                    if met {
-                        "as expected"
-                    } else {
-                        "NOT AS EXPECTED"
-                    },
-                    if c.why.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", c.why)
-                    }
-                );
+                let o = run_check(&lab.name, c)?;
+                all_met &= o.passed == (c.expect == Expect::Pass);
+                println!("  check {}", result_line(c, &o));
             }
         }
         Ok(())
@@ -204,5 +485,5 @@ pub fn auto(what: &str, keep: bool, skip: Option<usize>) -> Result<bool> {
         crate::lab::down(&w.lab)?;
     }
     result?;
-    Ok(all_met)
+    Ok(i32::from(!all_met))
 }
