@@ -25,9 +25,9 @@ pub struct Cli {
     pub report_first_frame: Option<std::path::PathBuf>,
 
     /// UI only: packets a capture pane keeps for scrolling back (it also keeps at most
-    /// 64 MiB).
-    #[arg(long, value_name = "N", default_value_t = 10_000, global = true)]
-    pub ring: usize,
+    /// 64 MiB); default: the config file's `ring`, else 10000.
+    #[arg(long, value_name = "N", global = true)]
+    pub ring: Option<usize>,
 
     /// UI only: a UDP port the capture pane decodes as VXLAN, besides 4789, 8472 and the
     /// ports of the namespace's vxlan devices (repeatable).
@@ -56,13 +56,23 @@ pub enum Command {
     /// "kind"}]} (edge kinds: parent, veth, master, vtep); --dot prints Graphviz
     /// (`netlens topo --dot | dot -Tsvg > topo.svg`).
     Topo(TopoArgs),
+    /// Settings: `config path` prints where the config file is read from, `config default`
+    /// prints a commented default file (`netlens config default > "$(netlens config path)"`).
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// Sandbox labs: topologies from a TOML file built in namespaces named
     /// nl-lab-LAB-NODE (never the host's interfaces); `list`, `up`, `down`, `status`.
     Lab {
         #[command(subcommand)]
         action: LabAction,
     },
-    /// Guided walkthroughs over a lab: `walkthrough list`, `walkthrough NAME --auto`.
+    /// Guided walkthroughs over a lab: `walkthrough list`; `walkthrough NAME` opens the UI
+    /// with the walkthrough beside the live tables; `--auto` runs it headless.
+    ///
+    /// Exit status of --auto: 0 every check met its expectation, 1 one did not, 2 an error,
+    /// 3 this kernel lacks what the lab needs (said at the first step; nothing is built).
     Walkthrough {
         /// A built-in walkthrough (`list` lists them) or a walkthrough file.
         name: String,
@@ -204,6 +214,15 @@ pub struct DoctorArgs {
     /// "evidence", "fix"}, in a list.
     #[arg(long, short = 'j')]
     pub json: bool,
+}
+
+/// What `netlens config` does.
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Where netlens reads its settings (`NETLENS_CONFIG`, else the user's config directory).
+    Path,
+    /// A commented default config file.
+    Default,
 }
 
 /// What `netlens lab` does.

@@ -492,6 +492,11 @@ fn existing(lab: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Whether any namespace of the lab named `name` exists.
+pub fn is_up(name: &str) -> bool {
+    !existing(name).is_empty()
+}
+
 /// `lab list`.
 pub fn list() {
     for (name, text) in BUILTIN {
@@ -604,6 +609,20 @@ pub fn up(what: &str) -> Result<()> {
     Ok(())
 }
 
+/// Removes every namespace of the lab named `name`, and nothing else; how many there were.
+pub fn remove(name: &str) -> Result<usize> {
+    let have = existing(name);
+    if have.is_empty() {
+        return Ok(0);
+    }
+    let steps = have
+        .iter()
+        .map(|n| Step::NetnsDel { name: n.clone() })
+        .collect();
+    crate::plan::apply_sync(Plan::new(format!("lab {name} down"), actions::HOST, steps))?;
+    Ok(have.len())
+}
+
 /// `lab down`: removes every namespace of the lab, and nothing else.
 pub fn down(what: &str) -> Result<()> {
     let name = match load(what) {
@@ -611,17 +630,10 @@ pub fn down(what: &str) -> Result<()> {
         Err(_) if word_ok(what) => what.to_owned(),
         Err(e) => return Err(e),
     };
-    let have = existing(&name);
-    if have.is_empty() {
-        eprintln!("netlens: lab {name} is not up; nothing to remove");
-        return Ok(());
+    match remove(&name)? {
+        0 => eprintln!("netlens: lab {name} is not up; nothing to remove"),
+        n => eprintln!("netlens: lab {name} removed ({n} namespaces)"),
     }
-    let steps = have
-        .iter()
-        .map(|n| Step::NetnsDel { name: n.clone() })
-        .collect();
-    crate::plan::apply_sync(Plan::new(format!("lab {name} down"), actions::HOST, steps))?;
-    eprintln!("netlens: lab {name} removed ({} namespaces)", have.len());
     Ok(())
 }
 

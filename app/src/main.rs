@@ -3,6 +3,7 @@
 mod capture_cmd;
 mod cli;
 mod cmd;
+mod config;
 mod lab;
 mod plan;
 mod tui;
@@ -74,9 +75,27 @@ fn run(cli: Cli) -> Result<()> {
                 walkthrough::list();
                 Ok(())
             } else if !auto {
-                Err(anyhow::anyhow!(
-                    "walkthrough {name}: the UI side panel is not there yet; run it headless with --auto"
-                ))
+                match walkthrough::prepare(&name)? {
+                    Ok(pane) => {
+                        let lab = pane.lab.clone();
+                        rt.block_on(tui::run(tui::runtime::UiOptions {
+                            netns: None,
+                            report: None,
+                            ring: cli.ring,
+                            vxlan_ports: cli.vxlan_ports,
+                            settings: config::load(),
+                            walk: Some(pane),
+                        }))?;
+                        if lab::is_up(&lab) {
+                            eprintln!("netlens: lab {lab} is still up: `netlens lab down {lab}` removes it");
+                        }
+                        Ok(())
+                    }
+                    Err(why) => {
+                        println!("{why}");
+                        std::process::exit(walkthrough::EXIT_UNSUPPORTED)
+                    }
+                }
             } else {
                 match walkthrough::auto(&name, keep, skip) {
                     Ok(0) => Ok(()),
@@ -91,6 +110,16 @@ fn run(cli: Cli) -> Result<()> {
                     }
                 }
             }
+        }
+        Some(Command::Config { action }) => {
+            match action {
+                cli::ConfigAction::Path => match config::path() {
+                    Some(p) => println!("{}", p.display()),
+                    None => anyhow::bail!("no config directory: set NETLENS_CONFIG"),
+                },
+                cli::ConfigAction::Default => print!("{}", config::DEFAULT),
+            }
+            Ok(())
         }
         Some(Command::Lab { action }) => match action {
             cli::LabAction::List => {
@@ -133,11 +162,13 @@ fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        None => rt.block_on(tui::run(
+        None => rt.block_on(tui::run(tui::runtime::UiOptions {
             netns,
-            cli.report_first_frame.as_deref(),
-            cli.ring,
-            cli.vxlan_ports,
-        )),
+            report: cli.report_first_frame.as_deref(),
+            ring: cli.ring,
+            vxlan_ports: cli.vxlan_ports,
+            settings: config::load(),
+            walk: None,
+        })),
     }
 }

@@ -11,6 +11,7 @@ pub mod runtime;
 pub mod state;
 pub mod update;
 pub mod view;
+pub mod walk_pane;
 
 use std::time::Instant;
 

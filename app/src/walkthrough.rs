@@ -61,6 +61,10 @@ pub struct StepDef {
     /// The node the step is about: its plan applies there, the UI shows its namespace.
     #[serde(default)]
     pub node: Option<String>,
+    /// The UI applies the plan under the confirm timer (as it does for the host's own
+    /// address), to show how a risky change is kept or reverted.
+    #[serde(default)]
+    pub confirm: bool,
     #[serde(default, rename = "check")]
     pub checks: Vec<Check>,
 }
@@ -109,7 +113,7 @@ pub struct Check {
     pub from: String,
     /// An address (a MAC for `fdb`).
     pub to: String,
-    /// The device (`neigh`, `fdb`).
+    /// The device (`neigh`, `fdb`; for `route`, the device the route must leave by).
     #[serde(default)]
     pub dev: Option<String>,
     /// Where a capture listens: `NODE:DEV`.
@@ -148,7 +152,16 @@ impl Check {
                     .map(|d| format!(" on {d}"))
                     .unwrap_or_default()
             ),
-            _ => format!("{} {} → {}", self.kind.word(), self.from, self.to),
+            CheckKind::Route => format!(
+                "route {} → {}{}",
+                self.from,
+                self.to,
+                self.dev
+                    .as_deref()
+                    .map(|d| format!(" dev {d}"))
+                    .unwrap_or_default()
+            ),
+            CheckKind::Ping => format!("ping {} → {}", self.from, self.to),
         }
     }
 }
@@ -283,7 +296,10 @@ pub fn run_check(lab: &str, c: &Check) -> Result<Outcome> {
                     let st = snapshot(&info)?;
                     let dev = r.oif.and_then(|i| st.link_name(i)).unwrap_or("?");
                     let via = r.gateway.map(|g| format!(" via {g}")).unwrap_or_default();
-                    out(true, format!("the kernel routes it{via} dev {dev}"))
+                    let saw = format!("the kernel routes it{via} dev {dev}");
+                    // With `dev`, the route must leave by that device.
+                    let ok = c.dev.as_deref().is_none_or(|want| want == dev);
+                    out(ok, saw)
                 }
                 Err(e) => out(false, format!("no route: {e}")),
             }
@@ -415,6 +431,25 @@ pub fn apply_step(lab: &str, node: &str, line: &str) -> Result<Vec<String>> {
     Ok(commands)
 }
 
+/// `walkthrough NAME` (the UI): the lab up (already up: used as it is), and the panel to
+/// show; `Err` inside when this kernel lacks what the lab needs (the message to print).
+pub fn prepare(what: &str) -> Result<std::result::Result<crate::tui::walk_pane::WalkPane, String>> {
+    let w = load(what)?;
+    let lab = crate::lab::load(&w.lab)?;
+    if let Some(why) = crate::lab::unsupported(&lab)? {
+        return Ok(Err(format!(
+            "# {}: {}\n\n## step 1: {}\n  not supported here: {why}\n  (nothing was built; the walkthrough stops)",
+            w.name,
+            w.title,
+            w.steps.first().map(|s| s.title.as_str()).unwrap_or_default()
+        )));
+    }
+    if !crate::lab::is_up(&lab.name) {
+        crate::lab::up(&w.lab)?;
+    }
+    Ok(Ok(crate::tui::walk_pane::WalkPane::new(w, lab.name)))
+}
+
 /// One line for a check's result.
 pub fn result_line(c: &Check, o: &Outcome) -> String {
     let met = o.passed == (c.expect == Expect::Pass);
@@ -470,6 +505,9 @@ pub fn auto(what: &str, keep: bool, skip: Option<usize>) -> Result<i32> {
             } else if let (Some(line), Some(node)) = (&s.plan, &s.node) {
                 for c in apply_step(&lab.name, node, line)? {
                     println!("  applied: {c}");
+                }
+                if s.confirm {
+                    println!("  (in the UI this plan waits for y under the confirm timer)");
                 }
                 crate::lab::settle(&lab.name);
             }

@@ -19,9 +19,21 @@ impl Tmux {
         dir: Option<&std::path::Path>,
         env: &str,
     ) -> Tmux {
+        Tmux::start_args(tag, &format!("--netns {ns}"), w, h, dir, env)
+    }
+
+    /// Starts `netlens ARGS` (see [`Tmux::start`]).
+    fn start_args(
+        tag: &str,
+        netlens_args: &str,
+        w: u16,
+        h: u16,
+        dir: Option<&std::path::Path>,
+        env: &str,
+    ) -> Tmux {
         let session = format!("nlt-{tag}-{}", std::process::id());
         let cmd = format!(
-            "{env} {} --netns {ns}; echo NETLENS-EXITED:$?; sleep 60",
+            "{env} {} {netlens_args}; echo NETLENS-EXITED:$?; sleep 60",
             env!("CARGO_BIN_EXE_netlens")
         );
         let (w, h) = (w.to_string(), h.to_string());
@@ -49,6 +61,10 @@ impl Tmux {
         let mut v = vec!["tmux", "send-keys", "-t", &self.0];
         v.extend_from_slice(keys);
         testns::run(&v);
+        // An Escape followed at once by a key reads as Alt+key: let it stand alone.
+        if keys.last() == Some(&"Escape") {
+            std::thread::sleep(Duration::from_millis(300));
+        }
     }
 
     fn pane(&self) -> String {
@@ -62,7 +78,11 @@ impl Tmux {
     }
 
     fn wait_for(&self, what: &str, cond: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(5);
+        self.wait_secs(what, 5, cond)
+    }
+
+    fn wait_secs(&self, what: &str, secs: u64, cond: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
             let p = self.pane();
             if cond(&p) {
@@ -70,7 +90,7 @@ impl Tmux {
             }
             assert!(
                 Instant::now() < deadline,
-                "{what}: not on screen within 5s:\n{p}"
+                "{what}: not on screen within {secs}s:\n{p}"
             );
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -320,4 +340,97 @@ fn sigtstp_gives_the_terminal_back_and_sigcont_takes_it_again() {
     t.wait_for("the UI drawn again", |s| s.contains("· live"));
     t.keys(&["q"]);
     t.wait_for("netlens exiting", |s| s.contains("NETLENS-EXITED:0"));
+}
+
+/// Removes the namespaces whose name starts with its prefix.
+struct Down(String);
+impl Drop for Down {
+    fn drop(&mut self) {
+        for l in testns::run(&["ip", "netns", "list"]).lines() {
+            if let Some(n) = l
+                .split_whitespace()
+                .next()
+                .filter(|n| n.starts_with(&self.0))
+            {
+                let _ = Command::new("ip").args(["netns", "del", n]).output();
+            }
+        }
+    }
+}
+
+/// The host-isolation walkthrough through the UI at 100x30: each step's checks shown as
+/// they finish, the capture pane opened by the capture step, the shim applied from the
+/// panel (Enter, Enter, y), the move-host-ip variant kept under the confirm timer (y), and
+/// leaving with `lab down` (q, y): no namespace of the lab is left.
+#[test]
+fn walkthrough_host_isolation_through_the_ui() {
+    if !testns::require_root() {
+        return;
+    }
+    let prefix = format!("nlt-twk{}", std::process::id());
+    let store = std::env::temp_dir().join(format!("nlt-twk-store-{}", std::process::id()));
+    let lab_namespaces = || {
+        testns::run(&["ip", "netns", "list"])
+            .lines()
+            .filter(|l| l.starts_with(&format!("{prefix}-")))
+            .count()
+    };
+    let _down = Down(format!("{prefix}-"));
+    let env = format!(
+        "NETLENS_LAB_PREFIX={prefix} NETLENS_DATA_DIR={}",
+        store.display()
+    );
+    let t = Tmux::start_args("twk", "walkthrough host-isolation", 100, 30, None, &env);
+    t.wait_secs("step 1 and its checks", 20, |s| {
+        s.contains("step 1/5") && s.contains("(2/2 as expected)")
+    });
+    t.keys(&["n"]);
+    t.wait_secs("step 2's checks", 10, |s| {
+        s.contains("step 2/5") && s.contains("(2/2 as expected)")
+    });
+    t.keys(&["n"]);
+    let s = t.wait_secs("step 3: the capture pane and the checks", 15, |s| {
+        s.contains("step 3/5") && s.contains("Capture ·") && s.contains("(2/2 as expected)")
+    });
+    assert!(s.contains("who-has 10.10.0.11"), "{s}");
+    t.keys(&["n"]);
+    let s = t.wait_secs("step 4 before its plan", 10, |s| {
+        s.contains("step 4/5") && s.contains("(0/3 as expected)") && !s.contains("running")
+    });
+    assert!(s.contains("fails for now"), "{s}");
+    assert!(
+        !s.contains("Capture ·"),
+        "the step-3 capture stays open: {s}"
+    );
+    t.keys(&["Enter"]);
+    t.wait_for("the step's plan in the form", |s| s.contains("shim ·"));
+    t.keys(&["Enter"]);
+    t.keys(&["y"]);
+    t.wait_secs("the shim applied and the checks passing", 15, |s| {
+        s.contains("applied as plan") && s.contains("(3/3 as expected)")
+    });
+    t.keys(&["Escape"]);
+    t.keys(&["n"]);
+    t.wait_secs("step 5", 10, |s| s.contains("step 5/5"));
+    t.keys(&["Enter"]);
+    t.wait_for("the variant in the form", |s| s.contains("shim ·"));
+    t.keys(&["Enter"]);
+    t.wait_for("the confirm timer announced", |s| {
+        s.contains("confirm timer")
+    });
+    t.keys(&["y"]);
+    t.wait_secs("the confirm timer running", 10, |s| {
+        s.contains("press y within")
+    });
+    t.keys(&["y"]);
+    t.wait_secs("kept, and the checks passing", 15, |s| {
+        s.contains("confirmed: it stays") && s.contains("(3/3 as expected)")
+    });
+    t.keys(&["Escape"]);
+    t.keys(&["q"]);
+    t.wait_for("leaving asks about the lab", |s| s.contains("remove lab"));
+    t.keys(&["y"]);
+    t.wait_secs("netlens exits", 15, |s| s.contains("NETLENS-EXITED:0"));
+    assert_eq!(lab_namespaces(), 0, "the lab's namespaces are left");
+    let _ = std::fs::remove_dir_all(&store);
 }

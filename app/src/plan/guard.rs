@@ -108,7 +108,9 @@ pub fn spawn_guard(id: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn confirm(id: Option<&str>) -> Result<()> {
+/// Marks a plan awaiting confirmation as confirmed (the newest such plan without `id`);
+/// returns its id. Prints nothing (the UI calls it too).
+pub fn confirm(id: Option<&str>) -> Result<String> {
     let id = match id {
         Some(id) => id.to_owned(),
         None => {
@@ -130,8 +132,7 @@ pub fn confirm(id: Option<&str>) -> Result<()> {
         }
         other => bail!("plan {id}: nothing to confirm (it is {other:?})"),
     })?;
-    eprintln!("netlens: plan {id} confirmed");
-    Ok(())
+    Ok(id)
 }
 
 /// Applies a plan's undo step by step, carrying on past failures; returns what failed.

@@ -89,7 +89,11 @@ pub async fn run(netns: Option<&str>, a: PlanArgs) -> Result<()> {
             return Ok(());
         }
         Action::Undo { id, force, yes, .. } => return undo(id.as_deref(), *force, *yes, &a).await,
-        Action::Confirm { id } => return confirm(id.as_deref()),
+        Action::Confirm { id } => {
+            let id = confirm(id.as_deref())?;
+            eprintln!("netlens: plan {id} confirmed");
+            return Ok(());
+        }
         _ => {}
     }
     let info = crate::cmd::pick_netns(netns)?;
@@ -168,7 +172,9 @@ fn wait_for_confirmation(id: &str, secs: u64, typed: &std::sync::mpsc::Receiver<
             _ => {}
         }
         if typed.try_recv().is_ok() {
-            return confirm(Some(id));
+            confirm(Some(id))?;
+            eprintln!("netlens: plan {id} confirmed");
+            return Ok(());
         }
         if std::time::Instant::now() >= deadline {
             break;

@@ -115,6 +115,10 @@ pub struct ActionForm {
     pub preview: Result<Plan, String>,
     /// The link selected when the form opened (defaults come from it).
     selected: Option<Link>,
+    /// How long a plan that moves the host's address waits for `y` (settings).
+    pub confirm_secs: u64,
+    /// Every plan runs under the confirm timer (a walkthrough step that teaches it).
+    pub force_confirm: bool,
 }
 
 impl ActionForm {
@@ -130,6 +134,8 @@ impl ActionForm {
             status: None,
             preview: Err("(nothing yet)".into()),
             selected: selected.cloned(),
+            confirm_secs: CONFIRM_SECS,
+            force_confirm: false,
         };
         f.reset_values(st);
         f
@@ -330,9 +336,9 @@ impl ActionForm {
         match (&self.phase, k.code) {
             (Phase::AskApply, KeyCode::Char('y')) => {
                 if let Ok(plan) = &self.preview {
-                    let confirm_secs = plan
-                        .moves_host_address_or_default_route
-                        .then_some(CONFIRM_SECS);
+                    let confirm_secs = (plan.moves_host_address_or_default_route
+                        || self.force_confirm)
+                        .then_some(self.confirm_secs);
                     self.status = Some("applying…".into());
                     self.phase = Phase::Applying { confirm_secs };
                     return Key::Effect(Box::new(Effect::ApplyPlan {
@@ -377,8 +383,8 @@ impl ActionForm {
             (_, KeyCode::Enter) => match &self.preview {
                 Ok(p) => {
                     self.phase = Phase::AskApply;
-                    let timer = if p.moves_host_address_or_default_route {
-                        format!(" (under a {CONFIRM_SECS} s confirm timer)")
+                    let timer = if p.moves_host_address_or_default_route || self.force_confirm {
+                        format!(" (under a {} s confirm timer)", self.confirm_secs)
                     } else {
                         String::new()
                     };

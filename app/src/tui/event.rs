@@ -58,6 +58,14 @@ pub enum AppEvent {
     Traced(Result<netstate::trace::Trace, String>),
     /// The namespaces' `rp_filter` settings (for the doctor's reverse-path check).
     RpFilter(netstate::doctor::RpFilter),
+    /// One check of a walkthrough step ran (run `gen`, the check's index).
+    Checked {
+        gen: u64,
+        index: usize,
+        result: Result<crate::walkthrough::Outcome, String>,
+    },
+    /// The walkthrough's lab was removed (how many namespaces) or not.
+    LabRemoved(Result<usize, String>),
 }
 
 /// What a key did in a pane (the capture pane, the form, the Plans view).
@@ -128,6 +136,17 @@ pub enum Effect {
         inv: Box<netstate::inventory::Inventory>,
         from: netstate::NsId,
         to: std::net::IpAddr,
+    },
+    /// Run a walkthrough step's checks, one after the other (each result comes back as it
+    /// finishes).
+    RunChecks {
+        gen: u64,
+        lab: String,
+        checks: Vec<crate::walkthrough::Check>,
+    },
+    /// Remove the walkthrough's lab (`lab down`).
+    LabDown {
+        lab: String,
     },
     Quit,
 }

@@ -69,11 +69,42 @@ pub struct Runner {
     tx: UnboundedSender<AppEvent>,
     /// Stops the running capture's thread.
     capture: Option<Arc<AtomicBool>>,
+    /// The walkthrough checks' worker: one run at a time (two runs' pings and captures
+    /// would see each other's packets), a run of an older step given up.
+    checks: Option<std::sync::mpsc::Sender<CheckRun>>,
+    latest_checks: Arc<std::sync::atomic::AtomicU64>,
+}
+
+type CheckRun = (u64, String, Vec<crate::walkthrough::Check>);
+
+/// Runs walkthrough checks one run after the other, dropping a run (or what is left of
+/// it) once a newer one was asked for.
+fn checks_worker(
+    jobs: &std::sync::mpsc::Receiver<CheckRun>,
+    latest: &std::sync::atomic::AtomicU64,
+    tx: &UnboundedSender<AppEvent>,
+) {
+    while let Ok((gen, lab, checks)) = jobs.recv() {
+        for (index, c) in checks.iter().enumerate() {
+            if latest.load(Ordering::SeqCst) != gen {
+                break;
+            }
+            let result = crate::walkthrough::run_check(&lab, c).map_err(|e| format!("{e:#}"));
+            if tx.send(AppEvent::Checked { gen, index, result }).is_err() {
+                return;
+            }
+        }
+    }
 }
 
 impl Runner {
     pub fn new(tx: UnboundedSender<AppEvent>) -> Runner {
-        Runner { tx, capture: None }
+        Runner {
+            tx,
+            capture: None,
+            checks: None,
+            latest_checks: Arc::default(),
+        }
     }
 
     fn stop_capture(&mut self) {
@@ -202,10 +233,30 @@ impl Runner {
             }
             Effect::ConfirmPlan { id } => {
                 tokio::task::spawn_blocking(move || {
-                    let r = crate::plan::confirm(Some(&id))
-                        .map(|()| id)
-                        .map_err(|e| format!("{e:#}"));
+                    let r = crate::plan::confirm(Some(&id)).map_err(|e| format!("{e:#}"));
                     let _ = tx.send(AppEvent::Confirmed(r));
+                });
+            }
+            Effect::RunChecks { gen, lab, checks } => {
+                self.latest_checks.store(gen, Ordering::SeqCst);
+                if self.checks.is_none() {
+                    let (jtx, jrx) = std::sync::mpsc::channel::<CheckRun>();
+                    let latest = self.latest_checks.clone();
+                    let spawned = std::thread::Builder::new()
+                        .name("walkthrough-checks".into())
+                        .spawn(move || checks_worker(&jrx, &latest, &tx));
+                    if spawned.is_ok() {
+                        self.checks = Some(jtx);
+                    }
+                }
+                if let Some(jobs) = &self.checks {
+                    let _ = jobs.send((gen, lab, checks));
+                }
+            }
+            Effect::LabDown { lab } => {
+                tokio::task::spawn_blocking(move || {
+                    let r = crate::lab::remove(&lab).map_err(|e| format!("{e:#}"));
+                    let _ = tx.send(AppEvent::LabRemoved(r));
                 });
             }
             Effect::ProbeKernel => {
@@ -302,14 +353,32 @@ fn suspend(terminal: &mut ratatui::DefaultTerminal) -> Result<()> {
     Ok(())
 }
 
+/// How the UI starts.
+pub struct UiOptions<'a> {
+    /// The namespace to open on (default: netlens's own).
+    pub netns: Option<&'a str>,
+    /// Benchmarks: where to report the first frames' times.
+    pub report: Option<&'a std::path::Path>,
+    /// `--ring`, if given.
+    pub ring: Option<usize>,
+    /// `--vxlan-port`.
+    pub vxlan_ports: Vec<u16>,
+    pub settings: crate::config::Settings,
+    /// A walkthrough to show beside the tables, over its lab (already up).
+    pub walk: Option<super::walk_pane::WalkPane>,
+}
+
 /// Runs the UI until the user quits.
-pub async fn run(
-    netns: Option<&str>,
-    report: Option<&std::path::Path>,
-    ring: usize,
-    vxlan_ports: Vec<u16>,
-) -> Result<()> {
+pub async fn run(o: UiOptions<'_>) -> Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
+    let netns = o.netns;
+    let report = o.report;
+    let first_walk_ns = o
+        .walk
+        .as_ref()
+        .and_then(super::walk_pane::WalkPane::focus)
+        .map(|(ns, _)| ns);
+    let netns = netns.or(first_walk_ns.as_deref());
     let want = match netns {
         Some(n) => Some(
             netstate::netns::find(n)
@@ -405,7 +474,25 @@ pub async fn run(
         }));
     }
 
-    let mut app = App::with_options(want, ring, vxlan_ports);
+    let s = o.settings;
+    let ring = o
+        .ring
+        .or(s.ring)
+        .unwrap_or(super::capture_pane::DEFAULT_RING);
+    let mut ports = o.vxlan_ports;
+    for p in s.vxlan_ports {
+        if !ports.contains(&p) {
+            ports.push(p);
+        }
+    }
+    let mut app = App::with_options(want, ring, ports);
+    app.theme = s.theme;
+    app.keymap = s.keymap;
+    app.confirm_secs = s.confirm_secs.unwrap_or(super::action_form::CONFIRM_SECS);
+    app.walk = o.walk;
+    if let Some(w) = s.warning {
+        app.message = Some((w, app.now));
+    }
     // The terminal's size reaches the state as every resize does: through update.
     if let Ok(sz) = terminal.size() {
         update(

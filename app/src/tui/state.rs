@@ -39,6 +39,7 @@ pub enum HelpFor {
     Switcher,
     Plans,
     Report,
+    Walk,
 }
 
 /// The namespace switcher: type to narrow, Enter to go.
@@ -109,6 +110,12 @@ pub struct App {
     /// How many discovery problems were already reported (each is said once).
     pub problems_told: usize,
     pub theme: Theme,
+    /// The walkthrough side panel, when one runs.
+    pub walk: Option<super::walk_pane::WalkPane>,
+    /// How long a plan that moves the host's address waits for `y` (settings).
+    pub confirm_secs: u64,
+    /// Keys the settings bind: the key pressed → the built-in key it stands for.
+    pub keymap: HashMap<char, char>,
     /// Bumped by every change: the loop redraws when it moved.
     pub version: u64,
 }
@@ -151,6 +158,9 @@ impl App {
             message: None,
             problems_told: 0,
             theme: Theme::from_env(),
+            walk: None,
+            confirm_secs: super::action_form::CONFIRM_SECS,
+            keymap: HashMap::new(),
             version: 0,
         }
     }
@@ -193,6 +203,15 @@ impl App {
         let area = Rect::new(0, 0, self.size.0, self.size.1);
         let [main, status] =
             Layout::vertical([Constraint::Min(3), Constraint::Length(2)]).areas(area);
+        // The walkthrough panel takes the right two fifths (30 to 64 columns).
+        let (main, walk) = if self.walk.is_some() {
+            let w = (main.width * 2 / 5).clamp(30, 64).min(main.width / 2);
+            let [m, p] =
+                Layout::horizontal([Constraint::Min(10), Constraint::Length(w)]).areas(main);
+            (m, Some(p))
+        } else {
+            (main, None)
+        };
         let side_w = self.sidebar_width(main.width);
         let [side, right] =
             Layout::horizontal([Constraint::Length(side_w), Constraint::Min(10)]).areas(main);
@@ -225,6 +244,7 @@ impl App {
             packets,
             layers,
             status,
+            walk,
         }
     }
 
@@ -329,4 +349,6 @@ pub struct Areas {
     pub packets: Rect,
     pub layers: Option<Rect>,
     pub status: Rect,
+    /// The walkthrough panel.
+    pub walk: Option<Rect>,
 }

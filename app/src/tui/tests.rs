@@ -1090,3 +1090,134 @@ fn kernel_drops_grow_the_panes_capture_ring() {
     };
     assert_eq!(*buffer_mib, 2 * super::capture_pane::RING_MIB_START);
 }
+
+/// The UI with the host-isolation walkthrough beside the tables, on step `step` (from 0).
+fn walk_app(w: u16, h: u16, step: usize) -> (App, Vec<Effect>) {
+    let mut a = app_sized(w, h);
+    let wt = crate::walkthrough::load("host-isolation").expect("built-in walkthrough");
+    a.walk = Some(super::walk_pane::WalkPane::new(wt, "macvlan-bridge".into()));
+    // The lab's node1 among the namespaces, with the sample's links.
+    let mut d = discovery();
+    let node1 = info(
+        9,
+        &crate::lab::ns_name("macvlan-bridge", "node1"),
+        NsKind::Named,
+    );
+    d.namespaces.push(node1.clone());
+    update(&mut a, inv(Update::Namespaces(d)));
+    update(
+        &mut a,
+        inv(Update::Net(NetEvent {
+            ns: node1.id,
+            kind: NetEventKind::Snapshot {
+                state: Box::new(sample()),
+                overruns: 0,
+            },
+        })),
+    );
+    let mut fx = Vec::new();
+    super::update::go_step(&mut a, step, &mut fx);
+    (a, fx)
+}
+
+fn checked(gen: u64, index: usize, passed: bool, saw: &str) -> AppEvent {
+    AppEvent::Checked {
+        gen,
+        index,
+        result: Ok(crate::walkthrough::Outcome {
+            passed,
+            saw: saw.into(),
+        }),
+    }
+}
+
+#[test]
+fn the_walkthrough_panel_beside_the_tables() {
+    for (w, h) in [(80, 24), (120, 36)] {
+        let (mut a, fx) = walk_app(w, h, 2);
+        let gen = match fx.first() {
+            Some(Effect::RunChecks { gen, checks, .. }) => {
+                assert_eq!(checks.len(), 2, "the step's two capture checks");
+                *gen
+            }
+            other => panic!("entering a step runs its checks: {other:?}"),
+        };
+        update(
+            &mut a,
+            checked(
+                gen,
+                0,
+                true,
+                "node1:eth0 saw: ARP, Request who-has 10.10.0.11 tell 10.10.0.5",
+            ),
+        );
+        let s = draw(&a);
+        assert!(
+            s.contains("step 3/5") && s.contains("1/2 as expected"),
+            "{s}"
+        );
+        assert!(s.contains("running"), "the second check still runs: {s}");
+        insta::assert_snapshot!(format!("walkthrough_{w}x{h}"), s);
+    }
+}
+
+#[test]
+fn walkthrough_keys_step_rerun_apply_and_leave_with_lab_down() {
+    let (mut a, fx) = walk_app(100, 30, 0);
+    let Some(Effect::RunChecks { gen: g0, .. }) = fx.first() else {
+        panic!("step 1 runs its checks: {fx:?}");
+    };
+    let g0 = *g0;
+    // n: the next step, its checks; a late result of step 1 is ignored.
+    let fx = key(&mut a, KeyCode::Char('n'));
+    let Some(Effect::RunChecks { gen: g1, .. }) = fx.first() else {
+        panic!("n runs step 2's checks: {fx:?}");
+    };
+    assert!(*g1 > g0);
+    update(&mut a, checked(g0, 0, false, "late"));
+    assert!(!draw(&a).contains("late"), "a stale result was shown");
+    // p and n at the ends say so; r runs the checks again.
+    key(&mut a, KeyCode::Char('p'));
+    key(&mut a, KeyCode::Char('p'));
+    assert!(a
+        .message
+        .as_ref()
+        .is_some_and(|(m, _)| m.contains("first step")));
+    let fx = key(&mut a, KeyCode::Char('r'));
+    assert!(
+        matches!(fx.first(), Some(Effect::RunChecks { .. })),
+        "{fx:?}"
+    );
+    // Enter on a step with a plan opens it in the action form, prefilled.
+    for _ in 0..3 {
+        key(&mut a, KeyCode::Char('n'));
+    }
+    assert_eq!(a.walk.as_ref().map(|w| w.step), Some(3));
+    key(&mut a, KeyCode::Enter);
+    let f = a.form.as_ref().expect("the plan's form");
+    assert_eq!(f.defs[f.kind].name, "shim");
+    assert!(
+        f.values.iter().any(|v| v == "10.10.0.250"),
+        "{:?}",
+        f.values
+    );
+    key(&mut a, KeyCode::Esc);
+    // An applied plan marks the step and runs its checks again.
+    let fx = update(&mut a, AppEvent::Applied(Ok("1-1".into())));
+    assert!(
+        matches!(fx.first(), Some(Effect::RunChecks { .. })),
+        "{fx:?}"
+    );
+    assert_eq!(a.walk.as_ref().map(|w| w.applied[3]), Some(true));
+    // q asks; y removes the lab, then netlens leaves.
+    key(&mut a, KeyCode::Char('q'));
+    assert!(!a.quit);
+    assert!(draw(&a).contains("remove lab"));
+    let fx = key(&mut a, KeyCode::Char('y'));
+    assert!(
+        matches!(fx.first(), Some(Effect::LabDown { lab }) if lab == "macvlan-bridge"),
+        "{fx:?}"
+    );
+    update(&mut a, AppEvent::LabRemoved(Ok(7)));
+    assert!(a.quit);
+}

@@ -72,6 +72,9 @@ pub fn update(app: &mut App, ev: AppEvent) -> Vec<Effect> {
             true
         }
         AppEvent::Applied(r) => {
+            if r.is_ok() {
+                walk_after_apply(app, &mut fx);
+            }
             let now = app.now;
             match app.form.as_mut() {
                 Some(f) => f.applied(r, now),
@@ -86,6 +89,9 @@ pub fn update(app: &mut App, ev: AppEvent) -> Vec<Effect> {
             true
         }
         AppEvent::Confirmed(r) => {
+            if r.is_ok() {
+                walk_rerun(app, &mut fx);
+            }
             match app.form.as_mut() {
                 Some(f) => f.confirmed(r),
                 None => say(app, r.unwrap_or_else(|e| e)),
@@ -133,6 +139,25 @@ pub fn update(app: &mut App, ev: AppEvent) -> Vec<Effect> {
         AppEvent::Traced(r) => {
             if let Some(p) = app.report.as_mut().filter(|p| p.kind == ReportKind::Trace) {
                 p.traced(r);
+            }
+            true
+        }
+        AppEvent::Checked { gen, index, result } => app
+            .walk
+            .as_mut()
+            .is_some_and(|w| w.checked(gen, index, result)),
+        AppEvent::LabRemoved(r) => {
+            match r {
+                Ok(n) => {
+                    tracing::info!("walkthrough lab removed ({n} namespaces)");
+                    app.quit = true;
+                }
+                Err(e) => {
+                    if let Some(w) = app.walk.as_mut() {
+                        w.ask = None;
+                    }
+                    say(app, format!("lab down failed: {e}"));
+                }
             }
             true
         }
@@ -201,6 +226,21 @@ fn on_inventory(app: &mut App, u: Update, fx: &mut Vec<Effect>) -> bool {
     });
     if is_ns_list {
         on_namespaces(app, before.as_deref(), &names_before);
+        // The walkthrough's first step, once its namespace is known.
+        let first = app
+            .walk
+            .as_ref()
+            .filter(|w| !w.started)
+            .and_then(super::walk_pane::WalkPane::focus);
+        if let Some((ns, _)) = first {
+            if app.inv.namespaces.iter().any(|e| e.info.label() == ns) {
+                if let Some(w) = app.walk.as_mut() {
+                    w.started = true;
+                }
+                let step = app.walk.as_ref().map_or(0, |w| w.step);
+                go_step(app, step, fx);
+            }
+        }
         return true;
     }
     if touched.is_some() && touched == app.ns {
@@ -475,10 +515,174 @@ fn on_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
         }
         return true;
     }
+    let k = rebind(app, k);
+    if app.walk.is_some() {
+        if let Some(done) = on_walk_key(app, k, fx) {
+            return done;
+        }
+    }
     if app.capture.is_some() {
         return on_capture_key(app, k, fx);
     }
     on_table_key(app, k, fx)
+}
+
+/// A key the settings bind to a built-in one stands for it (not while typing: prompts and
+/// forms took their keys before).
+fn rebind(app: &App, k: KeyEvent) -> KeyEvent {
+    let typing = app
+        .capture
+        .as_ref()
+        .is_some_and(|p| p.editing_filter || p.prompt.is_some());
+    match k.code {
+        KeyCode::Char(c) if !typing && !k.modifiers.contains(KeyModifiers::CONTROL) => {
+            match app.keymap.get(&c) {
+                Some(&to) => KeyEvent::new(KeyCode::Char(to), k.modifiers),
+                None => k,
+            }
+        }
+        _ => k,
+    }
+}
+
+/// The walkthrough's keys: `n`/`p` step, Enter its plan, `r` checks again, `q` leave
+/// (asks whether to remove the lab). `None`: not a walkthrough key here.
+fn on_walk_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> Option<bool> {
+    use super::walk_pane::Ask;
+    let w = app.walk.as_mut()?;
+    match w.ask {
+        Some(Ask::Removing) => return Some(false),
+        Some(Ask::Leave) => {
+            match k.code {
+                KeyCode::Char('y') => {
+                    w.ask = Some(Ask::Removing);
+                    fx.push(Effect::LabDown { lab: w.lab.clone() });
+                }
+                KeyCode::Char('n') => app.quit = true,
+                KeyCode::Esc => w.ask = None,
+                _ => {}
+            }
+            return Some(true);
+        }
+        None => {}
+    }
+    if app
+        .capture
+        .as_ref()
+        .is_some_and(|p| p.editing_filter || p.prompt.is_some())
+    {
+        return None;
+    }
+    let (step, steps) = (w.step, w.w.steps.len());
+    let plan = w
+        .current()
+        .and_then(|s| Some((s.plan.clone()?, s.node.clone()?, s.confirm)));
+    match k.code {
+        KeyCode::Char('n') if step + 1 < steps => go_step(app, step + 1, fx),
+        KeyCode::Char('n') => say(app, "this is the last step: q leaves the walkthrough"),
+        KeyCode::Char('p') if step > 0 => go_step(app, step - 1, fx),
+        KeyCode::Char('p') => say(app, "this is the first step"),
+        KeyCode::Char('r') => walk_rerun(app, fx),
+        KeyCode::Enter => match plan {
+            Some((line, node, confirm)) => {
+                let ns = w.ns(&node);
+                open_fix(app, &format!("netlens plan --netns {ns} {line}"));
+                if let Some(f) = app.form.as_mut() {
+                    f.force_confirm = confirm;
+                    f.status = Some(format!(
+                        "the step's plan, in {node}: Enter previews and asks y/n"
+                    ));
+                }
+            }
+            None => return None,
+        },
+        KeyCode::Char('q') if app.capture.is_none() => w.ask = Some(Ask::Leave),
+        KeyCode::Char('?') if app.capture.is_none() => app.help = Some((HelpFor::Walk, 0)),
+        _ => return None,
+    }
+    Some(true)
+}
+
+/// Runs the step's checks again.
+fn walk_rerun(app: &mut App, fx: &mut Vec<Effect>) {
+    if let Some(e) = app
+        .walk
+        .as_mut()
+        .and_then(super::walk_pane::WalkPane::run_checks)
+    {
+        fx.push(e);
+    }
+}
+
+/// A plan was applied while a walkthrough runs: the step's plan is done, its checks run.
+fn walk_after_apply(app: &mut App, fx: &mut Vec<Effect>) {
+    if let Some(w) = app.walk.as_mut() {
+        let i = w.step;
+        if let Some(a) = w.applied.get_mut(i) {
+            *a = true;
+        }
+    }
+    walk_rerun(app, fx);
+}
+
+/// Shows step `i`: its checks run, the tables go to its namespace and link, and the
+/// capture pane opens on its capture check's interface (closing the one the previous step
+/// opened).
+pub fn go_step(app: &mut App, i: usize, fx: &mut Vec<Effect>) {
+    let Some(w) = app.walk.as_mut() else { return };
+    w.step = i;
+    if let Some(e) = w.run_checks() {
+        fx.push(e);
+    }
+    let (focus, cap, opened) = (w.focus(), w.capture(), w.opened_capture);
+    w.opened_capture = false;
+    if opened && app.capture.is_some() {
+        app.capture = None;
+        fx.push(Effect::StopCapture);
+    }
+    if let Some((ns, dev)) = focus {
+        match app.inv.namespaces.iter().position(|e| e.info.label() == ns) {
+            Some(ix) => {
+                set_ns(app, ix);
+                set_tab(app, Tab::Links);
+                app.filter.clear();
+                app.rows_dirty = true;
+                refresh_rows(app);
+                let link =
+                    dev.and_then(|d| app.current()?.state.link_by_name(&d).map(|l| l.ifindex));
+                if let Some(r) = link.and_then(|ix| {
+                    app.rows
+                        .iter()
+                        .position(|r| r.id == widgets::RowId::Link(ix))
+                }) {
+                    app.selected = r;
+                    clamp(app);
+                }
+            }
+            None => say(app, format!("namespace {ns} is not there (yet)")),
+        }
+    }
+    if let Some((ns, iface, _filter)) = cap {
+        if let Some(info) = app
+            .inv
+            .namespaces
+            .iter()
+            .find(|e| e.info.label() == ns)
+            .map(|e| e.info.clone())
+        {
+            if app.capture.is_some() {
+                fx.push(Effect::StopCapture);
+            }
+            app.capture_gen += 1;
+            let mut p = CapturePane::new(&iface, &info, app.ring, app.capture_gen);
+            p.decode = capture_decode(app, info.id);
+            fx.push(p.restart(app.capture_gen));
+            app.capture = Some(p);
+            if let Some(w) = app.walk.as_mut() {
+                w.opened_capture = true;
+            }
+        }
+    }
 }
 
 fn on_filter_key(app: &mut App, k: KeyEvent) -> bool {
@@ -918,6 +1122,7 @@ fn open_fix(app: &mut App, fix: &str) {
         return;
     };
     let mut f = ActionForm::new(&entry.info, &entry.state, None);
+    f.confirm_secs = app.confirm_secs;
     f.prefill(&entry.state, action, &flags);
     app.report = None;
     app.form = Some(f);
@@ -935,7 +1140,8 @@ fn open_form(app: &mut App) {
     } else {
         None
     };
-    let f = ActionForm::new(&entry.info, &entry.state, sel);
+    let mut f = ActionForm::new(&entry.info, &entry.state, sel);
+    f.confirm_secs = app.confirm_secs;
     app.form = Some(f);
     refresh_form(app);
 }

@@ -103,6 +103,27 @@ pub const HELP_REPORT: &[(&str, &str)] = &[
     ("q / Esc", "close"),
 ];
 
+pub const HELP_WALK: &[(&str, &str)] = &[
+    ("n / p", "next / previous step (the tables follow it)"),
+    (
+        "Enter",
+        "the step's plan in the action form: preview, then y/n",
+    ),
+    ("r", "run the step's checks again"),
+    (
+        "q",
+        "leave: asks whether to remove the lab (y/n, Esc stays)",
+    ),
+    (":", "switch namespace (n steps here)"),
+];
+
+const HELP_WALK_NOTES: &[&str] = &[
+    "The tables' keys work as usual beside the panel.",
+    "✓ a check met its expectation, ✗ it did not, … it runs.",
+    "A step with a capture check opens the capture pane on",
+    "its interface (q closes the pane, then q leaves).",
+];
+
 pub const HELP_SWITCHER: &[(&str, &str)] = &[
     ("type", "narrow the namespaces (letters in order match)"),
     ("↓/↑, Tab", "move in the list"),
@@ -130,6 +151,8 @@ fn keys_line(app: &App) -> &'static str {
         } else {
             "q close · / BPF · d display filter · p pause · Enter layers · w save · ? help"
         }
+    } else if app.walk.is_some() {
+        "n/p step · ⏎ plan · r check again · q leave · ? help · : netns · 1-5 tabs"
     } else {
         "q quit · ? help · 1-5 tabs · n netns · / filter · ⏎ detail · c capture · a act"
     }
@@ -156,6 +179,9 @@ pub fn render(app: &App, f: &mut Frame) {
             render_detail(f, d, app);
         }
     }
+    if let (Some(area), Some(w)) = (a.walk, &app.walk) {
+        render_walk(f, area, app, w);
+    }
     render_status(f, a.status, app);
     if let Some(sw) = &app.switcher {
         render_switcher(f, a.area, app, sw);
@@ -163,6 +189,196 @@ pub fn render(app: &App, f: &mut Frame) {
     if let Some((what, scroll)) = app.help {
         render_help(f, a.area, app, what, scroll);
     }
+}
+
+/// Rows a line takes when wrapped at word boundaries to `width` columns, as the
+/// paragraph wraps it.
+fn rows_of(l: &Line, width: usize) -> usize {
+    let width = width.max(1);
+    let (mut rows, mut col) = (1, 0);
+    for word in l.to_string().split(' ') {
+        let n = word.chars().count();
+        let need = if col == 0 { n } else { col + 1 + n };
+        if need <= width {
+            col = need;
+        } else if n <= width {
+            rows += 1;
+            col = n;
+        } else {
+            // A word longer than the row is broken across rows.
+            rows += (col + 1 + n).div_ceil(width) - 1;
+            col = (col + 1 + n) % width;
+        }
+    }
+    rows
+}
+
+/// The walkthrough panel: a question (when it asks one), the step, its explanation, its
+/// plan and its checks. When it does not fit, the checks' "why" lines go first, then the
+/// explanation is cut: the checks always show.
+fn render_walk(f: &mut Frame, area: Rect, app: &App, w: &super::walk_pane::WalkPane) {
+    use super::walk_pane::{Ask, CheckState};
+    use ratatui::widgets::Wrap;
+    let t = &app.theme;
+    let mut head: Vec<Line> = Vec::new();
+    match w.ask {
+        Some(Ask::Leave) => head.push(Line::from(Span::styled(
+            format!(
+                "Leave: remove lab {} (lab down)? y remove · n keep it · Esc stay",
+                w.lab
+            ),
+            t.warn.add_modifier(Modifier::BOLD),
+        ))),
+        Some(Ask::Removing) => head.push(Line::from(Span::styled(
+            format!("removing lab {}…", w.lab),
+            t.warn,
+        ))),
+        None => {}
+    }
+    let mut explain: Vec<Line> = Vec::new();
+    // (line, what may be done to it when room is short: 0 nothing, 1 left out (a check's
+    // "why"), 2 cut to one row (a check and what it saw))
+    let mut tail: Vec<(Line, u8)> = Vec::new();
+    if let Some(s) = w.current() {
+        head.push(Line::from(Span::styled(s.title.clone(), t.header)));
+        for para in s.explain.trim().split("\n\n") {
+            explain.push(Line::from(
+                para.split_whitespace().collect::<Vec<_>>().join(" "),
+            ));
+        }
+        if let (Some(plan), Some(node)) = (&s.plan, &s.node) {
+            tail.push((Line::from(""), 0));
+            let done = w.applied.get(w.step).copied().unwrap_or(false);
+            tail.push((
+                Line::from(vec![
+                    Span::styled("Plan ", t.key),
+                    Span::styled(
+                        if done { "(applied) " } else { "(Enter) " },
+                        if done { t.ok } else { t.dim },
+                    ),
+                    Span::raw(format!("in {node}: {plan}")),
+                ]),
+                0,
+            ));
+        }
+        if !s.checks.is_empty() {
+            tail.push((Line::from(""), 0));
+            let (met, n) = w.tally();
+            tail.push((
+                Line::from(Span::styled(
+                    format!("Checks ({met}/{n} as expected)"),
+                    t.key,
+                )),
+                0,
+            ));
+        }
+        // Before its plan is applied, a step's fix-dependent checks fail: not a surprise.
+        let pending = s.plan.is_some() && !w.applied.get(w.step).copied().unwrap_or(false);
+        for (c, r) in s.checks.iter().zip(&w.results) {
+            let expect = match c.expect {
+                crate::walkthrough::Expect::Pass => "should pass",
+                crate::walkthrough::Expect::Fail => "should fail",
+            };
+            let (mark, style, saw) = match r {
+                CheckState::Running => ("…", t.dim, "running".to_owned()),
+                CheckState::Error(e) => ("!", t.error, e.clone()),
+                CheckState::Done(o) => {
+                    let verdict = if o.passed { "passes" } else { "fails" };
+                    if r.met(c) == Some(true) {
+                        ("✓", t.ok, format!("{verdict}: {}", o.saw))
+                    } else if pending {
+                        (
+                            "·",
+                            t.dim,
+                            format!("{verdict} for now (Enter applies the plan): {}", o.saw),
+                        )
+                    } else {
+                        (
+                            "✗",
+                            t.error,
+                            format!("{verdict}, NOT as expected: {}", o.saw),
+                        )
+                    }
+                }
+            };
+            tail.push((
+                Line::from(vec![
+                    Span::styled(format!("{mark} "), style),
+                    Span::raw(format!("{} ({expect})", c.describe())),
+                ]),
+                2,
+            ));
+            tail.push((Line::from(Span::styled(format!("  {saw}"), t.dim)), 2));
+            if !c.why.is_empty() && r.met(c).is_some() {
+                tail.push((Line::from(Span::styled(format!("  {}", c.why), t.dim)), 1));
+            }
+        }
+    }
+    let width = usize::from(area.width.saturating_sub(2));
+    let room = usize::from(area.height.saturating_sub(2));
+    let height = |ls: &[Line]| ls.iter().map(|l| rows_of(l, width)).sum::<usize>();
+    let fixed = height(&head) + 1;
+    let tail_rows =
+        |tail: &[(Line, u8)]| tail.iter().map(|(l, _)| rows_of(l, width)).sum::<usize>();
+    if fixed + height(&explain) + tail_rows(&tail) > room {
+        tail.retain(|(_, k)| *k != 1);
+    }
+    if fixed + 2 + tail_rows(&tail) > room {
+        // Still too tall: each check and what it saw on one row.
+        for (l, k) in &mut tail {
+            if *k == 2 && l.width() > width {
+                let text: String = l
+                    .to_string()
+                    .chars()
+                    .take(width.saturating_sub(1))
+                    .collect();
+                let style = l.spans.last().map(|s| s.style).unwrap_or_default();
+                *l = Line::from(Span::styled(format!("{text}…"), style));
+            }
+        }
+    }
+    let tail: Vec<Line> = tail.into_iter().map(|(l, _)| l).collect();
+    let left = room.saturating_sub(fixed + height(&tail)).max(2);
+    if height(&explain) > left {
+        // Keep what fits of the explanation, by words, and say it was cut.
+        let text = explain
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut cut = String::new();
+        for word in text.split_whitespace() {
+            let candidate = if cut.is_empty() {
+                format!("{word} …")
+            } else {
+                format!("{cut} {word} …")
+            };
+            if rows_of(&Line::from(candidate), width) > left {
+                break;
+            }
+            if !cut.is_empty() {
+                cut.push(' ');
+            }
+            cut.push_str(word);
+        }
+        cut.push_str(" …");
+        explain = vec![Line::from(cut)];
+    }
+    let mut lines = head;
+    lines.push(Line::from(""));
+    lines.extend(explain);
+    lines.extend(tail);
+    let title = format!(" {} · step {}/{} ", w.w.name, w.step + 1, w.w.steps.len());
+    f.render_widget(Clear, area);
+    f.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(t.focus_border)
+                .title(title),
+        ),
+        area,
+    );
 }
 
 fn render_table(f: &mut Frame, area: Rect, app: &App) {
@@ -605,6 +821,7 @@ fn render_help(f: &mut Frame, area: Rect, app: &App, what: HelpFor, scroll: usiz
         HelpFor::Switcher => (" namespace switcher: keys ", HELP_SWITCHER, &[]),
         HelpFor::Plans => (" plans: keys ", HELP_PLANS, &[]),
         HelpFor::Report => (" doctor / topology: keys ", HELP_REPORT, &[]),
+        HelpFor::Walk => (" walkthrough: keys ", HELP_WALK, HELP_WALK_NOTES),
     };
     let kw = keys
         .iter()
