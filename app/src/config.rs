@@ -127,19 +127,11 @@ pub fn load() -> Settings {
     let text = match std::fs::read_to_string(&p) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return defaults(None),
-        Err(e) => {
-            return defaults(Some(format!(
-                "{}: {e}; going on with the default settings",
-                p.display()
-            )))
-        }
+        Err(e) => return defaults(Some(format!("default settings used: {}: {e}", p.display()))),
     };
     match settings(&text) {
         Ok(s) => s,
-        Err(e) => defaults(Some(format!(
-            "{}: {e}; going on with the default settings",
-            p.display()
-        ))),
+        Err(e) => defaults(Some(format!("default settings used: {}: {e}", p.display()))),
     }
 }
 
@@ -152,7 +144,10 @@ fn line_of(text: &str, span: std::ops::Range<usize>) -> usize {
 
 /// Parses a config text into settings; an error names the line and key.
 pub fn settings(text: &str) -> Result<Settings, String> {
-    let c: Config = toml::from_str(text).map_err(|e| e.to_string().trim().to_owned())?;
+    let c: Config = toml::from_str(text).map_err(|e| match e.span() {
+        Some(span) => format!("line {}: {}", line_of(text, span), e.message().trim()),
+        None => e.message().trim().to_owned(),
+    })?;
     let at = |key: &str, span: std::ops::Range<usize>, why: String| {
         format!("line {}, key {key}: {why}", line_of(text, span))
     };

@@ -384,3 +384,26 @@ fn topo_draws_children_across_namespaces_veths_ports_and_vteps() {
     );
     assert!(String::from_utf8_lossy(&o.stdout).contains("<svg"));
 }
+
+#[test]
+fn config_path_and_default() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_netlens"))
+        .args(["config", "path"])
+        .env("NETLENS_CONFIG", "/tmp/nlt-some/config.toml")
+        .output()
+        .expect("run");
+    assert!(o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "/tmp/nlt-some/config.toml"
+    );
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_netlens"))
+        .args(["config", "default"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success() && text.contains("# theme = \"dark\"") && text.contains("[keys]"),
+        "{text}"
+    );
+}

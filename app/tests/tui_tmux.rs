@@ -434,3 +434,54 @@ fn walkthrough_host_isolation_through_the_ui() {
     assert_eq!(lab_namespaces(), 0, "the lab's namespaces are left");
     let _ = std::fs::remove_dir_all(&store);
 }
+
+/// A bad settings file is named with its line and key on the status line and the UI runs
+/// with the defaults; a good one's key binding works (`x` captures too).
+#[test]
+fn settings_a_bad_file_is_named_and_a_good_ones_keys_work() {
+    if !testns::require_root() {
+        return;
+    }
+    let p = Pair::new("tcfg");
+    let dir = std::env::temp_dir().join(format!("nlt-tcfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "ring = 5\nrnig = 6\n").expect("write");
+    let t = Tmux::start(
+        "tcfgb",
+        &p.a.name,
+        120,
+        30,
+        None,
+        &format!("NETLENS_CONFIG={}", bad.display()),
+    );
+    t.wait_for("the warning on the status line", |s| {
+        s.contains("default settings used") && s.contains("line 2") && s.contains("rnig")
+    });
+    t.wait_for("the links, all the same", |s| s.contains(" va "));
+    t.keys(&["q"]);
+    t.wait_for("netlens exiting", |s| s.contains("NETLENS-EXITED:0"));
+    drop(t);
+
+    let good = dir.join("good.toml");
+    std::fs::write(&good, "theme = \"light\"\n[keys]\ncapture = \"x\"\n").expect("write");
+    let t = Tmux::start(
+        "tcfgg",
+        &p.a.name,
+        120,
+        30,
+        None,
+        &format!("NETLENS_CONFIG={}", good.display()),
+    );
+    t.wait_for("the links", |s| s.contains(" va ") && s.contains("· live"));
+    t.keys(&["/", "v", "a", "Enter"]);
+    t.wait_for("the filter", |s| s.contains("filter: va"));
+    t.keys(&["x"]);
+    t.wait_for("the capture pane, from the bound key", |s| {
+        s.contains("Capture ·") && s.contains("va in")
+    });
+    t.keys(&["q"]);
+    t.keys(&["q"]);
+    t.wait_for("netlens exiting", |s| s.contains("NETLENS-EXITED:0"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

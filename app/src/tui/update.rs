@@ -181,9 +181,20 @@ pub fn update(app: &mut App, ev: AppEvent) -> Vec<Effect> {
     fx
 }
 
-/// Puts a message on the status line for a while.
+/// Puts a message on the status line for a while. A message that came less than a
+/// second ago stays too (joined): two things said at start are both read.
 fn say(app: &mut App, m: impl Into<String>) {
-    app.message = Some((m.into(), app.now));
+    let m = m.into();
+    let joined = match app.message.take() {
+        Some((old, t))
+            if app.now.saturating_duration_since(t) < std::time::Duration::from_secs(1)
+                && old != m =>
+        {
+            format!("{old} · {m}")
+        }
+        _ => m,
+    };
+    app.message = Some((joined, app.now));
 }
 
 fn on_tick(app: &mut App, now: Instant) -> bool {
