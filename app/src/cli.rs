@@ -87,6 +87,10 @@ pub enum Command {
         /// without it.
         #[arg(long, value_name = "N")]
         skip: Option<usize>,
+        /// With --auto: also write each step's plan to DIR as a script and its undo
+        /// (NAME-stepN.sh, NAME-stepN.sh.undo).
+        #[arg(long, value_name = "DIR", requires = "auto")]
+        export: Option<std::path::PathBuf>,
     },
     /// Find what keeps traffic from flowing: macvlan containers the host cannot reach (no
     /// shim), namespaces without a default route, vxlan peers without FDB or ARP entries (or

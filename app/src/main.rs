@@ -70,6 +70,7 @@ fn run(cli: Cli) -> Result<()> {
             auto,
             keep,
             skip,
+            export,
         }) => {
             if name == "list" {
                 walkthrough::list();
@@ -97,7 +98,7 @@ fn run(cli: Cli) -> Result<()> {
                     }
                 }
             } else {
-                match walkthrough::auto(&name, keep, skip) {
+                match walkthrough::auto(&name, keep, skip, export.as_deref()) {
                     Ok(0) => Ok(()),
                     Ok(1) => {
                         eprintln!("netlens: walkthrough {name}: some checks did not meet their expectation");

@@ -481,8 +481,14 @@ pub fn result_line(c: &Check, o: &Outcome) -> String {
 /// 1 when one did not, [`EXIT_UNSUPPORTED`] when this kernel lacks what the lab needs (said
 /// at the first step; nothing is built). The lab is removed at the end unless `keep`.
 /// `skip` leaves out step N's plan (from 1), its checks still run: a test shows a fix's
-/// checks fail without it.
-pub fn auto(what: &str, keep: bool, skip: Option<usize>) -> Result<i32> {
+/// checks fail without it. With `export`, each step's plan is also written there as a
+/// script and its undo (`NAME-stepN.sh`, `.undo`), built before it is applied.
+pub fn auto(
+    what: &str,
+    keep: bool,
+    skip: Option<usize>,
+    export: Option<&std::path::Path>,
+) -> Result<i32> {
     let w = load(what)?;
     let lab = crate::lab::load(&w.lab)?;
     println!("# {}: {}", w.name, w.title);
@@ -503,6 +509,11 @@ pub fn auto(what: &str, keep: bool, skip: Option<usize>) -> Result<i32> {
             if skip == Some(i + 1) {
                 println!("  (its plan skipped: the checks show what happens without it)");
             } else if let (Some(line), Some(node)) = (&s.plan, &s.node) {
+                if let Some(dir) = export {
+                    let file = dir.join(format!("{}-step{}.sh", w.name, i + 1));
+                    let n = crate::plan::export::export(&step_plan(&lab.name, node, line)?, &file)?;
+                    println!("  {}", crate::plan::export::wrote(&file, n));
+                }
                 for c in apply_step(&lab.name, node, line)? {
                     println!("  applied: {c}");
                 }

@@ -151,11 +151,27 @@ fn walkthrough_and_without_fix(name: &str, fix_step: Option<&str>) {
     // A prefix of its own: the tests of one binary share a process id and run at once.
     let tag: String = name.split('-').filter_map(|w| w.chars().next()).collect();
     let p = Prefix::new(&format!("w{tag}"));
-    let o = p.walkthrough(&[name, "--auto"]);
+    let dir = std::env::temp_dir().join(format!("nlt-wexp-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("export dir");
+    let o = p.walkthrough(&[name, "--auto", "--export", &dir.to_string_lossy()]);
     let out = ok(&o);
     assert!(!out.contains("NOT AS EXPECTED"), "{out}");
     assert!(out.contains("as expected"), "{name}: no check ran: {out}");
     assert!(p.namespaces().is_empty(), "{name}: the lab was not removed");
+    // Each step's plan was exported: a script and its undo that sh can read.
+    if let Some(step) = fix_step {
+        let script = dir.join(format!("{name}-step{step}.sh"));
+        for f in [
+            script.clone(),
+            dir.join(format!("{name}-step{step}.sh.undo")),
+        ] {
+            let o = testns::output(&["sh", "-n", &f.to_string_lossy()]);
+            assert!(o.status.success(), "{}: {o:?}", f.display());
+        }
+        let text = std::fs::read_to_string(&script).expect("the exported script");
+        assert!(text.contains("ip -n "), "{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
     if let Some(step) = fix_step {
         let o = p.walkthrough(&[name, "--auto", "--skip", step]);
         let out = String::from_utf8_lossy(&o.stdout);

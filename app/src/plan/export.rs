@@ -8,8 +8,8 @@ use anyhow::{Context, Result};
 /// Writes the plan's sh script to `file`, its undo to `file.undo` and its -batch files to
 /// `file.N.ip|bridge`: every file or none. Everything is rendered first (a name the batch
 /// format cannot carry fails here, before any file exists), then written to temporary
-/// files renamed into place at the end.
-pub fn export(plan: &Plan, file: &Path) -> Result<()> {
+/// files renamed into place at the end. Returns how many -batch files were written.
+pub fn export(plan: &Plan, file: &Path) -> Result<usize> {
     let err = |e: actions::ExportError| anyhow::anyhow!("--export {}: {e}", file.display());
     let mut files: Vec<(PathBuf, String, bool)> = vec![
         (
@@ -58,11 +58,14 @@ pub fn export(plan: &Plan, file: &Path) -> Result<()> {
         }
         return Err(e);
     }
-    eprintln!(
-        "netlens: wrote {}, {}.undo and {} -batch file(s)",
+    Ok(files.len() - 2)
+}
+
+/// What `export` wrote, in words.
+pub fn wrote(file: &Path, batches: usize) -> String {
+    format!(
+        "wrote {}, {}.undo and {batches} -batch file(s)",
         file.display(),
-        file.display(),
-        files.len() - 2
-    );
-    Ok(())
+        file.display()
+    )
 }

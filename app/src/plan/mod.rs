@@ -122,7 +122,8 @@ pub async fn run(netns: Option<&str>, a: PlanArgs) -> Result<()> {
         println!("{c}");
     }
     if let Some(f) = &a.export {
-        export::export(&plan, f)?;
+        let n = export::export(&plan, f)?;
+        eprintln!("netlens: {}", export::wrote(f, n));
     }
     if !a.apply {
         eprintln!("netlens: nothing changed (add --apply to apply)");
@@ -320,7 +321,8 @@ async fn undo(id: Option<&str>, force: bool, yes: bool, a: &PlanArgs) -> Result<
         println!("{c}");
     }
     if let Some(f) = &a.export {
-        export::export(&undo, f)?;
+        let n = export::export(&undo, f)?;
+        eprintln!("netlens: {}", export::wrote(f, n));
     }
     if !a.apply {
         eprintln!(

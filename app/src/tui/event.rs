@@ -66,6 +66,8 @@ pub enum AppEvent {
     },
     /// The walkthrough's lab was removed (how many namespaces) or not.
     LabRemoved(Result<usize, String>),
+    /// A step's plan was exported (what was written) or not.
+    Exported(Result<String, String>),
 }
 
 /// What a key did in a pane (the capture pane, the form, the Plans view).
@@ -147,6 +149,14 @@ pub enum Effect {
     /// Remove the walkthrough's lab (`lab down`).
     LabDown {
         lab: String,
+    },
+    /// Build a walkthrough step's plan against its node's live state and export it as a
+    /// script (and its undo) to `path`.
+    ExportStep {
+        lab: String,
+        node: String,
+        line: String,
+        path: PathBuf,
     },
     Quit,
 }

@@ -253,6 +253,20 @@ impl Runner {
                     let _ = jobs.send((gen, lab, checks));
                 }
             }
+            Effect::ExportStep {
+                lab,
+                node,
+                line,
+                path,
+            } => {
+                tokio::task::spawn_blocking(move || {
+                    let r = crate::walkthrough::step_plan(&lab, &node, &line)
+                        .and_then(|plan| crate::plan::export::export(&plan, &path))
+                        .map(|n| crate::plan::export::wrote(&path, n))
+                        .map_err(|e| format!("{e:#}"));
+                    let _ = tx.send(AppEvent::Exported(r));
+                });
+            }
             Effect::LabDown { lab } => {
                 tokio::task::spawn_blocking(move || {
                     let r = crate::lab::remove(&lab).map_err(|e| format!("{e:#}"));

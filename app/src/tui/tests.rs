@@ -1193,6 +1193,12 @@ fn walkthrough_keys_step_rerun_apply_and_leave_with_lab_down() {
         key(&mut a, KeyCode::Char('n'));
     }
     assert_eq!(a.walk.as_ref().map(|w| w.step), Some(3));
+    let fx = key(&mut a, KeyCode::Char('e'));
+    assert!(
+        matches!(fx.first(), Some(Effect::ExportStep { path, node, .. })
+            if path.to_string_lossy() == "netlens-host-isolation-step4.sh" && node == "node1"),
+        "{fx:?}"
+    );
     key(&mut a, KeyCode::Enter);
     let f = a.form.as_ref().expect("the plan's form");
     assert_eq!(f.defs[f.kind].name, "shim");

@@ -146,6 +146,10 @@ pub fn update(app: &mut App, ev: AppEvent) -> Vec<Effect> {
             .walk
             .as_mut()
             .is_some_and(|w| w.checked(gen, index, result)),
+        AppEvent::Exported(r) => {
+            say(app, r.unwrap_or_else(|e| format!("export failed: {e}")));
+            true
+        }
         AppEvent::LabRemoved(r) => {
             match r {
                 Ok(n) => {
@@ -594,6 +598,15 @@ fn on_walk_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> Option<bool>
         KeyCode::Char('p') if step > 0 => go_step(app, step - 1, fx),
         KeyCode::Char('p') => say(app, "this is the first step"),
         KeyCode::Char('r') => walk_rerun(app, fx),
+        KeyCode::Char('e') => match plan {
+            Some((line, node, _)) => fx.push(Effect::ExportStep {
+                lab: w.lab.clone(),
+                node,
+                line,
+                path: std::path::PathBuf::from(format!("netlens-{}-step{}.sh", w.w.name, step + 1)),
+            }),
+            None => say(app, "this step has no plan to export"),
+        },
         KeyCode::Enter => match plan {
             Some((line, node, confirm)) => {
                 let ns = w.ns(&node);

@@ -111,6 +111,10 @@ pub const HELP_WALK: &[(&str, &str)] = &[
     ),
     ("r", "run the step's checks again"),
     (
+        "e",
+        "export the step's plan: netlens-NAME-stepN.sh and its .undo, here",
+    ),
+    (
         "q",
         "leave: asks whether to remove the lab (y/n, Esc stays)",
     ),
@@ -152,7 +156,7 @@ fn keys_line(app: &App) -> &'static str {
             "q close · / BPF · d display filter · p pause · Enter layers · w save · ? help"
         }
     } else if app.walk.is_some() {
-        "n/p step · ⏎ plan · r check again · q leave · ? help · : netns · 1-5 tabs"
+        "n/p step · ⏎ plan · e export · r check again · q leave · ? help · : netns"
     } else {
         "q quit · ? help · 1-5 tabs · n netns · / filter · ⏎ detail · c capture · a act"
     }
