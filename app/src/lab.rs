@@ -223,6 +223,12 @@ fn validate(lab: &LabFile) -> Result<()> {
     }
     let nodes: Vec<&str> = lab.nodes.iter().map(|n| n.name.as_str()).collect();
     for (i, n) in lab.nodes.iter().enumerate() {
+        if nodes[..i].contains(&n.name.as_str()) {
+            bail!(
+                "node[{i}].name = {:?}: a second [[node]] of that name",
+                n.name
+            );
+        }
         if !word_ok(&n.name) {
             bail!(
                 "node[{i}].name = {:?}: a node name is 1-20 of a-z, 0-9 and -",
@@ -260,6 +266,35 @@ fn validate(lab: &LabFile) -> Result<()> {
             actions::validate::mode("mode", mode)
                 .map_err(|e| anyhow::anyhow!("macvlan[{i}].mode: {e}"))?;
         }
+    }
+    let dev = |field: String, d: &str| -> Result<()> {
+        if d.is_empty() || d.len() > 15 || d.contains(['/', ' ', ':']) {
+            bail!("{field} = {d:?}: a device name is 1-15 bytes without '/', ':' or spaces");
+        }
+        Ok(())
+    };
+    for (i, b) in lab.bridge.iter().enumerate() {
+        dev(format!("bridge[{i}].name"), &b.name)?;
+        for (j, p) in b.ports.iter().enumerate() {
+            dev(format!("bridge[{i}].ports[{j}]"), p)?;
+        }
+    }
+    for (i, m) in lab.macvlan.iter().enumerate() {
+        dev(format!("macvlan[{i}].name"), &m.name)?;
+    }
+    for (i, v) in lab.vlan.iter().enumerate() {
+        dev(format!("vlan[{i}].name"), &v.name)?;
+        dev(format!("vlan[{i}].parent"), &v.parent)?;
+    }
+    for (i, v) in lab.vxlan.iter().enumerate() {
+        dev(format!("vxlan[{i}].name"), &v.name)?;
+        if let Some(m) = &v.mac {
+            actions::validate::mac("mac", m, true)
+                .map_err(|e| anyhow::anyhow!("vxlan[{i}].mac: {e}"))?;
+        }
+    }
+    for (i, a) in lab.address.iter().enumerate() {
+        dev(format!("address[{i}].dev"), &a.dev)?;
     }
     for (i, v) in lab.vlan.iter().enumerate() {
         node(format!("vlan[{i}].node"), &v.node)?;
@@ -328,6 +363,17 @@ pub fn plan(lab: &LabFile) -> Result<Plan> {
         made.push((na, da));
         made.push((nb, db));
     }
+    for b in &lab.bridge {
+        let ns = ns_name(&lab.name, &b.node);
+        steps.push(Step::LinkAdd(LinkAdd {
+            netns: ns.clone(),
+            name: b.name.clone(),
+            kind: LinkKind::Bridge,
+            address: None,
+            mtu: None,
+        }));
+        made.push((ns, b.name.clone()));
+    }
     for v in &lab.vlan {
         let ns = ns_name(&lab.name, &v.node);
         steps.push(Step::LinkAdd(LinkAdd {
@@ -342,17 +388,6 @@ pub fn plan(lab: &LabFile) -> Result<Plan> {
             mtu: None,
         }));
         made.push((ns, v.name.clone()));
-    }
-    for b in &lab.bridge {
-        let ns = ns_name(&lab.name, &b.node);
-        steps.push(Step::LinkAdd(LinkAdd {
-            netns: ns.clone(),
-            name: b.name.clone(),
-            kind: LinkKind::Bridge,
-            address: None,
-            mtu: None,
-        }));
-        made.push((ns, b.name.clone()));
     }
     for (i, m) in lab.macvlan.iter().enumerate() {
         let (pns, pdev) = at(lab, &m.parent);
@@ -479,17 +514,42 @@ pub fn plan(lab: &LabFile) -> Result<Plan> {
     Ok(Plan::new(format!("lab {}", lab.name), actions::HOST, steps))
 }
 
-/// The namespaces of a lab that exist now.
-fn existing(lab: &str) -> Vec<String> {
-    let want = format!("{}-{lab}-", prefix());
-    std::fs::read_dir("/run/netns")
-        .map(|d| {
-            d.filter_map(std::result::Result::ok)
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.starts_with(&want))
-                .collect()
-        })
+/// Where `up` records a lab's namespaces (a tmpfs, emptied at boot as `/run/netns` is), so
+/// `down NAME` removes exactly them — not another lab's whose name starts the same.
+fn record(lab: &str) -> std::path::PathBuf {
+    Path::new("/run/netlens/labs").join(format!("{}-{lab}", prefix()))
+}
+
+/// Every namespace of the lab named `name`, made or not: as `up` recorded them, else the
+/// nodes of the built-in lab of that name.
+fn namespaces_of(name: &str) -> Vec<String> {
+    if let Ok(t) = std::fs::read_to_string(record(name)) {
+        return t
+            .lines()
+            .map(str::to_owned)
+            .filter(|l| !l.is_empty())
+            .collect();
+    }
+    BUILTIN
+        .iter()
+        .find(|(n, _)| *n == name)
+        .and_then(|(_, t)| toml::from_str::<LabFile>(t).ok())
+        .map(|l| l.nodes.iter().map(|n| ns_name(name, &n.name)).collect())
         .unwrap_or_default()
+}
+
+/// Those of `names` that exist now.
+fn existing_in(names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .filter(|n| Path::new("/run/netns").join(n).exists())
+        .cloned()
+        .collect()
+}
+
+/// The namespaces of the lab named `name` that exist now.
+fn existing(name: &str) -> Vec<String> {
+    existing_in(&namespaces_of(name))
 }
 
 /// Whether any namespace of the lab named `name` exists.
@@ -575,13 +635,19 @@ pub fn up(what: &str) -> Result<()> {
     if let Some(why) = unsupported(&lab)? {
         bail!("lab {}: {why}; nothing was changed", lab.name);
     }
-    let have = existing(&lab.name);
+    let mine: Vec<String> = lab
+        .nodes
+        .iter()
+        .map(|n| ns_name(&lab.name, &n.name))
+        .collect();
+    let have = existing_in(&mine);
     if have.len() == lab.nodes.len() && !have.is_empty() {
         eprintln!(
             "netlens: lab {} is already up ({} namespaces); nothing changed",
             lab.name,
             have.len()
         );
+        settle(&lab.name);
         return status(what);
     }
     if !have.is_empty() {
@@ -593,6 +659,12 @@ pub fn up(what: &str) -> Result<()> {
         );
     }
     let plan = plan(&lab)?;
+    let rec = record(&lab.name);
+    if let Some(d) = rec.parent() {
+        std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+    }
+    std::fs::write(&rec, mine.join("\n") + "\n")
+        .with_context(|| format!("writing {}", rec.display()))?;
     crate::plan::apply_sync(plan).with_context(|| format!("building lab {}", lab.name))?;
     for n in lab.nodes.iter().filter(|n| n.forward) {
         if let Err(e) = forwarding_on(&ns_name(&lab.name, &n.name)) {
@@ -613,6 +685,7 @@ pub fn up(what: &str) -> Result<()> {
 pub fn remove(name: &str) -> Result<usize> {
     let have = existing(name);
     if have.is_empty() {
+        let _ = std::fs::remove_file(record(name));
         return Ok(0);
     }
     let steps = have
@@ -620,14 +693,26 @@ pub fn remove(name: &str) -> Result<usize> {
         .map(|n| Step::NetnsDel { name: n.clone() })
         .collect();
     crate::plan::apply_sync(Plan::new(format!("lab {name} down"), actions::HOST, steps))?;
+    let _ = std::fs::remove_file(record(name));
     Ok(have.len())
 }
 
 /// `lab down`: removes every namespace of the lab, and nothing else.
 pub fn down(what: &str) -> Result<()> {
     let name = match load(what) {
-        Ok(l) => l.name,
-        Err(_) if word_ok(what) => what.to_owned(),
+        Ok(l) => {
+            // A lab file brought up before `up` kept records: its nodes say what to remove.
+            if !record(&l.name).exists() && !BUILTIN.iter().any(|(n, _)| *n == l.name) {
+                let rec = record(&l.name);
+                if let Some(d) = rec.parent() {
+                    let _ = std::fs::create_dir_all(d);
+                }
+                let mine: Vec<String> = l.nodes.iter().map(|n| ns_name(&l.name, &n.name)).collect();
+                let _ = std::fs::write(&rec, mine.join("\n") + "\n");
+            }
+            l.name
+        }
+        Err(_) if word_ok(what) && record(what).exists() => what.to_owned(),
         Err(e) => return Err(e),
     };
     match remove(&name)? {

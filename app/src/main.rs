@@ -57,6 +57,12 @@ fn main() -> std::process::ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     init_logging(cli.log.as_deref())?;
+    // Read before any thread starts: it may set the plan store's directory.
+    let settings = config::load();
+    let ui = matches!(cli.command, None | Some(Command::Walkthrough { .. }));
+    if let (false, Some(w)) = (ui, settings.warning.as_ref()) {
+        eprintln!("netlens: {w}");
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -84,7 +90,7 @@ fn run(cli: Cli) -> Result<()> {
                             report: None,
                             ring: cli.ring,
                             vxlan_ports: cli.vxlan_ports,
-                            settings: config::load(),
+                            settings,
                             walk: Some(pane),
                         }))?;
                         if lab::is_up(&lab) {
@@ -168,7 +174,7 @@ fn run(cli: Cli) -> Result<()> {
             report: cli.report_first_frame.as_deref(),
             ring: cli.ring,
             vxlan_ports: cli.vxlan_ports,
-            settings: config::load(),
+            settings,
             walk: None,
         })),
     }

@@ -238,3 +238,26 @@ fn walkthrough_vlan_macvlan_or_its_clear_refusal() {
     );
     assert!(p.namespaces().is_empty());
 }
+
+/// `lab down tl` removes lab tl's namespaces, not those of lab tl-x (whose names start
+/// the same).
+#[test]
+fn down_removes_its_own_lab_only() {
+    if !testns::require_root() {
+        return;
+    }
+    let p = Prefix::new("lbd");
+    let dir = std::env::temp_dir().join(format!("nlt-labdown-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (a, b) = (dir.join("tl.toml"), dir.join("tlx.toml"));
+    std::fs::write(&a, "name = \"tl\"\n[[node]]\nname = \"a\"\n").expect("write");
+    std::fs::write(&b, "name = \"tl-x\"\n[[node]]\nname = \"a\"\n").expect("write");
+    ok(&p.lab(&["up", &a.to_string_lossy()]));
+    ok(&p.lab(&["up", &b.to_string_lossy()]));
+    assert_eq!(p.namespaces().len(), 2);
+    ok(&p.lab(&["down", "tl"]));
+    assert_eq!(p.namespaces(), [format!("{}-tl-x-a", p.0)]);
+    ok(&p.lab(&["down", &b.to_string_lossy()]));
+    assert!(p.namespaces().is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1162,6 +1162,21 @@ fn the_walkthrough_panel_beside_the_tables() {
 }
 
 #[test]
+fn the_walkthrough_panel_beside_the_tables_at_step_one() {
+    let (mut a, fx) = walk_app(80, 24, 0);
+    let Some(Effect::RunChecks { gen, .. }) = fx.first() else {
+        panic!("step 1 runs its checks: {fx:?}");
+    };
+    let gen = *gen;
+    update(&mut a, checked(gen, 0, true, "echo reply in 0.2 ms"));
+    update(&mut a, checked(gen, 1, false, "no echo reply within 1 s"));
+    let s = draw(&a);
+    assert!(s.contains("Links") && s.contains("step 1/5"), "{s}");
+    assert!(s.contains("NOT as expected"), "{s}");
+    insta::assert_snapshot!("walkthrough_tables_80x24", s);
+}
+
+#[test]
 fn walkthrough_keys_step_rerun_apply_and_leave_with_lab_down() {
     let (mut a, fx) = walk_app(100, 30, 0);
     let Some(Effect::RunChecks { gen: g0, .. }) = fx.first() else {

@@ -686,7 +686,7 @@ pub fn go_step(app: &mut App, i: usize, fx: &mut Vec<Effect>) {
             None => say(app, format!("namespace {ns} is not there (yet)")),
         }
     }
-    if let Some((ns, iface, _filter)) = cap {
+    if let Some((ns, iface, filter)) = cap {
         if let Some(info) = app
             .inv
             .namespaces
@@ -700,6 +700,7 @@ pub fn go_step(app: &mut App, i: usize, fx: &mut Vec<Effect>) {
             app.capture_gen += 1;
             let mut p = CapturePane::new(&iface, &info, app.ring, app.capture_gen);
             p.decode = capture_decode(app, info.id);
+            p.filter = filter;
             fx.push(p.restart(app.capture_gen));
             app.capture = Some(p);
             if let Some(w) = app.walk.as_mut() {
@@ -1103,7 +1104,9 @@ fn open_capture(app: &mut App, fx: &mut Vec<Effect>) {
 /// Opens a proposed fix (`netlens plan [--netns NS] ACTION --flag value…`) in the
 /// guided-action form, for its namespace.
 fn open_fix(app: &mut App, fix: &str) {
-    let words: Vec<&str> = fix.split_whitespace().collect();
+    let owned =
+        shlex::split(fix).unwrap_or_else(|| fix.split_whitespace().map(str::to_owned).collect());
+    let words: Vec<&str> = owned.iter().map(String::as_str).collect();
     let Some(at) = words.iter().position(|w| *w == "plan") else {
         say(app, "not a netlens plan command");
         return;

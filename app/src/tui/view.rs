@@ -152,6 +152,8 @@ fn keys_line(app: &App) -> &'static str {
     } else if let Some(p) = &app.capture {
         if p.editing_filter {
             "type a BPF filter · Enter apply (errors show inline) · Esc cancel"
+        } else if app.walk.is_some() {
+            "n/p step · ⏎ plan · e export · r check again · q close capture · / BPF · ? help"
         } else {
             "q close · / BPF · d display filter · p pause · Enter layers · w save · ? help"
         }

@@ -139,13 +139,14 @@ impl WalkPane {
         Some((self.ns(node), dev))
     }
 
-    /// The capture check of the step, if any: (namespace, interface, filter).
+    /// The capture check of the step, if any (the first expected to see something, else
+    /// the first): (namespace, interface, filter).
     pub fn capture(&self) -> Option<(String, String, String)> {
-        let c = self
-            .current()?
-            .checks
-            .iter()
-            .find(|c| c.kind == CheckKind::Capture)?;
+        let checks = &self.current()?.checks;
+        let captures = || checks.iter().filter(|c| c.kind == CheckKind::Capture);
+        let c = captures()
+            .find(|c| c.expect == Expect::Pass)
+            .or_else(|| captures().next())?;
         let (node, dev) = c.on.as_deref()?.split_once(':')?;
         Some((
             self.ns(node),
