@@ -188,10 +188,14 @@ impl KernelSupport {
     /// 8021q is there when `/proc/net/vlan` exists (loaded or built in) or when the
     /// kernel's module lists name it (the kernel loads it on the first vlan link). The
     /// other kinds are assumed present; if one is not, applying fails and
-    /// [`explain_errno`] says why.
+    /// [`explain_errno`] says why. `NETLENS_KERNEL_LACKS=8021q` in the environment makes
+    /// it answer as a kernel without 8021q would (tests of the refusal, on any kernel).
     pub fn probe() -> Self {
+        let lacks = std::env::var("NETLENS_KERNEL_LACKS").unwrap_or_default();
+        let pretend_no_vlan = lacks.split(',').any(|m| m.trim() == "8021q");
         KernelSupport {
-            vlan: std::path::Path::new("/proc/net/vlan").exists() || module_available("8021q"),
+            vlan: !pretend_no_vlan
+                && (std::path::Path::new("/proc/net/vlan").exists() || module_available("8021q")),
             ..KernelSupport::all()
         }
     }

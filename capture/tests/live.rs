@@ -238,3 +238,47 @@ fn a_missing_interface_is_named() {
     let msg = err.to_string();
     assert!(msg.contains("nosuch0") && msg.contains(&p.a.name), "{msg}");
 }
+
+/// A capture on a VLAN sub-interface sees the frames untagged; one on its parent sees the
+/// same frames with their 802.1Q tag (vlan 100), and the inner ICMP decoded.
+#[test]
+#[ignore = "needs the kernel's 8021q (this machine's kernel lacks it): ./scripts/test-kernels runs it"]
+fn vlan_capture_on_the_sub_interface_and_its_parent() {
+    if !testns::require_root() {
+        return;
+    }
+    let p = Pair::new("cvl");
+    p.a.ip(&[
+        "link", "add", "link", "va", "name", "va.100", "type", "vlan", "id", "100",
+    ]);
+    p.b.ip(&[
+        "link", "add", "link", "vb", "name", "vb.100", "type", "vlan", "id", "100",
+    ]);
+    p.a.ip(&["addr", "add", "10.100.0.1/24", "dev", "va.100"]);
+    p.b.ip(&["addr", "add", "10.100.0.2/24", "dev", "vb.100"]);
+    p.a.ip(&["link", "set", "va.100", "up"]);
+    p.b.ip(&["link", "set", "vb.100", "up"]);
+    let sub = start(&p.a.name, "va.100", "icmp");
+    let parent = start(&p.a.name, "va", "vlan 100 and icmp");
+    std::thread::sleep(Duration::from_millis(200));
+    let out =
+        p.a.exec(&["ping", "-c", "2", "-i", "0.2", "-W", "2", "10.100.0.2"]);
+    assert!(out.status.success(), "ping across VLAN 100 failed");
+    let (lines, _) = collect(&sub, |l| l.len() >= 2);
+    assert!(
+        any(&lines, &["10.100.0.1 > 10.100.0.2: ICMP echo request"]),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.iter().all(|l| !l.contains("vlan 100")),
+        "the sub-interface shows frames untagged: {lines:#?}"
+    );
+    let (lines, _) = collect(&parent, |l| l.len() >= 2);
+    assert!(
+        any(
+            &lines,
+            &["vlan 100", "10.100.0.1 > 10.100.0.2: ICMP echo request"]
+        ),
+        "the parent sees the tag and the inner ICMP: {lines:#?}"
+    );
+}

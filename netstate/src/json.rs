@@ -231,6 +231,10 @@ impl Serialize for InfoDataJson<'_> {
         let mut m = s.serialize_map(None)?;
         match self.info {
             KindInfo::None => {}
+            KindInfo::Ipvlan { mode, flags } => {
+                m.serialize_entry("mode", names::ipvlan_mode(*mode))?;
+                m.serialize_entry(names::ipvlan_flag(*flags), &true)?;
+            }
             KindInfo::Macvlan {
                 mode,
                 flags,

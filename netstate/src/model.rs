@@ -54,6 +54,12 @@ pub enum KindInfo {
     },
     Vxlan(Box<VxlanInfo>),
     Bridge(BridgeInfo),
+    /// ipvlan/ipvtap: mode (`IPVLAN_MODE_L2` 0, `L3` 1, `L3S` 2) and flags
+    /// (`IPVLAN_F_PRIVATE` 1, `IPVLAN_F_VEPA` 2; neither: bridge).
+    Ipvlan {
+        mode: u16,
+        flags: u16,
+    },
 }
 
 /// VXLAN device parameters.

@@ -108,6 +108,27 @@ pub fn macvlan_mode(m: u32) -> Name {
     }
 }
 
+/// An ipvlan's mode as iproute2 names it.
+pub fn ipvlan_mode(m: u16) -> &'static str {
+    match m {
+        0 => "l2",
+        1 => "l3",
+        2 => "l3s",
+        _ => "unknown",
+    }
+}
+
+/// An ipvlan's flags as iproute2 prints them: `private`, `vepa`, else `bridge`.
+pub fn ipvlan_flag(f: u16) -> &'static str {
+    if f & 1 != 0 {
+        "private"
+    } else if f & 2 != 0 {
+        "vepa"
+    } else {
+        "bridge"
+    }
+}
+
 pub fn bridge_port_state(s: u8) -> Name {
     match s {
         0 => Name::Borrowed("disabled"),

@@ -4,8 +4,9 @@ use std::net::IpAddr;
 
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
-    InfoBridge, InfoBridgePort, InfoData, InfoKind, InfoMacVlan, InfoMacVtap, InfoPortData,
-    InfoPortKind, InfoVlan, InfoVxlan, LinkAttribute, LinkInfo, LinkMessage, LinkProtoInfoBridge,
+    InfoBridge, InfoBridgePort, InfoData, InfoIpVlan, InfoIpVtap, InfoKind, InfoMacVlan,
+    InfoMacVtap, InfoPortData, InfoPortKind, InfoVlan, InfoVxlan, LinkAttribute, LinkInfo,
+    LinkMessage, LinkProtoInfoBridge,
 };
 use netlink_packet_route::neighbour::{NeighbourAddress, NeighbourAttribute, NeighbourMessage};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteMetric};
@@ -219,6 +220,28 @@ fn info_data(d: InfoData) -> KindInfo {
             }
         }
         InfoData::Vxlan(v) => KindInfo::Vxlan(Box::new(vxlan(v))),
+        InfoData::IpVlan(v) => {
+            let (mut mode, mut flags) = (0, 0);
+            for a in v {
+                match a {
+                    InfoIpVlan::Mode(m) => mode = u16::from(m),
+                    InfoIpVlan::Flags(f) => flags = f.bits(),
+                    _ => {}
+                }
+            }
+            KindInfo::Ipvlan { mode, flags }
+        }
+        InfoData::IpVtap(v) => {
+            let (mut mode, mut flags) = (0, 0);
+            for a in v {
+                match a {
+                    InfoIpVtap::Mode(m) => mode = u16::from(m),
+                    InfoIpVtap::Flags(f) => flags = f.bits(),
+                    _ => {}
+                }
+            }
+            KindInfo::Ipvlan { mode, flags }
+        }
         InfoData::Bridge(v) => {
             let mut b = BridgeInfo::default();
             for a in v {

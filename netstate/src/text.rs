@@ -79,6 +79,14 @@ pub fn kind_details(l: &Link, ns: &NsState) -> String {
         KindInfo::Macvlan { mode, .. } => {
             let _ = write!(s, " mode {}", names::macvlan_mode(*mode));
         }
+        KindInfo::Ipvlan { mode, flags } => {
+            let _ = write!(
+                s,
+                " mode {} {}",
+                names::ipvlan_mode(*mode),
+                names::ipvlan_flag(*flags)
+            );
+        }
         KindInfo::Vlan { id, protocol, .. } => {
             let p = if *protocol == 0x88a8 {
                 "802.1ad"
