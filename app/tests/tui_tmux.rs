@@ -389,10 +389,18 @@ fn walkthrough_host_isolation_through_the_ui() {
         s.contains("step 2/5") && s.contains("(2/2 as expected)")
     });
     t.keys(&["n"]);
-    let s = t.wait_secs("step 3: the capture pane and the checks", 15, |s| {
-        s.contains("step 3/5") && s.contains("Capture ·") && s.contains("(2/2 as expected)")
-    });
-    assert!(s.contains("who-has 10.10.0.11"), "{s}");
+    // The checks run once the pane's capture runs: the pane shows the ARP request of the
+    // failing ping.
+    t.wait_secs(
+        "step 3: the capture pane, its ARP request and the checks",
+        15,
+        |s| {
+            s.contains("step 3/5")
+                && s.contains("Capture ·")
+                && s.contains("(2/2 as expected)")
+                && s.contains("who-has 10.10.0.11")
+        },
+    );
     t.keys(&["n"]);
     let s = t.wait_secs("step 4 before its plan", 10, |s| {
         s.contains("step 4/5") && s.contains("(0/3 as expected)") && !s.contains("running")

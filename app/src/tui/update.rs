@@ -21,21 +21,29 @@ pub fn update(app: &mut App, ev: AppEvent) -> Vec<Effect> {
     let changed = match ev {
         AppEvent::Term(e) => on_term(app, &e, &mut fx),
         AppEvent::Inventory(u) => on_inventory(app, u, &mut fx),
-        AppEvent::Tick(now) => on_tick(app, now),
-        AppEvent::CaptureStarted { gen, result } => match app.capture.as_mut() {
-            Some(p) if p.gen == gen => {
-                match result {
-                    Ok(link) => {
-                        p.link_number = link;
-                        p.running = true;
-                        p.message = None;
-                    }
-                    Err(e) => p.message = Some(format!("capture not running: {e}")),
+        AppEvent::Tick(now) => on_tick(app, now, &mut fx),
+        AppEvent::CaptureStarted { gen, result } => {
+            if let Some(w) = app.walk.as_mut() {
+                if matches!(w.checks_after_capture, Some((g, _)) if gen >= g) {
+                    w.checks_after_capture = None;
+                    fx.extend(w.run_checks());
                 }
-                true
             }
-            _ => false,
-        },
+            match app.capture.as_mut() {
+                Some(p) if p.gen == gen => {
+                    match result {
+                        Ok(link) => {
+                            p.link_number = link;
+                            p.running = true;
+                            p.message = None;
+                        }
+                        Err(e) => p.message = Some(format!("capture not running: {e}")),
+                    }
+                    true
+                }
+                _ => false,
+            }
+        }
         AppEvent::Captured {
             gen,
             packets,
@@ -201,9 +209,19 @@ fn say(app: &mut App, m: impl Into<String>) {
     app.message = Some((joined, app.now));
 }
 
-fn on_tick(app: &mut App, now: Instant) -> bool {
+fn on_tick(app: &mut App, now: Instant, fx: &mut Vec<Effect>) -> bool {
     app.now = now;
     let mut any = false;
+    // A step's checks waiting for a capture that does not start (closed, or slow): run.
+    if let Some(w) = app.walk.as_mut() {
+        if let Some((_, since)) = w.checks_after_capture {
+            if now.saturating_duration_since(since) >= std::time::Duration::from_secs(3) {
+                w.checks_after_capture = None;
+                fx.extend(w.run_checks());
+                any = true;
+            }
+        }
+    }
     for m in app.recent.values_mut() {
         let before = m.len();
         m.retain(|_, t| now.saturating_duration_since(*t) < super::state::HIGHLIGHT);
@@ -655,9 +673,7 @@ fn walk_after_apply(app: &mut App, fx: &mut Vec<Effect>) {
 pub fn go_step(app: &mut App, i: usize, fx: &mut Vec<Effect>) {
     let Some(w) = app.walk.as_mut() else { return };
     w.step = i;
-    if let Some(e) = w.run_checks() {
-        fx.push(e);
-    }
+    w.checks_after_capture = None;
     let (focus, cap, opened) = (w.focus(), w.capture(), w.opened_capture);
     w.opened_capture = false;
     if opened && app.capture.is_some() {
@@ -705,7 +721,20 @@ pub fn go_step(app: &mut App, i: usize, fx: &mut Vec<Effect>) {
             app.capture = Some(p);
             if let Some(w) = app.walk.as_mut() {
                 w.opened_capture = true;
+                // The checks run once the capture runs (or failed to start): started
+                // together, the pane could miss the packets the checks send.
+                w.checks_after_capture = Some((app.capture_gen, app.now));
             }
+        }
+    }
+    if let Some(w) = app.walk.as_mut() {
+        w.results.clear();
+        if w.checks_after_capture.is_none() {
+            if let Some(e) = w.run_checks() {
+                fx.push(e);
+            }
+        } else if let Some(n) = w.current().map(|s| s.checks.len()) {
+            w.results = vec![super::walk_pane::CheckState::Running; n];
         }
     }
 }

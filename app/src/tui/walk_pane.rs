@@ -49,6 +49,9 @@ pub struct WalkPane {
     pub opened_capture: bool,
     /// The first step was shown (once the lab's namespaces were discovered).
     pub started: bool,
+    /// The step's checks wait for the capture of this generation to start, so that the
+    /// pane sees the packets the checks send (since when: after 3 s they run anyway).
+    pub checks_after_capture: Option<(u64, std::time::Instant)>,
 }
 
 impl WalkPane {
@@ -64,6 +67,7 @@ impl WalkPane {
             ask: None,
             opened_capture: false,
             started: false,
+            checks_after_capture: None,
         }
     }
 
