@@ -56,20 +56,33 @@ fn without_counters(mut v: Value) -> Value {
     v
 }
 
+/// Compares the two paths' output; the kernel may change a namespace on its own between
+/// the two dumps (an address finishing DAD, slow under a VM's emulated CPU): compared again
+/// until they agree, for at most 10 s.
 fn same(ns: &Netns) -> usize {
-    let (a, b) = (
-        without_counters(streamed(ns)),
-        without_counters(modelled(ns)),
-    );
-    for key in ["netns", "links", "addrs"] {
-        assert_eq!(a[key], b[key], "{}: {key}", ns.name);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (a, b) = (
+            without_counters(streamed(ns)),
+            without_counters(modelled(ns)),
+        );
+        let agree = ["netns", "links", "addrs"].iter().all(|k| a[k] == b[k])
+            && ["routes", "neigh", "fdb"]
+                .iter()
+                .all(|k| sorted(&a[k]) == sorted(&b[k]));
+        if agree || std::time::Instant::now() > deadline {
+            for key in ["netns", "links", "addrs"] {
+                assert_eq!(a[key], b[key], "{}: {key}", ns.name);
+            }
+            for key in ["routes", "neigh", "fdb"] {
+                assert_eq!(sorted(&a[key]), sorted(&b[key]), "{}: {key}", ns.name);
+            }
+            let keys: Vec<&String> = a.as_object().expect("an object").keys().collect();
+            assert_eq!(keys.len(), 6, "{keys:?}");
+            return a["routes"].as_array().map_or(0, Vec::len);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    for key in ["routes", "neigh", "fdb"] {
-        assert_eq!(sorted(&a[key]), sorted(&b[key]), "{}: {key}", ns.name);
-    }
-    let keys: Vec<&String> = a.as_object().expect("an object").keys().collect();
-    assert_eq!(keys.len(), 6, "{keys:?}");
-    a["routes"].as_array().map_or(0, Vec::len)
 }
 
 #[test]

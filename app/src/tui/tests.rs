@@ -1135,12 +1135,25 @@ fn checked(gen: u64, index: usize, passed: bool, saw: &str) -> AppEvent {
 fn the_walkthrough_panel_beside_the_tables() {
     for (w, h) in [(80, 24), (120, 36)] {
         let (mut a, fx) = walk_app(w, h, 2);
+        // The step opens its capture first; its checks run once the capture runs, so
+        // that the pane sees what they send.
+        let cap = match fx.as_slice() {
+            [Effect::StartCapture { gen, .. }] => *gen,
+            other => panic!("entering a capture step starts its capture only: {other:?}"),
+        };
+        let fx = update(
+            &mut a,
+            AppEvent::CaptureStarted {
+                gen: cap,
+                result: Ok(1),
+            },
+        );
         let gen = match fx.first() {
             Some(Effect::RunChecks { gen, checks, .. }) => {
                 assert_eq!(checks.len(), 2, "the step's two capture checks");
                 *gen
             }
-            other => panic!("entering a step runs its checks: {other:?}"),
+            other => panic!("the capture running runs the step's checks: {other:?}"),
         };
         update(
             &mut a,
@@ -1159,6 +1172,41 @@ fn the_walkthrough_panel_beside_the_tables() {
         assert!(s.contains("running"), "the second check still runs: {s}");
         insta::assert_snapshot!(format!("walkthrough_{w}x{h}"), s);
     }
+}
+
+/// A step's capture that never starts (no such device, no permission) does not hold its
+/// checks back for long.
+#[test]
+fn a_capture_that_does_not_start_holds_the_checks_3_s_at_most() {
+    let (mut a, fx) = walk_app(80, 24, 2);
+    assert!(
+        matches!(fx.as_slice(), [Effect::StartCapture { .. }]),
+        "{fx:?}"
+    );
+    let t0 = a.now;
+    let fx = update(
+        &mut a,
+        AppEvent::Tick(t0 + std::time::Duration::from_secs(1)),
+    );
+    assert!(fx.is_empty(), "still waiting for the capture: {fx:?}");
+    let fx = update(
+        &mut a,
+        AppEvent::Tick(t0 + std::time::Duration::from_secs(3)),
+    );
+    assert!(
+        matches!(fx.first(), Some(Effect::RunChecks { .. })),
+        "the checks run anyway: {fx:?}"
+    );
+    // The capture starting late does not run them twice.
+    let gen = a.capture.as_ref().map_or(0, |p| p.gen);
+    let fx = update(
+        &mut a,
+        AppEvent::CaptureStarted {
+            gen,
+            result: Err("no such device".into()),
+        },
+    );
+    assert!(fx.is_empty(), "{fx:?}");
 }
 
 #[test]
