@@ -52,6 +52,8 @@ pub struct Fresh {
     pub routes: Option<BTreeMap<RouteKey, Route>>,
     pub neighs: Option<BTreeMap<crate::model::NeighKey, Neigh>>,
     pub fdb: Option<BTreeMap<crate::model::FdbKey, Fdb>>,
+    /// Every link's VLANs (`bridge vlan show`); a link not listed has none.
+    pub vlans: Option<BTreeMap<u32, Vec<crate::model::BridgeVlan>>>,
 }
 
 /// A table of the model, for the generic set / delete / sync below.
@@ -177,6 +179,12 @@ impl NsState {
             Change::NewFdb(f) => {
                 self.fdb.insert(f.key(), f);
             }
+            // The bridge-family link dump (after the links): the VLANs.
+            Change::BridgePort { ifindex, vlans, .. } => {
+                if let Some(l) = self.links.get_mut(&ifindex) {
+                    l.bridge_vlans = vlans;
+                }
+            }
             // Dumps carry no deletes; a neighbour `ip neigh` hides comes as one: left out.
             _ => {}
         }
@@ -193,8 +201,13 @@ impl NsState {
     /// its own order, which the model does not keep).
     pub fn apply_with(&mut self, change: Change, cb: &mut Sink) -> Tables {
         match change {
-            Change::NewLink(l) => {
+            Change::NewLink(mut l) => {
                 let i = l.ifindex;
+                // Its VLANs come in the bridge's messages only: kept while it stays on the
+                // same bridge (a port leaving one has none).
+                if let Some(o) = self.links.get(&i).filter(|o| o.master == l.master) {
+                    l.bridge_vlans.clone_from(&o.bridge_vlans);
+                }
                 // Entries that named the link by index (announced before it, or under its
                 // old name) show its name now.
                 let named = self.links.get(&i).is_none_or(|o| o.name != l.name);
@@ -210,12 +223,17 @@ impl NsState {
                 ifindex,
                 master,
                 info,
+                vlans,
             } => {
-                if let Some(l) = self.links.get(&ifindex) {
-                    if l.master == master && l.port_info.as_ref() != Some(&info) {
-                        let mut l = l.clone();
-                        l.port_info = Some(info);
-                        set::<Links>(self, ifindex, l, cb);
+                // A message about a bridge the link has already left is stale.
+                if let Some(l) = self.links.get(&ifindex).filter(|l| l.master == master) {
+                    let mut n = l.clone();
+                    if let Some(info) = info {
+                        n.port_info = Some(info);
+                    }
+                    n.bridge_vlans = vlans;
+                    if &n != l {
+                        set::<Links>(self, ifindex, n, cb);
                     }
                 }
             }
@@ -522,6 +540,7 @@ impl NsState {
             routes,
             neighs,
             fdb,
+            vlans,
         } = fresh;
         let routes = routes.map(|r| self.with_hidden(r));
         if let Some(r) = &routes {
@@ -539,6 +558,22 @@ impl NsState {
                     self.apply_with(Change::NewLink(l), cb);
                 }
                 None => self.del_link(i, cb),
+            }
+        }
+        if let Some(mut v) = vlans {
+            let changed: Vec<Link> = self
+                .links
+                .values()
+                .filter_map(|l| {
+                    let want = v.remove(&l.ifindex).unwrap_or_default();
+                    (want != l.bridge_vlans).then(|| Link {
+                        bridge_vlans: want,
+                        ..l.clone()
+                    })
+                })
+                .collect();
+            for l in changed {
+                set::<Links>(self, l.ifindex, l, cb);
             }
         }
         if let Some(r) = routes {

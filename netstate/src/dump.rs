@@ -16,6 +16,7 @@ use netlink_packet_route::route::RouteMessage;
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use crate::apply::Fresh;
@@ -245,6 +246,38 @@ enum Part {
     LinksAddrs,
     Routes,
     NeighFdb,
+    /// The bridges' and ports' VLANs alone.
+    Vlans,
+}
+
+/// The bridge-family link dump with the VLANs (compressed into ranges, as `bridge vlan
+/// show` asks): one message per bridge port and per bridge that has VLANs.
+fn vlan_request() -> (&'static str, RouteNetlinkMessage, u32) {
+    let mut get = LinkMessage::default();
+    get.header.interface_family = AddressFamily::Bridge;
+    get.attributes.push(LinkAttribute::ExtMask(vec![
+        LinkExtentMask::BrvlanCompressed,
+    ]));
+    ("bridge vlan", RouteNetlinkMessage::GetLink(get), 7)
+}
+
+/// The VLANs of a [`Part::Vlans`] dump, by link.
+#[derive(Default)]
+struct Vlans {
+    by_link: BTreeMap<u32, Vec<crate::model::BridgeVlan>>,
+    bad: Unparsed,
+}
+
+impl Collect for Vlans {
+    fn add(&mut self, msg: &[u8]) {
+        match change_of(msg) {
+            Ok(Some(Change::BridgePort { ifindex, vlans, .. })) if !vlans.is_empty() => {
+                self.by_link.insert(ifindex, vlans);
+            }
+            Ok(_) => {}
+            Err(e) => self.bad.add(e),
+        }
+    }
 }
 
 /// `NLM_F_DUMP_INTR`: the kernel's tables changed while it was dumping them.
@@ -285,6 +318,7 @@ fn requests(part: Part, stats: bool) -> Vec<(&'static str, RouteNetlinkMessage, 
             }
             vec![
                 ("link", RouteNetlinkMessage::GetLink(get), 1),
+                vlan_request(),
                 (
                     "address",
                     RouteNetlinkMessage::GetAddress(AddressMessage::default()),
@@ -300,6 +334,7 @@ fn requests(part: Part, stats: bool) -> Vec<(&'static str, RouteNetlinkMessage, 
                 ("route", RouteNetlinkMessage::GetRoute(r), seq)
             })
             .collect(),
+        Part::Vlans => vec![vlan_request()],
         Part::NeighFdb => {
             let mut fdb = NeighbourMessage::default();
             fdb.header.family = AddressFamily::Bridge;
@@ -390,6 +425,14 @@ pub fn reread_blocking(ns: &NetnsInfo, tables: Tables, links: Vec<u32>) -> Resul
     let neigh = (tables.neighs || tables.fdb)
         .then(|| spawn(Part::NeighFdb))
         .transpose()?;
+    let vlans = tables
+        .vlans
+        .then(|| {
+            let name = ns.name.clone();
+            netns::spawn_in(ns, move || dump_part::<Vlans>(&name, Part::Vlans, false))
+                .map_err(|e| err(&ns.name, e.to_string()))
+        })
+        .transpose()?;
     let name = ns.name.clone();
     let one_by_one = (!links.is_empty())
         .then(|| {
@@ -412,6 +455,11 @@ pub fn reread_blocking(ns: &NetnsInfo, tables: Tables, links: Vec<u32>) -> Resul
     }
     if let Some(h) = one_by_one {
         fresh.links = h.join().map_err(|_| panicked())??;
+    }
+    if let Some(h) = vlans {
+        let v = h.join().map_err(|_| panicked())??;
+        warn_unparsed(&ns.name, &v.bad);
+        fresh.vlans = Some(v.by_link);
     }
     Ok(fresh)
 }

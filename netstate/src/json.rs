@@ -110,8 +110,48 @@ impl Serialize for LinkJson<'_> {
         if let Some(a) = &l.alias {
             m.serialize_entry("ifalias", a)?;
         }
+        if !l.bridge_vlans.is_empty() {
+            // netlens's own: as `bridge -j vlan show` lists a link's VLANs.
+            m.serialize_entry("vlans", &BridgeVlansJson(&l.bridge_vlans))?;
+        }
         if let Some(st) = &l.stats {
             m.serialize_entry("stats64", &StatsJson(st))?;
+        }
+        m.end()
+    }
+}
+
+/// A link's VLANs as `bridge -j vlan show` prints them: `{"vlan":10,"vlanEnd":20,
+/// "flags":["PVID","Egress Untagged"]}`.
+pub struct BridgeVlansJson<'a>(pub &'a [crate::model::BridgeVlan]);
+
+impl Serialize for BridgeVlansJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for v in self.0 {
+            seq.serialize_element(&OneVlan(v))?;
+        }
+        seq.end()
+    }
+}
+
+struct OneVlan<'a>(&'a crate::model::BridgeVlan);
+
+impl Serialize for OneVlan<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let v = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("vlan", &v.vid)?;
+        if v.vid_end != v.vid {
+            m.serialize_entry("vlanEnd", &v.vid_end)?;
+        }
+        let flags: Vec<&str> = [(v.pvid, "PVID"), (v.untagged, "Egress Untagged")]
+            .into_iter()
+            .filter_map(|(on, f)| on.then_some(f))
+            .collect();
+        if !flags.is_empty() {
+            m.serialize_entry("flags", &flags)?;
         }
         m.end()
     }
@@ -361,6 +401,9 @@ impl Serialize for InfoDataJson<'_> {
                 }
                 if let Some(v) = b.vlan_filtering {
                     m.serialize_entry("vlan_filtering", &v)?;
+                }
+                if let Some(v) = b.vlan_default_pvid {
+                    m.serialize_entry("vlan_default_pvid", &v)?;
                 }
             }
         }

@@ -213,6 +213,9 @@ struct Seen {
     rx: (Option<u32>, Option<u32>, Option<u32>),
     /// Below 1280 IPv6 is off on the link: crossing it leaves or joins multicast groups.
     mtu: Option<u32>,
+    /// A bridge's default PVID: changing it moves its ports' (and its own) default VLAN,
+    /// announced only in `RTM_NEWVLAN` messages netlens does not read.
+    pvid: Option<u16>,
 }
 
 const IFF_LOWER_UP: u32 = 0x1_0000;
@@ -238,6 +241,10 @@ impl Seen {
             parent: l.parent.filter(|p| *p != 0 && *p != l.ifindex),
             rx: (l.promiscuity, l.allmulti, l.master),
             mtu: l.mtu,
+            pvid: match &l.info {
+                crate::model::KindInfo::Bridge(b) => b.vlan_default_pvid,
+                _ => None,
+            },
         }
     }
 }
@@ -291,6 +298,9 @@ impl Followup {
                         if was.mtu != now.mtu {
                             self.tables.routes = true;
                             self.tables.fdb = true;
+                        }
+                        if was.pvid != now.pvid {
+                            self.tables.vlans = true;
                         }
                         if was == now && now.rx.2.is_some() {
                             // A bridge port's message that changes nothing we track may

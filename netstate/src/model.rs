@@ -105,6 +105,21 @@ pub struct BridgeInfo {
     pub stp_state: Option<u32>,
     pub priority: Option<u16>,
     pub vlan_filtering: Option<u8>,
+    /// The VLAN a new port gets, untagged and as its PVID (`vlan_default_pvid`; 0: none).
+    pub vlan_default_pvid: Option<u16>,
+}
+
+/// A VLAN (or a range of VLANs with the same flags) of a bridge port, or of the bridge
+/// itself, as `bridge vlan show` lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BridgeVlan {
+    pub vid: u16,
+    /// The range's last VLAN (`vid` for one VLAN).
+    pub vid_end: u16,
+    /// Untagged frames arriving on the port belong to this VLAN.
+    pub pvid: bool,
+    /// Frames of this VLAN leave the port untagged.
+    pub untagged: bool,
 }
 
 /// Bridge port parameters of a link enslaved to a bridge.
@@ -153,6 +168,10 @@ pub struct Link {
     pub info: KindInfo,
     pub port_kind: Option<String>,
     pub port_info: Option<BridgePortInfo>,
+    /// The VLANs of a bridge port or of a bridge (`bridge vlan show`): read from the
+    /// bridge's own (`AF_BRIDGE`) messages, kept across the link's other messages while it
+    /// stays on the same bridge.
+    pub bridge_vlans: Vec<BridgeVlan>,
     pub stats: Option<Stats>,
     pub alias: Option<String>,
 }
@@ -451,12 +470,16 @@ impl Fdb {
 pub enum Change {
     NewLink(Link),
     DelLink(u32),
-    /// An `AF_BRIDGE` link message: the bridge-port part of a link (`IFLA_PROTINFO`), sent
-    /// when a port's attributes or STP state change. Merged into the link, never a whole link.
+    /// An `AF_BRIDGE` link message: the bridge-port part of a link (`IFLA_PROTINFO`) and its
+    /// VLANs, sent when a port's attributes, STP state or VLANs change (or the bridge's own
+    /// VLANs, without port part). Merged into the link, never a whole link. A port leaving
+    /// its bridge comes as one with no port part and no VLANs.
     BridgePort {
         ifindex: u32,
         master: Option<u32>,
-        info: BridgePortInfo,
+        info: Option<BridgePortInfo>,
+        /// The port's (or the bridge's) whole VLAN list.
+        vlans: Vec<BridgeVlan>,
     },
     NewAddr(Addr),
     DelAddr(Addr),
@@ -485,11 +508,13 @@ pub struct Tables {
     pub routes: bool,
     pub neighs: bool,
     pub fdb: bool,
+    /// The bridges' and ports' VLANs (`bridge vlan show`).
+    pub vlans: bool,
 }
 
 impl Tables {
     pub fn any(self) -> bool {
-        self.routes || self.neighs || self.fdb
+        self.routes || self.neighs || self.fdb || self.vlans
     }
 }
 
@@ -498,6 +523,7 @@ impl std::ops::BitOrAssign for Tables {
         self.routes |= o.routes;
         self.neighs |= o.neighs;
         self.fdb |= o.fdb;
+        self.vlans |= o.vlans;
     }
 }
 

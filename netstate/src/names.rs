@@ -140,6 +140,27 @@ pub fn bridge_port_state(s: u8) -> Name {
     }
 }
 
+/// A link's VLANs in words: `1 pvid untagged, 10-20`.
+pub fn bridge_vlans(v: &[crate::model::BridgeVlan]) -> String {
+    v.iter()
+        .map(|v| {
+            let mut s = if v.vid_end == v.vid {
+                v.vid.to_string()
+            } else {
+                format!("{}-{}", v.vid, v.vid_end)
+            };
+            if v.pvid {
+                s.push_str(" pvid");
+            }
+            if v.untagged {
+                s.push_str(" untagged");
+            }
+            s
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub fn family(f: u8) -> &'static str {
     match f {
         2 => "inet",

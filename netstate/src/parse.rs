@@ -4,17 +4,17 @@ use std::net::IpAddr;
 
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
-    InfoBridge, InfoBridgePort, InfoData, InfoIpVlan, InfoIpVtap, InfoKind, InfoMacVlan,
-    InfoMacVtap, InfoPortData, InfoPortKind, InfoVlan, InfoVxlan, LinkAttribute, LinkInfo,
-    LinkMessage, LinkProtoInfoBridge,
+    AfSpecBridge, BridgeVlanInfoFlags, InfoBridge, InfoBridgePort, InfoData, InfoIpVlan,
+    InfoIpVtap, InfoKind, InfoMacVlan, InfoMacVtap, InfoPortData, InfoPortKind, InfoVlan,
+    InfoVxlan, LinkAttribute, LinkInfo, LinkMessage, LinkProtoInfoBridge,
 };
 use netlink_packet_route::neighbour::{NeighbourAddress, NeighbourAttribute, NeighbourMessage};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteMetric};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
 use crate::model::{
-    Addr, BridgeInfo, BridgePortInfo, Change, Fdb, KindInfo, Link, Neigh, NextHop, Route, Stats,
-    VxlanInfo, NTF_SELF,
+    Addr, BridgeInfo, BridgePortInfo, BridgeVlan, Change, Fdb, KindInfo, Link, Neigh, NextHop,
+    Route, Stats, VxlanInfo, NTF_SELF,
 };
 
 /// `AF_BRIDGE`: neighbour messages of this family are FDB entries.
@@ -47,10 +47,19 @@ fn change_with_flags(msg: RouteNetlinkMessage, event: Option<u16>) -> Option<Cha
         // AF_BRIDGE link messages carry the bridge-port part of a link only; the full link
         // is announced on its own (a port leaving the bridge gets a full message too).
         RouteNetlinkMessage::NewLink(m) if m.header.interface_family == AddressFamily::Bridge => {
-            bridge_port_change(m)?
+            bridge_port_change(m)
         }
+        // A port leaving its bridge: its VLANs go with it.
         RouteNetlinkMessage::DelLink(m) if m.header.interface_family == AddressFamily::Bridge => {
-            return None
+            Change::BridgePort {
+                ifindex: m.header.index,
+                master: m.attributes.iter().find_map(|a| match a {
+                    LinkAttribute::Controller(c) => Some(*c),
+                    _ => None,
+                }),
+                info: None,
+                vlans: Vec::new(),
+            }
         }
         RouteNetlinkMessage::NewLink(m) => Change::NewLink(link(m)),
         RouteNetlinkMessage::DelLink(m) => Change::DelLink(m.header.index),
@@ -84,15 +93,21 @@ fn change_with_flags(msg: RouteNetlinkMessage, event: Option<u16>) -> Option<Cha
     })
 }
 
-/// The bridge-port attributes of an `AF_BRIDGE` link message (`IFLA_PROTINFO`); `None`
-/// without them (the bridge's own message about its VLANs).
-fn bridge_port_change(m: LinkMessage) -> Option<Change> {
+/// The bridge-port attributes (`IFLA_PROTINFO`, absent in the bridge's own message) and the
+/// VLANs (`IFLA_AF_SPEC`, absent when there are none) of an `AF_BRIDGE` link message.
+///
+/// The kernel sends these with the VLANs (`br_ifinfo_notify`) for every change of a port,
+/// of its VLANs and of the bridge's own VLANs. Only CFM/MRP status messages, which need a
+/// CFM or MRP instance configured (netlens models neither), leave the VLANs out.
+fn bridge_port_change(m: LinkMessage) -> Change {
     use netlink_packet_core::{Emitable, NlaBuffer, Parseable};
     let mut master = None;
     let mut info = None;
+    let mut vlans = Vec::new();
     for attr in m.attributes {
         match attr {
             LinkAttribute::Controller(c) => master = Some(c),
+            LinkAttribute::AfSpecBridge(spec) => vlans = bridge_vlans(&spec),
             LinkAttribute::ProtoInfoBridge(v) => {
                 // netlink-packet-route leaves IFLA_PROTINFO's attributes raw: they are the
                 // IFLA_BRPORT_* attributes of IFLA_INFO_SLAVE_DATA, parsed as such.
@@ -109,11 +124,42 @@ fn bridge_port_change(m: LinkMessage) -> Option<Change> {
             _ => {}
         }
     }
-    Some(Change::BridgePort {
+    Change::BridgePort {
         ifindex: m.header.index,
-        master,
-        info: info?,
-    })
+        // The bridge's own message names itself as master.
+        master: master.filter(|c| *c != m.header.index),
+        info,
+        vlans,
+    }
+}
+
+/// The VLAN list of an `IFLA_AF_SPEC` of the bridge family, as ranges: a range comes as
+/// its first VLAN (`RANGE_BEGIN`) and its last (`RANGE_END`), with the same flags.
+pub fn bridge_vlans(spec: &[AfSpecBridge]) -> Vec<BridgeVlan> {
+    let mut out = Vec::new();
+    let mut begin: Option<u16> = None;
+    for a in spec {
+        let AfSpecBridge::VlanInfo(v) = a else {
+            continue;
+        };
+        let f = v.flags;
+        if f.contains(BridgeVlanInfoFlags::RangeBegin) {
+            begin = Some(v.vid);
+            continue;
+        }
+        let vid = if f.contains(BridgeVlanInfoFlags::RangeEnd) {
+            begin.take().unwrap_or(v.vid)
+        } else {
+            v.vid
+        };
+        out.push(BridgeVlan {
+            vid,
+            vid_end: v.vid,
+            pvid: f.contains(BridgeVlanInfoFlags::Pvid),
+            untagged: f.contains(BridgeVlanInfoFlags::Untagged),
+        });
+    }
+    out
 }
 
 fn family(f: AddressFamily) -> u8 {
@@ -253,6 +299,7 @@ fn info_data(d: InfoData) -> KindInfo {
                     InfoBridge::StpState(x) => b.stp_state = Some(u32::from(x)),
                     InfoBridge::Priority(x) => b.priority = Some(x),
                     InfoBridge::VlanFiltering(x) => b.vlan_filtering = Some(u8::from(x)),
+                    InfoBridge::VlanDefaultPvid(x) => b.vlan_default_pvid = Some(x),
                     _ => {}
                 }
             }
@@ -546,4 +593,52 @@ fn neigh_or_fdb(m: NeighbourMessage) -> Option<Either> {
         }
     }
     Some(Either::Neigh(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netlink_packet_route::link::BridgeVlanInfo;
+
+    fn info(flags: BridgeVlanInfoFlags, vid: u16) -> AfSpecBridge {
+        AfSpecBridge::VlanInfo(BridgeVlanInfo { flags, vid })
+    }
+
+    /// A range comes as its first and last VLAN; single VLANs as themselves; the flags
+    /// (PVID, untagged) of each kept.
+    #[test]
+    fn bridge_vlan_ranges_are_joined() {
+        use BridgeVlanInfoFlags as F;
+        let spec = [
+            info(F::Pvid | F::Untagged, 1),
+            info(F::RangeBegin, 10),
+            info(F::RangeEnd, 20),
+            info(F::RangeBegin | F::Untagged, 30),
+            info(F::RangeEnd | F::Untagged, 31),
+            info(F::empty(), 40),
+        ];
+        let v = bridge_vlans(&spec);
+        let got: Vec<(u16, u16, bool, bool)> = v
+            .iter()
+            .map(|v| (v.vid, v.vid_end, v.pvid, v.untagged))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, 1, true, true),
+                (10, 20, false, false),
+                (30, 31, false, true),
+                (40, 40, false, false)
+            ]
+        );
+        assert_eq!(
+            crate::names::bridge_vlans(&v),
+            "1 pvid untagged, 10-20, 30-31 untagged, 40"
+        );
+        let json = serde_json::to_string(&crate::json::BridgeVlansJson(&v)).expect("JSON");
+        assert_eq!(
+            json,
+            r#"[{"vlan":1,"flags":["PVID","Egress Untagged"]},{"vlan":10,"vlanEnd":20},{"vlan":30,"vlanEnd":31,"flags":["Egress Untagged"]},{"vlan":40}]"#
+        );
+    }
 }

@@ -66,6 +66,9 @@ pub fn link(l: &Link, ns: &NsState) -> String {
     if !details.is_empty() {
         let _ = write!(s, " {details}");
     }
+    if !l.bridge_vlans.is_empty() {
+        let _ = write!(s, " vlans {}", names::bridge_vlans(&l.bridge_vlans));
+    }
     s
 }
 
@@ -125,6 +128,10 @@ pub fn kind_details(l: &Link, ns: &NsState) -> String {
         KindInfo::Bridge(b) => {
             if let Some(st) = b.stp_state {
                 let _ = write!(s, " stp_state {st}");
+            }
+            // Said when on only: a kernel without VLAN filtering has no such field.
+            if b.vlan_filtering == Some(1) {
+                s.push_str(" vlan_filtering 1");
             }
         }
         KindInfo::None => {}

@@ -119,6 +119,9 @@ pub fn link_lines(l: &Link, ns: &NsState, inv: Option<(&Inventory, NsId)>) -> Ve
         }
         out.push(kv("bridge port", words.join(" ")));
     }
+    if !l.bridge_vlans.is_empty() {
+        out.push(kv("vlans", names::bridge_vlans(&l.bridge_vlans)));
+    }
     let children: Vec<String> = match inv {
         Some((i, here)) => i
             .children(here, l.ifindex)

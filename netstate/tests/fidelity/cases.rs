@@ -578,3 +578,150 @@ async fn an_ipv6_address_on_a_macvlan_in_a_pod_joins_its_parents_groups() {
         "eth0 holds the solicited-node group of the pod's address"
     );
 }
+
+/// A `bridge -j vlan show` list of one link, one entry per VLAN (iproute2 prints ranges
+/// as ranges or VLAN by VLAN depending on its version and options).
+fn per_vid(list: &Value) -> Vec<(u64, Vec<String>)> {
+    let mut out = Vec::new();
+    for e in list.as_array().into_iter().flatten() {
+        let first = e["vlan"].as_u64().expect("a vlan number");
+        let last = e["vlanEnd"].as_u64().unwrap_or(first);
+        let mut flags: Vec<String> = e["flags"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.as_str().map(str::to_owned))
+            .collect();
+        flags.sort();
+        for v in first..=last {
+            out.push((v, flags.clone()));
+        }
+    }
+    out
+}
+
+/// The model's VLANs of every link against `bridge -j vlan show`'s, VLAN by VLAN.
+fn bridge_vlans_agree(w: &Watched, ns: &Netns, what: &str) {
+    let theirs = ns.bridge_json(&["vlan", "show"]);
+    let mut want: Vec<(String, Vec<(u64, Vec<String>)>)> = theirs
+        .as_array()
+        .expect("bridge vlan show: a list")
+        .iter()
+        .map(|e| {
+            (
+                e["ifname"].as_str().unwrap_or("").to_owned(),
+                per_vid(&e["vlans"]),
+            )
+        })
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    want.sort();
+    let mut ours: Vec<(String, Vec<(u64, Vec<String>)>)> = w
+        .state()
+        .links
+        .values()
+        .filter(|l| !l.bridge_vlans.is_empty())
+        .map(|l| {
+            let v = serde_json::to_value(netstate::json::BridgeVlansJson(&l.bridge_vlans))
+                .expect("JSON");
+            (l.name.clone(), per_vid(&v))
+        })
+        .collect();
+    ours.sort();
+    assert_eq!(ours, want, "after {what}: netlens vs bridge -j vlan show");
+}
+
+/// Bridge VLAN filtering: the VLANs of ports and of the bridge follow every change (add,
+/// ranges, flags changed, the last VLAN deleted, the bridge's default PVID moved, a port
+/// leaving), and FDB entries carry their VLAN; each step against a fresh dump, the
+/// replayed stream and `bridge -j vlan show`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs bridge VLAN filtering (this machine's kernel lacks it): ./scripts/test-kernels runs it"]
+async fn bridge_vlans_follow_every_change() {
+    if !testns::require_root() {
+        return;
+    }
+    let p = Pair::new("brv");
+    let a = &p.a;
+    a.ipw("link add br0 type bridge vlan_filtering 1");
+    a.ipw("link add vp0 type veth peer name vp1");
+    a.ipw("link set vp0 master br0");
+    a.ipw("link set br0 up");
+    let mut w = Watched::start(&a.name).await;
+    let br = link(w.state(), "br0");
+    assert!(
+        matches!(&br.info, netstate::model::KindInfo::Bridge(b) if b.vlan_filtering == Some(1) && b.vlan_default_pvid == Some(1)),
+        "{:?}",
+        br.info
+    );
+    bridge_vlans_agree(&w, a, "the first dump");
+    assert!(
+        !link(w.state(), "vp0").bridge_vlans.is_empty(),
+        "a port gets the default PVID"
+    );
+
+    a.ipw("link set va master br0");
+    settled(&mut w, "a port joining").await;
+    bridge_vlans_agree(&w, a, "a port joining");
+    a.bridgew("vlan add dev va vid 10");
+    a.bridgew("vlan add dev va vid 20-30 untagged");
+    settled(&mut w, "a VLAN and a range added").await;
+    bridge_vlans_agree(&w, a, "a VLAN and a range added");
+    let va = link(w.state(), "va");
+    assert!(
+        va.bridge_vlans
+            .iter()
+            .any(|v| (v.vid, v.vid_end, v.untagged) == (20, 30, true)),
+        "{:?}",
+        va.bridge_vlans
+    );
+    assert!(
+        text::link(va, w.state()).contains("vlans 1 pvid untagged, 10, 20-30 untagged"),
+        "{}",
+        text::link(va, w.state())
+    );
+
+    a.bridgew("vlan add dev va vid 10 pvid untagged");
+    a.bridgew("vlan add dev br0 vid 10 self");
+    settled(&mut w, "flags changed, a VLAN on the bridge itself").await;
+    bridge_vlans_agree(&w, a, "flags changed, a VLAN on the bridge itself");
+
+    a.bridgew("fdb add 02:00:00:00:00:10 dev va master static vlan 10");
+    settled(&mut w, "an FDB entry in VLAN 10").await;
+    assert!(
+        w.state()
+            .fdb
+            .values()
+            .any(|f| f.mac == [2, 0, 0, 0, 0, 0x10] && f.vlan == Some(10)),
+        "the FDB entry carries its VLAN"
+    );
+
+    a.ipw("link set br0 type bridge vlan_default_pvid 5");
+    settled(
+        &mut w,
+        "the default PVID moved (announced in RTM_NEWVLAN only)",
+    )
+    .await;
+    bridge_vlans_agree(&w, a, "the default PVID moved");
+    assert!(
+        link(w.state(), "vp0")
+            .bridge_vlans
+            .iter()
+            .any(|v| v.vid == 5 && v.pvid),
+        "{:?}",
+        link(w.state(), "vp0").bridge_vlans
+    );
+
+    for v in ["vid 1", "vid 10", "vid 20-30"] {
+        a.bridgew(&format!("vlan del dev va {v}"));
+    }
+    settled(&mut w, "every VLAN of a port deleted").await;
+    bridge_vlans_agree(&w, a, "every VLAN of a port deleted");
+    assert!(link(w.state(), "va").bridge_vlans.is_empty());
+
+    a.bridgew("vlan add dev va vid 40");
+    a.ipw("link set va nomaster");
+    settled(&mut w, "a port with VLANs leaving").await;
+    bridge_vlans_agree(&w, a, "a port with VLANs leaving");
+    assert!(link(w.state(), "va").bridge_vlans.is_empty());
+}
