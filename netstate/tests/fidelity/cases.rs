@@ -579,9 +579,12 @@ async fn an_ipv6_address_on_a_macvlan_in_a_pod_joins_its_parents_groups() {
     );
 }
 
+/// One link's VLANs, VLAN by VLAN: the number and the sorted flags.
+type PerVid = Vec<(u64, Vec<String>)>;
+
 /// A `bridge -j vlan show` list of one link, one entry per VLAN (iproute2 prints ranges
 /// as ranges or VLAN by VLAN depending on its version and options).
-fn per_vid(list: &Value) -> Vec<(u64, Vec<String>)> {
+fn per_vid(list: &Value) -> PerVid {
     let mut out = Vec::new();
     for e in list.as_array().into_iter().flatten() {
         let first = e["vlan"].as_u64().expect("a vlan number");
@@ -603,7 +606,7 @@ fn per_vid(list: &Value) -> Vec<(u64, Vec<String>)> {
 /// The model's VLANs of every link against `bridge -j vlan show`'s, VLAN by VLAN.
 fn bridge_vlans_agree(w: &Watched, ns: &Netns, what: &str) {
     let theirs = ns.bridge_json(&["vlan", "show"]);
-    let mut want: Vec<(String, Vec<(u64, Vec<String>)>)> = theirs
+    let mut want: Vec<(String, PerVid)> = theirs
         .as_array()
         .expect("bridge vlan show: a list")
         .iter()
@@ -616,7 +619,7 @@ fn bridge_vlans_agree(w: &Watched, ns: &Netns, what: &str) {
         .filter(|(_, v)| !v.is_empty())
         .collect();
     want.sort();
-    let mut ours: Vec<(String, Vec<(u64, Vec<String>)>)> = w
+    let mut ours: Vec<(String, PerVid)> = w
         .state()
         .links
         .values()
