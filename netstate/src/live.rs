@@ -216,6 +216,8 @@ struct Seen {
     /// A bridge's default PVID: changing it moves its ports' (and its own) default VLAN,
     /// announced only in `RTM_NEWVLAN` messages netlens does not read.
     pvid: Option<u16>,
+    /// A vxlan device (see the FDB case in [`Followup::note`]).
+    vxlan: bool,
 }
 
 const IFF_LOWER_UP: u32 = 0x1_0000;
@@ -245,6 +247,7 @@ impl Seen {
                 crate::model::KindInfo::Bridge(b) => b.vlan_default_pvid,
                 _ => None,
             },
+            vxlan: l.kind.as_deref() == Some("vxlan"),
         }
     }
 }
@@ -336,6 +339,10 @@ impl Followup {
                                 .map(|(c, _)| *c),
                         );
                         self.tables.fdb = true;
+                        // A new bridge has its default VLAN, unannounced.
+                        if l.kind.as_deref() == Some("bridge") {
+                            self.tables.vlans = true;
+                        }
                     }
                 }
             }
@@ -356,6 +363,12 @@ impl Followup {
                 // A device's own address list: a unicast MAC beyond its filter puts it in
                 // promiscuous mode, which changes its promiscuity count unannounced.
                 self.links.push(f.ifindex);
+                // A vxlan entry with no destination: Linux 6.1 follows the announcement
+                // of a new entry added with `append` by a second one without its
+                // destination (`bridge monitor fdb` shows both); the table says which.
+                if matches!(c, Change::NewFdb(_)) && seen.get(&f.ifindex).is_some_and(|s| s.vxlan) {
+                    self.tables.fdb = true;
+                }
             }
             Change::DelAddr(a) if a.family == 2 => {
                 self.tables.routes = true;

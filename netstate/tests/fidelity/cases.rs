@@ -162,6 +162,30 @@ async fn vxlan_fdb_replace_moves_the_destination() {
     assert_eq!(dsts(&[0; 6]), ["10.1.0.7", "10.1.0.9"]);
 }
 
+/// `bridge fdb append` of a new unicast MAC on a vxlan device: Linux 6.1 announces the
+/// entry with its destination, then again without it (`bridge monitor fdb` shows both; the
+/// table keeps the destination). Found by the differential test under Debian 12's kernel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vxlan_fdb_append_keeps_the_destination() {
+    if !testns::require_root() {
+        return;
+    }
+    let p = Pair::new("vxa");
+    let a = &p.a;
+    a.ipw("link add vx0 type vxlan id 5 dstport 4789 local 10.1.0.1 dev va nolearning");
+    let mut w = Watched::start(&a.name).await;
+    a.bridgew("fdb append 02:00:00:00:01:01 dev vx0 dst 10.1.0.7");
+    settled(&mut w, "vxlan fdb append of a new MAC").await;
+    let dst: Vec<Option<String>> = w
+        .state()
+        .fdb
+        .values()
+        .filter(|f| f.mac == [2, 0, 0, 0, 1, 1])
+        .map(|f| f.dst.map(|d| d.to_string()))
+        .collect();
+    assert_eq!(dst, [Some("10.1.0.7".to_owned())]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn route_replace_removes_the_replaced_route_and_says_so() {
     if !testns::require_root() {
