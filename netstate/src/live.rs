@@ -268,6 +268,19 @@ fn seed(st: &NsState) -> HashMap<u32, Seen> {
         .collect()
 }
 
+/// A vxlan device's own FDB entry announced without a destination. Linux 6.1 follows every
+/// `bridge fdb add|append|replace|del … self` on a vxlan device with a generic message of
+/// its own, without the destination, after the device's (`bridge monitor fdb` shows both),
+/// and sends it for a delete that deleted nothing (a `dst` the entry does not have): such
+/// a message is not applied, the table is read again instead.
+fn untrusted(c: &Change, seen: &HashMap<u32, Seen>) -> bool {
+    matches!(c, Change::NewFdb(f) | Change::DelFdb(f)
+        if f.master.is_none()
+            && f.dst.is_none()
+            && f.flags & crate::model::NTF_SELF != 0
+            && seen.get(&f.ifindex).is_some_and(|s| s.vxlan))
+}
+
 /// What a batch of changes asks to read again.
 #[derive(Default)]
 struct Followup {
@@ -363,10 +376,8 @@ impl Followup {
                 // A device's own address list: a unicast MAC beyond its filter puts it in
                 // promiscuous mode, which changes its promiscuity count unannounced.
                 self.links.push(f.ifindex);
-                // A vxlan entry with no destination: Linux 6.1 follows the announcement
-                // of a new entry added with `append` by a second one without its
-                // destination (`bridge monitor fdb` shows both); the table says which.
-                if matches!(c, Change::NewFdb(_)) && seen.get(&f.ifindex).is_some_and(|s| s.vxlan) {
+                // Not applied (see [`untrusted`]): the table says what the entry is.
+                if untrusted(c, seen) {
                     self.tables.fdb = true;
                 }
             }
@@ -486,7 +497,9 @@ impl Watcher<'_> {
             NetlinkPayload::InnerMessage(inner) => {
                 if let Some(c) = parse::event(inner, flags) {
                     todo.note(&c, &mut self.seen);
-                    batch.changes.push(c);
+                    if !untrusted(&c, &self.seen) {
+                        batch.changes.push(c);
+                    }
                 }
             }
             _ => {}
