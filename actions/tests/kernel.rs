@@ -343,6 +343,9 @@ fn twin(tag: &str, prepare: &[Builder], action: impl Fn(&str, &netstate::NsState
     apply_netlink(&pa);
     run_script(&pb);
     run_batches(&pc);
+    for ns in [&a, &b, &c] {
+        ns.wait_dad();
+    }
     let (na, nb, nc) = (normalized(&a), normalized(&b), normalized(&c));
     assert_ne!(na, before, "the action changed nothing");
     assert_eq!(na, nb, "netlink apply and the exported script disagree");
@@ -350,6 +353,9 @@ fn twin(tag: &str, prepare: &[Builder], action: impl Fn(&str, &netstate::NsState
     apply_netlink(&pa.undo());
     run_undo_script(&pb);
     run_batches(&pc.undo());
+    for ns in [&a, &b, &c] {
+        ns.wait_dad();
+    }
     for (what, ns) in [
         ("netlink undo", &a),
         ("the undo script", &b),

@@ -390,10 +390,14 @@ fn shim_move(h: &Netns) -> Vec<String> {
     .collect()
 }
 
-/// Starts an apply under the confirm timer and waits until it says it applied.
-fn start_confirmed(h: &Netns, data: &std::path::Path) -> std::process::Child {
+/// Starts an apply under a confirm timer of `secs` and waits until it says it applied.
+fn start_confirmed(h: &Netns, data: &std::path::Path, secs: u64) -> std::process::Child {
+    let mut args = shim_move(h);
+    if let Some(last) = args.last_mut() {
+        *last = secs.to_string();
+    }
     let mut child = Command::new(BIN)
-        .args(shim_move(h))
+        .args(args)
         .env("NETLENS_DATA_DIR", data)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -457,7 +461,7 @@ fn confirm_timer_reverts_unconfirmed_even_after_kill_9_and_keeps_confirmed() {
     );
 
     // Unconfirmed, netlens killed with SIGKILL right after applying: still reverted.
-    let mut child = start_confirmed(&h, &data);
+    let mut child = start_confirmed(&h, &data, 2);
     assert_ne!(snapshot(&h), before, "the plan was not applied");
     child.kill().expect("kill -9");
     let _ = child.wait();
@@ -465,8 +469,9 @@ fn confirm_timer_reverts_unconfirmed_even_after_kill_9_and_keeps_confirmed() {
         snapshot(&h) == before
     });
 
-    // Confirmed with Enter: kept after the timer.
-    let mut child = start_confirmed(&h, &data);
+    // Confirmed with Enter: kept after the timer (6 s: time to answer on a slow machine,
+    // such as a VM's emulated CPU).
+    let mut child = start_confirmed(&h, &data, 6);
     let applied = snapshot(&h);
     child
         .stdin
@@ -475,7 +480,7 @@ fn confirm_timer_reverts_unconfirmed_even_after_kill_9_and_keeps_confirmed() {
         .write_all(b"\n")
         .expect("confirm");
     let _ = child.wait();
-    std::thread::sleep(Duration::from_secs(4));
+    std::thread::sleep(Duration::from_secs(7));
     assert_eq!(snapshot(&h), applied, "a confirmed plan was reverted");
     let _ = std::fs::remove_dir_all(&data);
 }

@@ -94,6 +94,27 @@ impl Netns {
         serde_json::from_str(&s).unwrap_or_else(|e| panic!("{v:?}: bad JSON {e}: {s}"))
     }
 
+    /// Waits (10 s at most) until no IPv6 address here is tentative: until DAD ends, an
+    /// address has no local route (Linux 6.1 inserts it when DAD completes), and DAD takes
+    /// a second or more, longer under a VM's emulated CPU.
+    pub fn wait_dad(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            let addrs = self.ip_json(&["-6", "addr", "show"]);
+            let tentative = addrs.as_array().into_iter().flatten().any(|l| {
+                l["addr_info"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|a| a["tentative"] == serde_json::Value::Bool(true))
+            });
+            if !tentative {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
     /// `bridge -n NAME ARGS…`
     pub fn bridge(&self, args: &[&str]) -> String {
         let mut v = vec!["bridge", "-n", &self.name];
