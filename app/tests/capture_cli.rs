@@ -1,7 +1,8 @@
 //! `netlens capture` from files and from a live interface in a test namespace.
 
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use testns::Pair;
 
@@ -15,6 +16,46 @@ fn corpus(name: &str) -> String {
         "the capture corpus is missing: {path}"
     );
     path
+}
+
+/// Starts `netlens ARGS` and returns once it says it is listening (as tcpdump does, on
+/// stderr), with a thread that gathers the rest of its stderr. Waiting a fixed time instead
+/// lost the first packets where netlens starts slowly (a VM's emulated CPU).
+fn start_capture(args: &[&str]) -> (Child, std::thread::JoinHandle<String>) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start capture");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut said = String::new();
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "the capture never listened: {said}"
+        );
+        match lines.next() {
+            Some(Ok(l)) => {
+                let listening = l.contains("listening");
+                said.push_str(&l);
+                said.push('\n');
+                if listening {
+                    break;
+                }
+            }
+            _ => panic!("the capture ended before listening: {said}"),
+        }
+    }
+    let rest = std::thread::spawn(move || {
+        for l in lines.map_while(Result::ok) {
+            said.push_str(&l);
+            said.push('\n');
+        }
+        said
+    });
+    (child, rest)
 }
 
 #[test]
@@ -115,30 +156,20 @@ fn live_capture_in_a_namespace_with_count_and_write() {
     let dir = std::env::temp_dir().join(format!("nlt-ccli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let w = dir.join("live.pcap").to_string_lossy().into_owned();
-    let child = Command::new(BIN)
-        .args([
-            "capture", "--netns", &p.a.name, "-i", "va", "-f", "icmp", "-c", "4", "-w", &w,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start capture");
-    std::thread::sleep(Duration::from_millis(500));
+    let (child, rest) = start_capture(&[
+        "capture", "--netns", &p.a.name, "-i", "va", "-f", "icmp", "-c", "4", "-w", &w,
+    ]);
     let ping = p.a.exec(&["ping", "-c", "2", "-i", "0.2", "10.1.0.2"]);
     assert!(ping.status.success());
     let out = child.wait_with_output().expect("capture ends after -c 4");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let err = rest.join().expect("stderr");
+    assert!(out.status.success(), "{err}");
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(text.lines().count(), 4, "{text}");
     assert!(
         text.contains("IP 10.1.0.1 > 10.1.0.2: ICMP echo request"),
         "{text}"
     );
-    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("packets captured") && err.contains("dropped by netlens"),
         "{err}"
@@ -176,13 +207,7 @@ fn capture_decodes_the_namespaces_vxlan_ports_with_no_flag() {
     }
     let p = Pair::new("cvx");
     two_vteps(&p);
-    let child = Command::new(BIN)
-        .args(["capture", "--netns", &p.a.name, "-i", "va", "-f", "udp"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start capture");
-    std::thread::sleep(Duration::from_millis(700));
+    let (child, _rest) = start_capture(&["capture", "--netns", &p.a.name, "-i", "va", "-f", "udp"]);
     for dst in ["10.42.0.2", "10.43.0.2"] {
         let o = p.a.exec(&["ping", "-c", "1", "-W", "2", dst]);
         assert!(o.status.success(), "ping {dst} over the overlay");
