@@ -335,7 +335,10 @@ async fn route_storm_ends_equal_to_a_fresh_dump() {
     // one taken after the storm: an IPv6 address finishing DAD meanwhile changes both).
     let n = ns.clone();
     let start = Instant::now();
-    let limit = Duration::from_secs(30);
+    // A bound for liveness, not a speed target (the benchmarks measure speed): under a VM's
+    // emulated CPU this debug build takes 30 s to minutes to apply the ~20 re-dumps of
+    // 20,000 routes the overruns queue (`netlens watch` itself ends in 10 s there).
+    let limit = Duration::from_secs(300);
     let mut want = without_counters(&fresh);
     loop {
         let equal = w
