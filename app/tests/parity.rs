@@ -384,6 +384,20 @@ fn strip(v: &Value, key: &str) -> Value {
     v
 }
 
+/// [`compare`], again while they differ (5 times, 0.3 s apart): learned neighbours age
+/// (REACHABLE -> STALE, DELAY -> REACHABLE) between the two reads.
+fn compare_settled(ns: &Netns) -> Vec<String> {
+    let mut last = Vec::new();
+    for _ in 0..5 {
+        last = compare(ns);
+        if last.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    last
+}
+
 #[test]
 fn dump_json_matches_iproute2_field_by_field() {
     if !testns::require_root() {
@@ -391,31 +405,15 @@ fn dump_json_matches_iproute2_field_by_field() {
     }
     let p = Pair::new("par");
     build(&p);
-    // Learned neighbours age (REACHABLE -> STALE) between the two reads: retry until a
-    // comparison sees one consistent state.
-    let mut last = Vec::new();
-    for _ in 0..5 {
-        last = compare(&p.a);
-        if last.is_empty() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    let last = compare_settled(&p.a);
     assert!(
         last.is_empty(),
         "netlens and iproute2 disagree:\n{}",
         last.join("\n")
     );
     // The peer namespace too (veth end whose peer is elsewhere), and the namespace each
-    // side's link_netnsid names; its learned neighbour ages too (DELAY -> REACHABLE).
-    let mut b = Vec::new();
-    for _ in 0..5 {
-        b = compare(&p.b);
-        if b.is_empty() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    // side's link_netnsid names.
+    let b = compare_settled(&p.b);
     assert!(b.is_empty(), "namespace b:\n{}", b.join("\n"));
     for (ns, other) in [(&p.a, &p.b), (&p.b, &p.a)] {
         let d = netlens_dump(ns);
