@@ -243,13 +243,16 @@ fn validate(lab: &LabFile) -> Result<()> {
             bail!("{field} = {n:?}: no [[node]] named {n}")
         }
     };
+    // Device names as the kernel takes them (the actions' own check).
+    let dev = |field: String, d: &str| -> Result<()> {
+        actions::validate::ifname("name", d)
+            .map_err(|e| anyhow::anyhow!("{field} = {d:?}: {}", e.reason))
+    };
     let end = |field: String, e: &str| -> Result<()> {
-        let Some((n, dev)) = e.split_once(':') else {
+        let Some((n, d)) = e.split_once(':') else {
             bail!("{field} = {e:?}: write NODE:DEV");
         };
-        if dev.is_empty() || dev.len() > 15 {
-            bail!("{field} = {e:?}: a device name is 1-15 bytes");
-        }
+        dev(field.clone(), d)?;
         node(field, n)
     };
     for (i, v) in lab.veth.iter().enumerate() {
@@ -267,12 +270,6 @@ fn validate(lab: &LabFile) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("macvlan[{i}].mode: {e}"))?;
         }
     }
-    let dev = |field: String, d: &str| -> Result<()> {
-        if d.is_empty() || d.len() > 15 || d.contains(['/', ' ', ':']) {
-            bail!("{field} = {d:?}: a device name is 1-15 bytes without '/', ':' or spaces");
-        }
-        Ok(())
-    };
     for (i, b) in lab.bridge.iter().enumerate() {
         dev(format!("bridge[{i}].name"), &b.name)?;
         for (j, p) in b.ports.iter().enumerate() {
@@ -746,29 +743,13 @@ pub fn status(what: &str) -> Result<()> {
                 }
             }
         }
+        let made = (lab.bridge.iter().map(|b| (&b.node, &b.name)))
+            .chain(lab.macvlan.iter().map(|m| (&m.node, &m.name)))
+            .chain(lab.vlan.iter().map(|v| (&v.node, &v.name)))
+            .chain(lab.vxlan.iter().map(|v| (&v.node, &v.name)));
         want.extend(
-            lab.bridge
-                .iter()
-                .filter(|b| b.node == n.name)
-                .map(|b| b.name.clone()),
-        );
-        want.extend(
-            lab.macvlan
-                .iter()
-                .filter(|m| m.node == n.name)
-                .map(|m| m.name.clone()),
-        );
-        want.extend(
-            lab.vlan
-                .iter()
-                .filter(|v| v.node == n.name)
-                .map(|v| v.name.clone()),
-        );
-        want.extend(
-            lab.vxlan
-                .iter()
-                .filter(|v| v.node == n.name)
-                .map(|v| v.name.clone()),
+            made.filter(|(node, _)| **node == n.name)
+                .map(|(_, name)| name.clone()),
         );
         let gone: Vec<&String> = want
             .iter()

@@ -123,6 +123,9 @@ fn malformed_lab_files_are_refused_by_line_and_key_and_change_nothing() {
         ("name = \"x\"\n[[node]]\nname = \"a\"\n[[veth]]\na = \"a:e0\"\nb = \"b:e1\"\n", "veth[0].b"),
         ("name = \"x\"\n[[node]]\nname = \"a\"\n[[address]]\nnode = \"a\"\ndev = \"e0\"\ncidr = \"10.0.0.1\"\n", "address[0].cidr"),
         ("name = \"Bad Name\"\n", "name"),
+        // Device names as the kernel takes them (IFNAMSIZ; no '/', ':' or whitespace).
+        ("name = \"x\"\n[[node]]\nname = \"a\"\n[[bridge]]\nnode = \"a\"\nname = \"br-name-too-long\"\n", "bridge[0].name"),
+        ("name = \"x\"\n[[node]]\nname = \"a\"\n[[veth]]\na = \"a:e/0\"\nb = \"a:e1\"\n", "veth[0].a"),
     ] {
         let f = dir.join("lab.toml");
         std::fs::write(&f, text).expect("write");
