@@ -471,8 +471,12 @@ pub fn plan(lab: &LabFile) -> Result<Plan> {
         }));
     }
     for r in &lab.route {
+        // `default` in the family of the gateway (an IPv6 `via` wants ::/0).
         let dst: ipnet::IpNet = if r.dst == "default" {
-            "0.0.0.0/0".parse()?
+            match r.via {
+                Some(std::net::IpAddr::V6(_)) => ipnet::Ipv6Net::default().into(),
+                _ => ipnet::Ipv4Net::default().into(),
+            }
         } else {
             r.dst.parse()?
         };
@@ -598,19 +602,15 @@ fn forwarding_on(ns: &str) -> Result<()> {
 /// operstate) from its link watcher up to a second after the carrier comes, and drops
 /// what is sent before.
 pub fn settle(lab: &str) {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
-        return;
-    };
+    // The namespaces are found once; each pass only dumps them (without counters).
+    let infos: Vec<netstate::NetnsInfo> = existing(lab)
+        .iter()
+        .filter_map(|ns| netstate::netns::find(ns).ok())
+        .collect();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     while std::time::Instant::now() < deadline {
-        let settled = existing(lab).iter().all(|ns| {
-            let Ok(info) = netstate::netns::find(ns) else {
-                return true;
-            };
-            let Ok(st) = rt.block_on(netstate::live::snapshot(&info)) else {
+        let settled = infos.iter().all(|info| {
+            let Ok(st) = netstate::dump::snapshot_blocking(info, false) else {
                 return true;
             };
             // IFF_UP = 1; IF_OPER_UNKNOWN = 0, IF_OPER_UP = 6.
@@ -722,9 +722,6 @@ pub fn down(what: &str) -> Result<()> {
 /// `lab status`: which namespaces exist, and what of the file is missing in them.
 pub fn status(what: &str) -> Result<()> {
     let lab = load(what)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
     let mut missing = Vec::new();
     for n in &lab.nodes {
         let ns = ns_name(&lab.name, &n.name);
@@ -733,7 +730,7 @@ pub fn status(what: &str) -> Result<()> {
             missing.push(ns);
             continue;
         };
-        let st = rt.block_on(netstate::live::snapshot(&info))?;
+        let st = netstate::dump::snapshot_blocking(&info, false)?;
         let mut want: Vec<String> = Vec::new();
         for v in &lab.veth {
             for e in [&v.a, &v.b] {

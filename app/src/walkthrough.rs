@@ -259,18 +259,9 @@ pub struct Outcome {
     pub saw: String,
 }
 
+/// One dump of the namespace, without counters (no runtime needed: the dump is blocking).
 fn snapshot(info: &netstate::NetnsInfo) -> Result<netstate::NsState> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    Ok(rt.block_on(netstate::live::snapshot(info))?)
-}
-
-fn mac_text(m: &[u8]) -> String {
-    m.iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
+    Ok(netstate::dump::snapshot_blocking(info, false)?)
 }
 
 /// Runs one check in the lab `lab` (blocking: up to a few seconds).
@@ -329,7 +320,10 @@ pub fn run_check(lab: &str, c: &Check) -> Result<Outcome> {
                     true,
                     format!(
                         "{to} is at {} on {}",
-                        n.lladdr.as_deref().map(mac_text).unwrap_or_default(),
+                        n.lladdr
+                            .as_deref()
+                            .map(netstate::names::mac)
+                            .unwrap_or_default(),
                         st.link_name(n.ifindex).unwrap_or("?")
                     ),
                 ),
@@ -349,7 +343,7 @@ pub fn run_check(lab: &str, c: &Check) -> Result<Outcome> {
             let hits: Vec<String> = st
                 .fdb
                 .values()
-                .filter(|f| f.ifindex == l.ifindex && mac_text(&f.mac) == want)
+                .filter(|f| f.ifindex == l.ifindex && netstate::names::mac(&f.mac) == want)
                 .map(|f| f.dst.map_or_else(|| "local".into(), |d| format!("dst {d}")))
                 .collect();
             if hits.is_empty() {
