@@ -59,7 +59,13 @@ fn run(cli: Cli) -> Result<()> {
     init_logging(cli.log.as_deref())?;
     // Read before any thread starts: it may set the plan store's directory.
     let settings = config::load();
-    let ui = matches!(cli.command, None | Some(Command::Walkthrough { .. }));
+    // The UI shows the warning on its status line; every other command prints it here
+    // (`walkthrough --auto` and `walkthrough list` do not open the UI).
+    let ui = match &cli.command {
+        None => true,
+        Some(Command::Walkthrough { name, auto, .. }) => !auto && name != "list",
+        Some(_) => false,
+    };
     if let (false, Some(w)) = (ui, settings.warning.as_ref()) {
         eprintln!("netlens: {w}");
     }

@@ -407,3 +407,22 @@ fn config_path_and_default() {
         "{text}"
     );
 }
+
+/// A command that does not open the UI prints a bad settings file's warning (the UI shows
+/// it on its status line): `walkthrough list` is such a command.
+#[test]
+fn a_bad_settings_file_is_named_by_commands_without_the_ui() {
+    let dir = std::env::temp_dir().join(format!("nlt-cfgw-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bad = dir.join("config.toml");
+    std::fs::write(&bad, "rnig = 5\n").expect("write");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_netlens"))
+        .args(["walkthrough", "list"])
+        .env("NETLENS_CONFIG", &bad)
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("line 1") && err.contains("rnig"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
