@@ -114,15 +114,11 @@ impl WalkPane {
     /// The namespace and device the step is about: its capture's interface, a check's
     /// device, or the plan's `--parent`/`--dev`, in the step's node.
     pub fn focus(&self) -> Option<(String, Option<String>)> {
-        let s = self.current()?;
-        if let Some((node, dev)) = s
-            .checks
-            .iter()
-            .find(|c| c.kind == CheckKind::Capture)
-            .and_then(|c| c.on.as_deref()?.split_once(':'))
-        {
-            return Some((self.ns(node), Some(dev.to_owned())));
+        // The pane's interface, so the tables and the capture show the same one.
+        if let Some((ns, dev, _)) = self.capture() {
+            return Some((ns, Some(dev)));
         }
+        let s = self.current()?;
         let node = s
             .node
             .as_deref()
