@@ -1174,6 +1174,25 @@ fn the_walkthrough_panel_beside_the_tables() {
     }
 }
 
+/// The capture pane a step opened closes on the next step; one the user opened stays.
+#[test]
+fn the_next_step_closes_its_capture_not_the_users() {
+    let (mut a, _) = walk_app(80, 24, 2);
+    assert!(a.capture.is_some(), "step 3 opens its capture");
+    let mut fx = Vec::new();
+    super::update::go_step(&mut a, 3, &mut fx);
+    assert!(a.capture.is_none(), "the next step closes it: {fx:?}");
+
+    let (mut a, _) = walk_app(80, 24, 2);
+    key(&mut a, KeyCode::Char('q'));
+    assert!(a.capture.is_none(), "q closes the step's capture");
+    key(&mut a, KeyCode::Char('c'));
+    assert!(a.capture.is_some(), "c opens the user's own");
+    let mut fx = Vec::new();
+    super::update::go_step(&mut a, 3, &mut fx);
+    assert!(a.capture.is_some(), "the user's capture stays open: {fx:?}");
+}
+
 /// A step's capture that never starts (no such device, no permission) does not hold its
 /// checks back for long.
 #[test]

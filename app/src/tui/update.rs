@@ -1128,6 +1128,10 @@ fn open_capture(app: &mut App, fx: &mut Vec<Effect>) {
     p.decode = capture_decode(app, info.id);
     fx.push(p.restart(app.capture_gen));
     app.capture = Some(p);
+    // The user's own capture: the walkthrough's next step leaves it open.
+    if let Some(w) = app.walk.as_mut() {
+        w.opened_capture = false;
+    }
 }
 
 /// Opens a proposed fix (`netlens plan [--netns NS] ACTION --flag value…`) in the
