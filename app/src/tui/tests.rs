@@ -1281,6 +1281,9 @@ fn walkthrough_keys_step_rerun_apply_and_leave_with_lab_down() {
             if path.to_string_lossy() == "netlens-host-isolation-step4.sh" && node == "node1"),
         "{fx:?}"
     );
+    // A plan applied from elsewhere (the `a` form, a doctor fix) is not the step's.
+    update(&mut a, AppEvent::Applied(Ok("0-1".into())));
+    assert_eq!(a.walk.as_ref().map(|w| w.applied[3]), Some(false));
     key(&mut a, KeyCode::Enter);
     let f = a.form.as_ref().expect("the plan's form");
     assert_eq!(f.defs[f.kind].name, "shim");

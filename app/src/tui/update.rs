@@ -635,6 +635,9 @@ fn on_walk_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> Option<bool>
                         "the step's plan, in {node}: Enter previews and asks y/n"
                     ));
                 }
+                if let Some(w) = app.walk.as_mut() {
+                    w.applying = Some(w.step);
+                }
             }
             None => return None,
         },
@@ -656,11 +659,12 @@ fn walk_rerun(app: &mut App, fx: &mut Vec<Effect>) {
     }
 }
 
-/// A plan was applied while a walkthrough runs: the step's plan is done, its checks run.
+/// A plan was applied while a walkthrough runs: the step's plan (if it was that) is done,
+/// its checks run again.
 fn walk_after_apply(app: &mut App, fx: &mut Vec<Effect>) {
     if let Some(w) = app.walk.as_mut() {
-        let i = w.step;
-        if let Some(a) = w.applied.get_mut(i) {
+        // Only the plan Enter put in the form is a step's (not one from `a` or a fix).
+        if let Some(a) = w.applying.take().and_then(|i| w.applied.get_mut(i)) {
             *a = true;
         }
     }

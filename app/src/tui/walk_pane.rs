@@ -44,6 +44,8 @@ pub struct WalkPane {
     pub results: Vec<CheckState>,
     /// Whether each step's plan was applied (in this session).
     pub applied: Vec<bool>,
+    /// The step whose plan is in the action form (Enter): an apply then is that plan's.
+    pub applying: Option<usize>,
     pub ask: Option<Ask>,
     /// The capture pane was opened by the walkthrough (it closes it on the next step).
     pub opened_capture: bool,
@@ -64,6 +66,7 @@ impl WalkPane {
             gen: 0,
             results: Vec::new(),
             applied: vec![false; n],
+            applying: None,
             ask: None,
             opened_capture: false,
             started: false,
