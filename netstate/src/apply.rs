@@ -231,10 +231,18 @@ impl NsState {
                     if let Some(info) = info {
                         n.port_info = Some(info);
                     }
+                    // A VLAN deleted from a port hands the bridge's local FDB entry for the
+                    // port's MAC in it to the bridge (or a port with the same MAC),
+                    // unannounced: the FDB is read again when the VLANs change.
+                    let vlans_changed = n.bridge_vlans != vlans;
                     n.bridge_vlans = vlans;
                     if &n != l {
                         set::<Links>(self, ifindex, n, cb);
                     }
+                    return Tables {
+                        fdb: vlans_changed,
+                        ..Tables::default()
+                    };
                 }
             }
             Change::NewAddr(a) => set::<Addrs>(self, a.key(), a, cb),

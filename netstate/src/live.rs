@@ -385,12 +385,7 @@ impl Followup {
                 self.tables.routes = true;
                 self.tables.fdb = true;
             }
-            // A port's VLANs changed (or its state): deleting a VLAN from a port hands the
-            // bridge's local entry for the port's MAC in that VLAN to the bridge or another
-            // port with the same MAC, unannounced.
-            Change::BridgePort { .. } | Change::NewAddr(_) | Change::DelAddr(_) => {
-                self.tables.fdb = true;
-            }
+            Change::NewAddr(_) | Change::DelAddr(_) => self.tables.fdb = true,
             _ => {}
         }
     }
