@@ -274,11 +274,19 @@ fn seed(st: &NsState) -> HashMap<u32, Seen> {
 /// and sends it for a delete that deleted nothing (a `dst` the entry does not have): such
 /// a message is not applied, the table is read again instead.
 fn untrusted(c: &Change, seen: &HashMap<u32, Seen>) -> bool {
-    matches!(c, Change::NewFdb(f) | Change::DelFdb(f)
-        if f.master.is_none()
-            && f.dst.is_none()
-            && f.flags & crate::model::NTF_SELF != 0
-            && seen.get(&f.ifindex).is_some_and(|s| s.vxlan))
+    own_entry(c).is_some_and(|f| seen.get(&f.ifindex).is_some_and(|s| s.vxlan))
+}
+
+/// An entry of a device's own FDB (`self`, not a bridge's) announced without a destination.
+fn own_entry(c: &Change) -> Option<&crate::model::Fdb> {
+    match c {
+        Change::NewFdb(f) | Change::DelFdb(f)
+            if f.master.is_none() && f.dst.is_none() && f.flags & crate::model::NTF_SELF != 0 =>
+        {
+            Some(f)
+        }
+        _ => None,
+    }
 }
 
 /// What a batch of changes asks to read again.
@@ -368,11 +376,7 @@ impl Followup {
                 self.children_of(*i, seen);
                 self.tables.fdb = true;
             }
-            Change::NewFdb(f) | Change::DelFdb(f)
-                if f.master.is_none()
-                    && f.dst.is_none()
-                    && f.flags & crate::model::NTF_SELF != 0 =>
-            {
+            Change::NewFdb(f) | Change::DelFdb(f) if own_entry(c).is_some() => {
                 // A device's own address list: a unicast MAC beyond its filter puts it in
                 // promiscuous mode, which changes its promiscuity count unannounced.
                 self.links.push(f.ifindex);
