@@ -1,6 +1,7 @@
 //! Guided actions: each validates its input (the CLI flags) against the live
 //! model and returns a [`Plan`](crate::Plan).
 
+mod args;
 mod attach;
 mod recreate;
 mod route;

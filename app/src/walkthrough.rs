@@ -287,7 +287,7 @@ pub fn run_check(lab: &str, c: &Check) -> Result<Outcome> {
         }
         CheckKind::Route => {
             let to: IpAddr = c.to.parse()?;
-            match netstate::dump::route_get(&info, to, None, (None, None))? {
+            match netstate::lookup::route_get(&info, &netstate::lookup::RouteQuery::to(to))? {
                 Ok(r) => {
                     let st = snapshot(&info)?;
                     let dev = r.oif.and_then(|i| st.link_name(i)).unwrap_or("?");
@@ -297,7 +297,7 @@ pub fn run_check(lab: &str, c: &Check) -> Result<Outcome> {
                     let ok = c.dev.as_deref().is_none_or(|want| want == dev);
                     out(ok, saw)
                 }
-                Err(e) => out(false, format!("no route: {e}")),
+                Err(e) => out(false, format!("no route: {}", e.message())),
             }
         }
         CheckKind::Neigh => {

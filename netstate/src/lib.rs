@@ -4,11 +4,14 @@
 //! netlink-packet-route types stop at this crate's border: callers see [`model`] types.
 
 pub mod apply;
+pub mod consts;
 pub mod doctor;
 pub mod dump;
 pub mod inventory;
 pub mod json;
+pub mod l2;
 pub mod live;
+pub mod lookup;
 pub mod model;
 pub mod names;
 pub mod netns;
