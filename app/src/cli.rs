@@ -1,4 +1,9 @@
-//! Command-line interface.
+//! Command-line interface: the arguments here, a command's work in its own module.
+
+pub mod diag;
+pub mod doctor;
+pub mod topo;
+pub mod trace;
 
 use clap::{Args, Parser, Subcommand};
 

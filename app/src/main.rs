@@ -42,7 +42,7 @@ fn main() -> std::process::ExitCode {
     START.get_or_init(std::time::Instant::now);
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             if e.downcast_ref::<std::io::Error>()
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
@@ -55,7 +55,7 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(cli: Cli) -> Result<std::process::ExitCode> {
     init_logging(cli.log.as_deref())?;
     // Read before any thread starts: it may set the plan store's directory.
     let settings = config::load();
@@ -74,9 +74,9 @@ fn run(cli: Cli) -> Result<()> {
         .enable_all()
         .build()?;
     let netns = cli.netns.as_deref();
-    match cli.command {
+    let done: Result<()> = match cli.command {
         Some(Command::Dump(a)) => rt.block_on(cmd::dump(netns, a.all, a.json, a.stats)),
-        Some(Command::Topo(a)) => rt.block_on(cmd::topo(netns, &a)),
+        Some(Command::Topo(a)) => rt.block_on(cli::topo::run(netns, &a)),
         Some(Command::Walkthrough {
             name,
             auto,
@@ -144,17 +144,16 @@ fn run(cli: Cli) -> Result<()> {
             cli::LabAction::Status { lab: l } => lab::status(&l),
         },
         Some(Command::BenchRing { packets }) => tui::bench_ring(packets),
-        Some(Command::Trace(a)) => match rt.block_on(cmd::trace(&a)) {
-            Ok(code) => std::process::exit(code),
-            Err(e) => {
-                eprintln!("netlens: {e:#}");
-                std::process::exit(2)
-            }
-        },
-        Some(Command::Doctor(a)) => match rt.block_on(cmd::doctor(netns, &a)) {
-            Ok(code) => std::process::exit(code),
-            Err(e) => Err(e),
-        },
+        Some(Command::Trace(a)) => {
+            let code = rt.block_on(cli::trace::run(&a));
+            drop(rt);
+            return Ok(code);
+        }
+        Some(Command::Doctor(a)) => {
+            let code = rt.block_on(cli::doctor::run(netns, &a));
+            drop(rt);
+            return Ok(code);
+        }
         Some(Command::Watch(a)) => rt.block_on(cmd::watch(netns, a.all, a.json, a.rcvbuf)),
         Some(Command::Capture(a)) => rt.block_on(capture_cmd::run(netns, a)),
         Some(Command::BenchRender { tab, frames }) => {
@@ -183,5 +182,6 @@ fn run(cli: Cli) -> Result<()> {
             settings,
             walk: None,
         })),
-    }
+    };
+    done.map(|()| std::process::ExitCode::SUCCESS)
 }

@@ -7,6 +7,7 @@ pub mod capture_pane;
 pub mod event;
 pub mod plans_pane;
 pub mod report_pane;
+pub mod report_topo;
 pub mod runtime;
 pub mod state;
 pub mod update;

@@ -272,7 +272,7 @@ pub fn run_check(lab: &str, c: &Check) -> Result<Outcome> {
     match c.kind {
         CheckKind::Ping => {
             let to: IpAddr = c.to.parse()?;
-            match netstate::probe::echo(&info, to, Duration::from_secs(1)) {
+            match netstate::probe::echo(&info, to, None, Duration::from_secs(1)) {
                 Ok(Some(d)) => out(
                     true,
                     format!("echo reply in {:.1} ms", d.as_secs_f64() * 1000.0),
@@ -384,7 +384,7 @@ fn capture_check(lab: &str, c: &Check, from: &netstate::NetnsInfo) -> Result<Out
     let window = Duration::from_secs(c.secs.unwrap_or(2));
     let start = Instant::now();
     // The trigger may find no route: what the capture sees (or not) is the answer.
-    let _ = netstate::probe::echo(from, to, Duration::from_secs(1).min(window));
+    let _ = netstate::probe::echo(from, to, None, Duration::from_secs(1).min(window));
     let left = window.saturating_sub(start.elapsed());
     let got = live.rx.recv_timeout(left.max(Duration::from_millis(50)));
     let _ = live.stop();
@@ -406,7 +406,7 @@ fn capture_check(lab: &str, c: &Check, from: &netstate::NetnsInfo) -> Result<Out
     })
 }
 
-fn parse_plan_line(line: &str) -> Result<actions::ActionInput> {
+pub(crate) fn parse_plan_line(line: &str) -> Result<actions::ActionInput> {
     let words = shlex::split(line).context("the step's plan line is not well quoted")?;
     let cmd = actions::ActionInput::augment_subcommands(clap::Command::new("plan"));
     let m = cmd

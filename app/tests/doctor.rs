@@ -194,9 +194,30 @@ fn vxlan_ports_and_mtu() {
     t.node
         .ipw("link add vx1 type vxlan id 43 local 10.0.0.5 dev eth0");
     assert!(has(&t.node, "vxlan-legacy-port"));
-    // The same VNI on another port, in another namespace of the host.
+    // The same VNI on another port, in another namespace of the host: not a fault by
+    // itself (an isolated copy)...
     t.pod
         .ipw("link add vx9 type vxlan id 42 dstport 4790 local 10.0.0.10 dev mv0");
+    assert!(!has(&t.node, "vni-port-mismatch"));
+    // ...but once vx0 sends to it, neither hears the other. (A node reaches its pod's
+    // macvlan only through a shim: the underlay must get there.)
+    t.node
+        .ipw("link add shim0 link eth0 type macvlan mode bridge");
+    t.node.ipw("addr add 10.0.0.250/32 dev shim0");
+    t.node.ipw("link set shim0 up");
+    t.node.ipw("route add 10.0.0.10/32 dev shim0");
+    testns::run(&[
+        "bridge",
+        "-n",
+        &t.node.name,
+        "fdb",
+        "append",
+        "02:00:00:00:00:02",
+        "dev",
+        "vx0",
+        "dst",
+        "10.0.0.10",
+    ]);
     assert!(has(&t.node, "vni-port-mismatch"));
     // The underlay's MTU lowered under the vxlan's.
     assert!(!has(&t.node, "vxlan-mtu"));

@@ -8,6 +8,17 @@ use testns::Netns;
 
 const BIN: &str = env!("CARGO_BIN_EXE_netlens");
 
+/// The fix's commands, as one line.
+fn fix_line(v: &serde_json::Value) -> String {
+    v["fix"]["commands"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn trace(from: &Netns, to: &str) -> (i32, serde_json::Value) {
     let o = Command::new(BIN)
         .args(["trace", "--from", &from.name, "--to", to, "--json"])
@@ -93,7 +104,8 @@ fn the_node_cannot_reach_its_pod_until_it_has_a_shim() {
         reason.contains("shim") && reason.contains("parent"),
         "{reason}"
     );
-    let fix = v["fix"].as_str().unwrap_or_default();
+    let fix = fix_line(&v);
+    let fix = fix.as_str();
     assert!(
         fix.contains("shim --parent eth0") && fix.contains("--to 10.0.0.10"),
         "{fix}"
@@ -126,11 +138,8 @@ fn no_default_route_and_private_siblings() {
         "{v:#}"
     );
     assert!(
-        v["fix"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("route add default"),
-        "{v:#}"
+        fix_line(&v).contains("route --dst default --via 10.0.0.1 --dev mv0"),
+        "the gateway is the one the host uses: {v:#}"
     );
     let (code, v) = trace(&t.pods[0], "10.0.0.11");
     assert_eq!(code, 1, "{v:#}");
@@ -164,10 +173,7 @@ fn vxlan_without_an_fdb_entry_sends_nowhere() {
         "{v:#}"
     );
     assert!(
-        v["fix"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("fdb append 02:00:00:00:00:02"),
+        fix_line(&v).contains("fdb append 02:00:00:00:00:02"),
         "{v:#}"
     );
     testns::run(&[
@@ -182,14 +188,55 @@ fn vxlan_without_an_fdb_entry_sends_nowhere() {
         "dst",
         "10.0.0.6",
     ]);
+    // The FDB now names the VTEP, but nobody on the underlay's segment (the lan
+    // namespace, a dead end) holds 10.0.0.6: the kernel's ARP for it goes unanswered.
     let (code, v) = trace(&t.node, "10.244.2.7");
+    assert_eq!(code, 1, "{v:#}");
+    let reason = v["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("VTEP 10.0.0.6") && reason.contains("holds 10.0.0.6"),
+        "{v:#}"
+    );
+    // A VTEP there: the lan namespace takes the address and a vxlan of VNI 42 on 4789.
+    t.lan.ipw("addr add 10.0.0.6/24 dev up0");
+    t.lan
+        .ipw("link add vx0 type vxlan id 42 dstport 4789 local 10.0.0.6 dev up0 nolearning");
+    t.lan.ipw("link set vx0 address 02:00:00:00:00:02");
+    t.lan.ipw("addr add 10.200.0.2/24 dev vx0");
+    t.lan.ipw("link set vx0 up");
+    let (code, v) = trace(&t.node, "10.200.0.2");
+    assert_eq!(
+        code, 1,
+        "the reply has no ARP entry for 10.200.0.1 (nolearning): {v:#}"
+    );
+    assert_eq!(v["broken"], "reply", "{v:#}");
+    let mac = t.node.ip_json(&["link", "show", "vx0"])[0]["address"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    t.lan.ipw(&format!(
+        "neigh replace 10.200.0.1 lladdr {mac} dev vx0 nud permanent"
+    ));
+    testns::run(&[
+        "bridge",
+        "-n",
+        &t.lan.name,
+        "fdb",
+        "append",
+        &mac,
+        "dev",
+        "vx0",
+        "dst",
+        "10.0.0.5",
+    ]);
+    let (code, v) = trace(&t.node, "10.200.0.2");
     assert_eq!(code, 0, "{v:#}");
     assert!(
-        v["reason"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("VTEP 10.0.0.6"),
-        "{v:#}"
+        t.node
+            .exec(&["ping", "-c", "1", "-W", "2", "10.200.0.2"])
+            .status
+            .success(),
+        "the kernel agrees"
     );
 }
 
@@ -222,14 +269,14 @@ fn the_protocol_and_port_reach_policy_rules_as_ip_route_get() {
         if ip.status.success() {
             let r: serde_json::Value = serde_json::from_slice(&ip.stdout).expect("ip -j");
             let via = r[0]["gateway"].as_str().unwrap_or("");
-            assert_eq!(hop["verdict"], "ok", "{flow:?}: {v:#}");
+            assert_eq!(hop["status"], "ok", "{flow:?}: {v:#}");
             assert!(
                 hop["found"].as_str().unwrap_or("").contains(via),
                 "{flow:?}: {v:#} vs {r}"
             );
         } else {
             assert_eq!(
-                hop["verdict"], "broken",
+                hop["status"], "broken",
                 "{flow:?}: ip route get failed, the trace did not: {v:#}"
             );
         }
@@ -254,14 +301,15 @@ fn probe_confirms_the_verdict_with_a_real_echo() {
     };
     let v = run(&t.pods[0], "10.0.0.11");
     assert_eq!(
-        (&v["reachable"], &v["probe"]),
-        (&true.into(), &true.into()),
+        (&v["reachable"], &v["probe"]["reply"], &v["probe"]["agrees"]),
+        (&true.into(), &true.into(), &true.into()),
         "{v:#}"
     );
     let c = captured(&v);
     assert!(
-        c.len() == 1
+        c.len() == 2
             && c[0].starts_with("on mv0:")
+            && c[1].starts_with("on mv1:")
             && c[0].ends_with("echo request seen, echo reply seen"),
         "{v:#}"
     );
@@ -269,14 +317,14 @@ fn probe_confirms_the_verdict_with_a_real_echo() {
     // the pod's address, and nobody answers (the macvlan child never hears its parent).
     let v = run(&t.node, "10.0.0.10");
     assert_eq!(
-        (&v["reachable"], &v["probe"]),
-        (&false.into(), &false.into()),
+        (&v["reachable"], &v["probe"]["reply"], &v["probe"]["agrees"]),
+        (&false.into(), &false.into(), &true.into()),
         "{v:#}"
     );
     let c = captured(&v);
     assert!(
         c.len() == 1
-            && c[0].starts_with("on eth0: ARP who-has")
+            && c[0].starts_with("on eth0: ARP/ND requests")
             && c[0].contains("(unanswered)")
             && c[0].ends_with("echo request not seen, echo reply not seen"),
         "{v:#}"
@@ -316,7 +364,9 @@ fn a_bridge_forwards_by_its_fdb_and_a_vxlan_reaches_its_vtep_by_the_underlay() {
             .as_array()
             .into_iter()
             .flatten()
-            .find(|h| h["what"] == "bridge")
+            .find(|h| {
+                h["what"] == "l2" && h["found"].as_str().is_some_and(|f| f.starts_with("br0:"))
+            })
             .and_then(|h| h["found"].as_str().map(str::to_owned))
             .unwrap_or_default()
     };
@@ -354,7 +404,11 @@ fn a_bridge_forwards_by_its_fdb_and_a_vxlan_reaches_its_vtep_by_the_underlay() {
         .as_array()
         .into_iter()
         .flatten()
-        .find(|h| h["what"] == "underlay")
+        .find(|h| {
+            h["found"]
+                .as_str()
+                .is_some_and(|f| f.starts_with("underlay:") && f.contains("dev"))
+        })
         .and_then(|h| h["found"].as_str().map(str::to_owned))
         .unwrap_or_default();
     assert!(

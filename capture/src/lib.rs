@@ -2,6 +2,7 @@
 //! (etherparse, plus VXLAN and the few headers it lacks), tcpdump-style summaries, detail
 //! trees and a pcap writer. Knows nothing of the terminal.
 
+pub mod arp;
 pub mod decode;
 pub mod display;
 pub mod source;

@@ -23,6 +23,9 @@ pub(crate) struct Cx<'a> {
     pub f: Fabric<'a>,
     pub k: &'a dyn Kernel,
     only: Option<&'a [NsId]>,
+    /// The host's default gateways, and the namespaces that hold one.
+    pub gateways: Vec<IpAddr>,
+    pub gateway_namespaces: std::collections::HashSet<NsId>,
 }
 
 impl Cx<'_> {
@@ -43,7 +46,11 @@ impl Cx<'_> {
         evidence: String,
         fix: Option<Fix>,
     ) -> Finding {
-        let netns = self.f.entry(about.ns).map(|e| e.info.label()).unwrap_or_default();
+        let netns = self
+            .f
+            .entry(about.ns)
+            .map(|e| e.info.label())
+            .unwrap_or_default();
         Finding {
             severity,
             check,
@@ -78,10 +85,18 @@ pub(crate) fn v4_addrs(e: &NsEntry, ifindex: u32) -> Vec<(IpAddr, u8)> {
 /// Runs every check, reporting on the namespaces `only` names (all when `None`); the
 /// others are read as context (a parent's children, a peer's MAC).
 pub fn examine(inv: &Inventory, k: &dyn Kernel, only: Option<&[NsId]>) -> Vec<Finding> {
+    let f = Fabric::new(inv);
+    let gateways = crate::fill::default_gateways(&f);
+    let gateway_namespaces = gateways
+        .iter()
+        .flat_map(|g| f.holders(*g).iter().map(|h| h.ns))
+        .collect();
     let cx = Cx {
-        f: Fabric::new(inv),
+        f,
         k,
         only,
+        gateways,
+        gateway_namespaces,
     };
     let mut out = Vec::new();
     for e in inv.namespaces.iter().filter(|e| cx.wanted(e.info.id)) {

@@ -9,8 +9,8 @@ use actions::step::RouteSpec;
 use actions::Step;
 use ipnet::IpNet;
 use netstate::consts::{MACVLAN_MODE_BRIDGE, RT_TABLE_MAIN};
-use netstate::l2::{has_carrier, is_up, macvlan_mode, Fabric, LinkAt, Start};
 use netstate::inventory::NsEntry;
+use netstate::l2::{has_carrier, is_up, macvlan_mode, Fabric, LinkAt, Start};
 use netstate::model::{Fdb, KindInfo, Link, VxlanInfo};
 use netstate::NsId;
 
@@ -24,7 +24,11 @@ pub fn subnet_v4(f: &Fabric<'_>, at: LinkAt) -> Option<IpNet> {
         .addrs
         .values()
         .filter(|a| a.ifindex == at.ifindex && a.prefixlen < 32)
-        .filter_map(|a| a.local.filter(IpAddr::is_ipv4).and_then(|l| IpNet::new(l, a.prefixlen).ok()))
+        .filter_map(|a| {
+            a.local
+                .filter(IpAddr::is_ipv4)
+                .and_then(|l| IpNet::new(l, a.prefixlen).ok())
+        })
         .next()
 }
 
@@ -35,25 +39,36 @@ pub fn subnet_v4(f: &Fabric<'_>, at: LinkAt) -> Option<IpNet> {
 pub fn free_ip(f: &Fabric<'_>, k: &dyn Kernel, parent: LinkAt) -> Option<IpAddr> {
     let net = subnet_v4(f, parent)?;
     let e = f.entry(parent.ns)?;
-    let mut seen: HashSet<LinkAt> = f
-        .segment(Start::NewMacvlan {
-            parent,
-            mode: MACVLAN_MODE_BRIDGE,
-        });
-    seen.extend(e.state.links.keys().map(|i| LinkAt { ns: parent.ns, ifindex: *i }));
+    let mut seen: HashSet<LinkAt> = f.segment(Start::NewMacvlan {
+        parent,
+        mode: MACVLAN_MODE_BRIDGE,
+    });
+    seen.extend(e.state.links.keys().map(|i| LinkAt {
+        ns: parent.ns,
+        ifindex: *i,
+    }));
     seen.extend(f.uppers(parent).iter().copied());
     let used = |ip: IpAddr| {
         f.holders(ip).iter().any(|h| seen.contains(h))
-            || e.state.neighs.values().any(|n| n.dst == Some(ip) && n.lladdr.is_some())
+            || e.state
+                .neighs
+                .values()
+                .any(|n| n.dst == Some(ip) && n.lladdr.is_some())
     };
-    let dev = f.link(parent)?.name.clone();
+    let pl = f.link(parent)?;
+    let dev = pl.name.clone();
+    let mac: [u8; 6] = pl
+        .address
+        .as_deref()
+        .and_then(|m| m.try_into().ok())
+        .unwrap_or_default();
     let mut probed = 0;
     for ip in net.hosts().collect::<Vec<_>>().into_iter().rev().take(64) {
         if used(ip) {
             continue;
         }
         let IpAddr::V4(v4) = ip else { continue };
-        match k.arp_answers(&e.info, &dev, v4) {
+        match k.arp_answers(&e.info, &dev, mac, v4) {
             Some(true) => {
                 probed += 1;
                 if probed >= 4 {
@@ -66,10 +81,32 @@ pub fn free_ip(f: &Fabric<'_>, k: &dyn Kernel, parent: LinkAt) -> Option<IpAddr>
     None
 }
 
-/// The gateway for namespace `ns` (of family `fam`): a default route's gateway that some
-/// namespace of the host already uses on one of `ns`'s subnets, else an address on such a
-/// subnet held by a namespace that forwards; with the link of `ns` on that subnet.
-pub fn gateway(f: &Fabric<'_>, k: &dyn Kernel, ns: NsId, fam: u8) -> Option<(IpAddr, LinkAt)> {
+/// The gateways of the host's default routes (every namespace's, once each).
+pub fn default_gateways(f: &Fabric<'_>) -> Vec<IpAddr> {
+    let mut v: Vec<IpAddr> = f
+        .inv
+        .namespaces
+        .iter()
+        .flat_map(|e| e.state.routes.values())
+        .filter(|r| r.table == RT_TABLE_MAIN && r.dst_len == 0)
+        .filter_map(|r| r.gateway)
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The gateway for namespace `ns` (of family `fam`): one of the host's default gateways
+/// (`gateways`, see [`default_gateways`]) on one of `ns`'s subnets and not its own, else an
+/// address on such a subnet held by a namespace that forwards; with the link of `ns` on
+/// that subnet.
+pub fn gateway(
+    f: &Fabric<'_>,
+    k: &dyn Kernel,
+    ns: NsId,
+    fam: u8,
+    gateways: &[IpAddr],
+) -> Option<(IpAddr, LinkAt)> {
     let e = f.entry(ns)?;
     let subnets: Vec<(IpNet, LinkAt)> = e
         .state
@@ -79,20 +116,19 @@ pub fn gateway(f: &Fabric<'_>, k: &dyn Kernel, ns: NsId, fam: u8) -> Option<(IpA
         .filter_map(|a| {
             let l = a.local?;
             (!l.is_loopback() && !is_link_local(l)).then_some(())?;
-            Some((IpNet::new(l, a.prefixlen).ok()?.trunc(), LinkAt { ns, ifindex: a.ifindex }))
+            Some((
+                IpNet::new(l, a.prefixlen).ok()?.trunc(),
+                LinkAt {
+                    ns,
+                    ifindex: a.ifindex,
+                },
+            ))
         })
         .collect();
     for (net, at) in &subnets {
-        for other in &f.inv.namespaces {
-            let gw = other.state.routes.values().find_map(|r| {
-                (r.table == RT_TABLE_MAIN && r.dst_len == 0 && r.family == fam)
-                    .then_some(r.gateway)
-                    .flatten()
-                    .filter(|g| net.contains(g))
-            });
-            if let Some(g) = gw {
-                return Some((g, *at));
-            }
+        let own = |g: &IpAddr| f.holders(*g).iter().any(|h| h.ns == ns);
+        if let Some(g) = gateways.iter().find(|g| net.contains(*g) && !own(g)) {
+            return Some((*g, *at));
         }
     }
     for (net, at) in &subnets {
@@ -102,7 +138,12 @@ pub fn gateway(f: &Fabric<'_>, k: &dyn Kernel, ns: NsId, fam: u8) -> Option<(IpA
             if d.ns == ns || crate::kernel::forwards(k, &de.info, net.addr()) != Some(true) {
                 continue;
             }
-            if let Some(a) = de.state.addrs.values().find(|a| a.local.is_some_and(|l| net.contains(&l))) {
+            if let Some(a) = de
+                .state
+                .addrs
+                .values()
+                .find(|a| a.local.is_some_and(|l| net.contains(&l)))
+            {
                 return a.local.map(|l| (l, *at));
             }
         }
@@ -150,7 +191,10 @@ pub fn shim_routes(f: &Fabric<'_>, shim: LinkAt, ips: &[IpAddr]) -> Option<Fix> 
 
 /// `ip link set X up` as a fix.
 pub fn link_up(f: &Fabric<'_>, at: LinkAt) -> Fix {
-    let netns = f.entry(at.ns).map(|e| e.info.name.clone()).unwrap_or_default();
+    let netns = f
+        .entry(at.ns)
+        .map(|e| e.info.name.clone())
+        .unwrap_or_default();
     let name = f.link(at).map(|l| l.name.clone()).unwrap_or_default();
     Fix::Steps {
         title: format!("set {name} up"),
@@ -169,19 +213,34 @@ pub fn no_carrier_cause(f: &Fabric<'_>, at: LinkAt) -> (String, Option<Fix>) {
     match f.other_end(at) {
         Some(Ok(o)) => match f.link(o) {
             Some(p) if !is_up(p) => {
-                let rel = if f.link(at).is_some_and(|l| l.kind.as_deref() == Some("veth")) { "peer" } else { "parent" };
-                (format!(": its {rel} {} is down", f.describe(o)), Some(link_up(f, o)))
+                let rel = if f
+                    .link(at)
+                    .is_some_and(|l| l.kind.as_deref() == Some("veth"))
+                {
+                    "peer"
+                } else {
+                    "parent"
+                };
+                (
+                    format!(": its {rel} {} is down", f.describe(o)),
+                    Some(link_up(f, o)),
+                )
             }
-            Some(p) if !has_carrier(p) => (format!(": {} has no carrier either", f.describe(o)), None),
+            Some(p) if !has_carrier(p) => {
+                (format!(": {} has no carrier either", f.describe(o)), None)
+            }
             _ => (String::new(), None),
         },
         _ => (String::new(), None),
     }
 }
 
-
 /// A vxlan device of VNI `vni` on this host that holds `ip` as its overlay address.
-pub fn vxlan_peer<'a>(f: &Fabric<'a>, ip: IpAddr, vni: Option<u32>) -> Option<(LinkAt, &'a Link, &'a VxlanInfo)> {
+pub fn vxlan_peer<'a>(
+    f: &Fabric<'a>,
+    ip: IpAddr,
+    vni: Option<u32>,
+) -> Option<(LinkAt, &'a Link, &'a VxlanInfo)> {
     f.holders(ip).iter().find_map(|h| {
         let l = f.link(*h)?;
         match &l.info {
@@ -200,9 +259,17 @@ pub fn one_dst(fdb: &[&Fdb]) -> Option<IpAddr> {
 
 /// The FDB entry the ARP entry's MAC lacks, toward the peer's VTEP (the one the existing
 /// entries name), and the removal of entries for MACs no ARP entry names.
-pub fn vxlan_fdb(e: &NsEntry, l: &Link, mac: Option<&[u8]>, fdb: &[&Fdb], vtep: Option<IpAddr>) -> Fix {
+pub fn vxlan_fdb(
+    e: &NsEntry,
+    l: &Link,
+    mac: Option<&[u8]>,
+    fdb: &[&Fdb],
+    vtep: Option<IpAddr>,
+) -> Fix {
     let dst = vtep.or_else(|| one_dst(fdb));
-    let m = mac.and_then(actions::Mac::from_bytes).unwrap_or(actions::Mac([0; 6]));
+    let m = mac
+        .and_then(actions::Mac::from_bytes)
+        .unwrap_or(actions::Mac([0; 6]));
     let Some(dst) = dst else {
         return Fix::Manual(format!(
             "bridge -n {} fdb append {m} dev {} dst {PEER_UNDERLAY_IP}",
@@ -228,7 +295,10 @@ pub fn vxlan_fdb(e: &NsEntry, l: &Link, mac: Option<&[u8]>, fdb: &[&Fdb], vtep: 
         .filter_map(|n| n.lladdr.as_ref())
         .collect();
     let mut steps = vec![Step::FdbAppend(spec(m, Some(dst)))];
-    for x in fdb.iter().filter(|x| x.dst.is_some() && !x.mac.iter().all(|b| *b == 0) && !named.contains(&&x.mac)) {
+    for x in fdb
+        .iter()
+        .filter(|x| x.dst.is_some() && !x.mac.iter().all(|b| *b == 0) && !named.contains(&&x.mac))
+    {
         if let Some(xm) = actions::Mac::from_bytes(&x.mac) {
             steps.push(Step::FdbDel(spec(xm, x.dst)));
         }
@@ -239,4 +309,3 @@ pub fn vxlan_fdb(e: &NsEntry, l: &Link, mac: Option<&[u8]>, fdb: &[&Fdb], vtep: 
         steps,
     }
 }
-

@@ -17,8 +17,15 @@ pub trait Kernel {
     fn rules(&self, ns: &NetnsInfo, family: u8) -> netstate::Result<Vec<Rule>>;
     /// A sysctl under `/proc/sys` of the namespace (`net/ipv4/ip_forward`).
     fn sysctl(&self, ns: &NetnsInfo, key: &str) -> Option<String>;
-    /// Whether anyone answers an ARP probe for `ip` sent on `dev` (`None`: cannot tell).
-    fn arp_answers(&self, _ns: &NetnsInfo, _dev: &str, _ip: Ipv4Addr) -> Option<bool> {
+    /// Whether anyone answers an ARP probe for `ip` sent on `dev` (whose MAC is `mac`);
+    /// `None`: cannot tell.
+    fn arp_answers(
+        &self,
+        _ns: &NetnsInfo,
+        _dev: &str,
+        _mac: [u8; 6],
+        _ip: Ipv4Addr,
+    ) -> Option<bool> {
         None
     }
 }

@@ -144,7 +144,11 @@ pub enum Fix {
     /// A guided action in `netns` (what `netlens plan --netns NS …` builds).
     Plan { netns: String, input: ActionInput },
     /// Plain steps (each an `ip`/`bridge` command netlens applies as a plan).
-    Steps { title: String, netns: String, steps: Vec<Step> },
+    Steps {
+        title: String,
+        netns: String,
+        steps: Vec<Step>,
+    },
     /// Something netlens does not change itself (a sysctl, a device to recreate by
     /// hand): the command to run.
     Manual(String),
@@ -168,7 +172,11 @@ impl Fix {
     /// Values the model could not fill, still to be typed ([`BLANKS`]).
     pub fn blanks(&self) -> Vec<&'static str> {
         let line = self.line();
-        BLANKS.iter().copied().filter(|b| line.contains(b)).collect()
+        BLANKS
+            .iter()
+            .copied()
+            .filter(|b| line.contains(b))
+            .collect()
     }
 }
 
@@ -194,7 +202,11 @@ impl Serialize for Fix {
                 st.serialize_field("action", input.name())?;
                 st.serialize_field("args", &input.to_args())?;
             }
-            Fix::Steps { title, netns, steps } => {
+            Fix::Steps {
+                title,
+                netns,
+                steps,
+            } => {
                 st.serialize_field("kind", "steps")?;
                 st.serialize_field("netns", netns)?;
                 st.serialize_field("title", title)?;
@@ -236,6 +248,9 @@ impl Finding {
             self.evidence.as_str(),
         ];
         hay.iter().any(|h| h.to_lowercase().contains(needle))
-            || self.objects.iter().any(|o| o.label().to_lowercase().contains(needle))
+            || self
+                .objects
+                .iter()
+                .any(|o| o.label().to_lowercase().contains(needle))
     }
 }

@@ -55,7 +55,11 @@ impl Kernel for Sim {
         };
         let fam = if dst.is_ipv4() { 2 } else { 10 };
         let iif = q.iif.and_then(|i| st.link_name(i));
-        let mut rules = self.rules.get(&ns.id).cloned().unwrap_or_else(|| default_rules(fam));
+        let mut rules = self
+            .rules
+            .get(&ns.id)
+            .cloned()
+            .unwrap_or_else(|| default_rules(fam));
         rules.sort_by_key(|r| r.priority);
         let mut skip_below = 0;
         for rule in rules.iter().filter(|r| r.family == fam) {
@@ -67,7 +71,10 @@ impl Kernel for Sim {
                     let Some(r) = lpm(st, rule.table, dst) else {
                         continue;
                     };
-                    if rule.suppress_prefixlen.is_some_and(|n| u32::from(r.dst_len) <= n) {
+                    if rule
+                        .suppress_prefixlen
+                        .is_some_and(|n| u32::from(r.dst_len) <= n)
+                    {
                         continue;
                     }
                     return Ok(match r.kind {
@@ -104,14 +111,25 @@ impl Kernel for Sim {
     }
 
     fn sysctl(&self, ns: &NetnsInfo, key: &str) -> Option<String> {
-        self.sysctls.get(&(ns.id, key.to_owned())).cloned().or_else(|| {
-            // A new namespace's defaults.
-            (key.ends_with("forwarding") || key.ends_with("ip_forward") || key.ends_with("rp_filter"))
+        self.sysctls
+            .get(&(ns.id, key.to_owned()))
+            .cloned()
+            .or_else(|| {
+                // A new namespace's defaults.
+                (key.ends_with("forwarding")
+                    || key.ends_with("ip_forward")
+                    || key.ends_with("rp_filter"))
                 .then(|| "0".to_owned())
-        })
+            })
     }
 
-    fn arp_answers(&self, _ns: &NetnsInfo, _dev: &str, ip: Ipv4Addr) -> Option<bool> {
+    fn arp_answers(
+        &self,
+        _ns: &NetnsInfo,
+        _dev: &str,
+        _mac: [u8; 6],
+        ip: Ipv4Addr,
+    ) -> Option<bool> {
         Some(self.arp.contains(&ip))
     }
 }

@@ -50,7 +50,10 @@ impl Host {
     }
 
     fn link_mut(&mut self, at: LinkAt) -> &mut Link {
-        self.st(at.ns).links.get_mut(&at.ifindex).expect("a link of this host")
+        self.st(at.ns)
+            .links
+            .get_mut(&at.ifindex)
+            .expect("a link of this host")
     }
 
     /// A namespace (`host` is the host's) with `lo`.
@@ -60,7 +63,11 @@ impl Host {
             dev: 4,
             ino: 4_026_531_000 + self.next,
         };
-        let kind = if name == "host" { NsKind::Host } else { NsKind::Named };
+        let kind = if name == "host" {
+            NsKind::Host
+        } else {
+            NsKind::Named
+        };
         self.sim.inv.namespaces.push(NsEntry {
             info: NetnsInfo {
                 id,
@@ -145,7 +152,12 @@ impl Host {
 
     /// A bridge.
     pub fn bridge(&mut self, ns: NsId, name: &str) -> LinkAt {
-        self.add(ns, name, Some("bridge"), KindInfo::Bridge(Default::default()))
+        self.add(
+            ns,
+            name,
+            Some("bridge"),
+            KindInfo::Bridge(Default::default()),
+        )
     }
 
     /// `ip link set PORT master BRIDGE`.
@@ -157,7 +169,16 @@ impl Host {
     }
 
     /// A vxlan device: VNI, dstport, local address, underlay device, learning.
-    pub fn vxlan(&mut self, ns: NsId, name: &str, vni: u32, port: u16, local: &str, dev: LinkAt, learning: bool) -> LinkAt {
+    pub fn vxlan(
+        &mut self,
+        ns: NsId,
+        name: &str,
+        vni: u32,
+        port: u16,
+        local: &str,
+        dev: LinkAt,
+        learning: bool,
+    ) -> LinkAt {
         let info = VxlanInfo {
             id: Some(vni),
             port: Some(port),
@@ -353,6 +374,10 @@ impl Host {
 
     /// The namespace's info.
     pub fn info(&self, ns: NsId) -> NetnsInfo {
-        self.sim.inv.get(ns).map(|e| e.info.clone()).expect("a namespace of this host")
+        self.sim
+            .inv
+            .get(ns)
+            .map(|e| e.info.clone())
+            .expect("a namespace of this host")
     }
 }

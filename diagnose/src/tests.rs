@@ -38,7 +38,14 @@ pub(crate) fn macvlans(pods: &[(&str, u32)]) -> Macvlans {
         h.addr(mv, &format!("{ip}/24"));
         v.push((pod, mv));
     }
-    Macvlans { h, lan, host, eth0, up0, pods: v }
+    Macvlans {
+        h,
+        lan,
+        host,
+        eth0,
+        up0,
+        pods: v,
+    }
 }
 
 pub(crate) fn run(h: &Host, q: Query) -> Trace {
@@ -48,9 +55,18 @@ pub(crate) fn run(h: &Host, q: Query) -> Trace {
 pub(crate) fn shows(t: &Trace) -> String {
     let mut s = String::new();
     for h in &t.hops {
-        s.push_str(&format!("[{:?} {}] {:?}: {} — {:?}\n", h.direction, h.netns, h.what, h.found, h.status));
+        s.push_str(&format!(
+            "[{:?} {}] {:?}: {} — {:?}\n",
+            h.direction, h.netns, h.what, h.found, h.status
+        ));
     }
-    s.push_str(&format!("{:?} ({:?}): {}\nfix: {:?}", t.verdict, t.broken, t.reason, t.fix.as_ref().map(crate::Fix::line)));
+    s.push_str(&format!(
+        "{:?} ({:?}): {}\nfix: {:?}",
+        t.verdict,
+        t.broken,
+        t.reason,
+        t.fix.as_ref().map(crate::Fix::line)
+    ));
     s
 }
 
@@ -60,7 +76,10 @@ pub(crate) fn assert_verdict(t: &Trace, v: Verdict, dir: Option<Direction>) {
 
 #[test]
 fn bridge_mode_siblings_reach_each_other_and_the_lan() {
-    let m = macvlans(&[("10.0.0.10", MACVLAN_MODE_BRIDGE), ("10.0.0.11", MACVLAN_MODE_BRIDGE)]);
+    let m = macvlans(&[
+        ("10.0.0.10", MACVLAN_MODE_BRIDGE),
+        ("10.0.0.11", MACVLAN_MODE_BRIDGE),
+    ]);
     let t = run(&m.h, Query::new(m.pods[0].0, "10.0.0.11".parse().unwrap()));
     assert_verdict(&t, Verdict::Reachable, None);
     let t = run(&m.h, Query::new(m.pods[0].0, "10.0.0.1".parse().unwrap()));

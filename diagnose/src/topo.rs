@@ -89,7 +89,10 @@ pub fn graph(inv: &Inventory, only: Option<&[NsId]>) -> Graph {
     for e in inv.namespaces.iter().filter(|e| wanted(e.info.id)) {
         let ns = e.info.label();
         for l in e.state.links.values() {
-            let at = LinkAt { ns: e.info.id, ifindex: l.ifindex };
+            let at = LinkAt {
+                ns: e.info.id,
+                ifindex: l.ifindex,
+            };
             let id = link_id(&ns, l.ifindex);
             g.nodes.push(Node {
                 id: id.clone(),
@@ -99,7 +102,11 @@ pub fn graph(inv: &Inventory, only: Option<&[NsId]>) -> Graph {
                 at: Some(at),
             });
             if let Some(m) = l.master {
-                edges.insert(Edge { from: id.clone(), to: link_id(&ns, m), kind: EdgeKind::Master });
+                edges.insert(Edge {
+                    from: id.clone(),
+                    to: link_id(&ns, m),
+                    kind: EdgeKind::Master,
+                });
             }
             let other = match &l.info {
                 KindInfo::Vxlan(v) => v.link.map(|u| link_id(&ns, u)),
@@ -110,10 +117,22 @@ pub fn graph(inv: &Inventory, only: Option<&[NsId]>) -> Graph {
             };
             if let Some(o) = other {
                 if l.kind.as_deref() == Some("veth") {
-                    let (a, b) = if id < o { (id.clone(), o) } else { (o, id.clone()) };
-                    edges.insert(Edge { from: a, to: b, kind: EdgeKind::Veth });
+                    let (a, b) = if id < o {
+                        (id.clone(), o)
+                    } else {
+                        (o, id.clone())
+                    };
+                    edges.insert(Edge {
+                        from: a,
+                        to: b,
+                        kind: EdgeKind::Veth,
+                    });
                 } else {
-                    edges.insert(Edge { from: id.clone(), to: o, kind: EdgeKind::Parent });
+                    edges.insert(Edge {
+                        from: id.clone(),
+                        to: o,
+                        kind: EdgeKind::Parent,
+                    });
                 }
             }
             if let KindInfo::Vxlan(v) = &l.info {
@@ -128,7 +147,11 @@ pub fn graph(inv: &Inventory, only: Option<&[NsId]>) -> Graph {
                     dsts.insert(r.to_string());
                 }
                 for d in dsts {
-                    edges.insert(Edge { from: id.clone(), to: format!("vtep/{d}"), kind: EdgeKind::Vtep });
+                    edges.insert(Edge {
+                        from: id.clone(),
+                        to: format!("vtep/{d}"),
+                        kind: EdgeKind::Vtep,
+                    });
                     vteps.insert(d);
                 }
             }
@@ -140,8 +163,14 @@ pub fn graph(inv: &Inventory, only: Option<&[NsId]>) -> Graph {
         for e in inv.namespaces.iter().filter(|e| !wanted(e.info.id)) {
             let ns = e.info.label();
             for l in e.state.links.values() {
-                let at = LinkAt { ns: e.info.id, ifindex: l.ifindex };
-                let touches = f.other_end(at).and_then(Result::ok).is_some_and(|o| wanted(o.ns))
+                let at = LinkAt {
+                    ns: e.info.id,
+                    ifindex: l.ifindex,
+                };
+                let touches = f
+                    .other_end(at)
+                    .and_then(Result::ok)
+                    .is_some_and(|o| wanted(o.ns))
                     || f.uppers(at).iter().any(|u| wanted(u.ns));
                 if touches {
                     extra.push(Node {
@@ -157,9 +186,20 @@ pub fn graph(inv: &Inventory, only: Option<&[NsId]>) -> Graph {
         g.nodes.extend(extra);
     }
     for d in vteps {
-        g.nodes.push(Node { id: format!("vtep/{d}"), name: d, netns: None, kind: "vtep".into(), at: None });
+        g.nodes.push(Node {
+            id: format!("vtep/{d}"),
+            name: d,
+            netns: None,
+            kind: "vtep".into(),
+            at: None,
+        });
     }
-    g.index = g.nodes.iter().enumerate().map(|(i, n)| (n.id.clone(), i)).collect();
+    g.index = g
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.clone(), i))
+        .collect();
     // An edge to a namespace left out (or not loaded) has no node: drop it.
     g.edges = edges
         .into_iter()
@@ -196,12 +236,20 @@ impl Graph {
 
     /// Edges leaving `id`.
     pub fn edges_from(&self, id: &str) -> impl Iterator<Item = &Edge> {
-        self.out.get(id).into_iter().flatten().filter_map(|i| self.edges.get(*i))
+        self.out
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| self.edges.get(*i))
     }
 
     /// Edges arriving at `id`.
     pub fn edges_to(&self, id: &str) -> impl Iterator<Item = &Edge> {
-        self.into.get(id).into_iter().flatten().filter_map(|i| self.edges.get(*i))
+        self.into
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| self.edges.get(*i))
     }
 
     /// `NAME@NETNS` for a link node, `VTEP ADDRESS` for a remote VTEP.
@@ -219,7 +267,11 @@ impl Graph {
     pub fn relations(&self, id: &str) -> Vec<String> {
         self.edges_from(id)
             .map(|e| (e, &e.to))
-            .chain(self.edges_to(id).filter(|e| e.kind == EdgeKind::Veth).map(|e| (e, &e.from)))
+            .chain(
+                self.edges_to(id)
+                    .filter(|e| e.kind == EdgeKind::Veth)
+                    .map(|e| (e, &e.from)),
+            )
             .map(|(e, other)| format!("{} {}", e.kind.name(), self.label(other)))
             .collect()
     }
@@ -227,21 +279,36 @@ impl Graph {
     /// Graphviz: one cluster per namespace, remote VTEPs outside.
     pub fn dot(&self) -> String {
         let mut out = String::from("digraph netlens {\n  rankdir=LR;\n  node [shape=box];\n");
-        let mut by_ns: std::collections::BTreeMap<&str, Vec<&Node>> = std::collections::BTreeMap::new();
+        let mut by_ns: std::collections::BTreeMap<&str, Vec<&Node>> =
+            std::collections::BTreeMap::new();
         for n in &self.nodes {
             if let Some(ns) = n.netns.as_deref() {
                 by_ns.entry(ns).or_default().push(n);
             }
         }
         for (i, (ns, nodes)) in by_ns.iter().enumerate() {
-            let _ = writeln!(out, "  subgraph cluster_{i} {{\n    label={};", dot_quote(ns));
+            let _ = writeln!(
+                out,
+                "  subgraph cluster_{i} {{\n    label={};",
+                dot_quote(ns)
+            );
             for n in nodes {
-                let _ = writeln!(out, "    {} [label={}];", dot_quote(&n.id), dot_quote(&format!("{}\n{}", n.name, n.kind)));
+                let _ = writeln!(
+                    out,
+                    "    {} [label={}];",
+                    dot_quote(&n.id),
+                    dot_quote(&format!("{}\n{}", n.name, n.kind))
+                );
             }
             out.push_str("  }\n");
         }
         for n in self.nodes.iter().filter(|n| n.netns.is_none()) {
-            let _ = writeln!(out, "  {} [label={}, shape=ellipse];", dot_quote(&n.id), dot_quote(&format!("VTEP {}", n.name)));
+            let _ = writeln!(
+                out,
+                "  {} [label={}, shape=ellipse];",
+                dot_quote(&n.id),
+                dot_quote(&format!("VTEP {}", n.name))
+            );
         }
         for e in &self.edges {
             let style = match e.kind {
@@ -249,7 +316,13 @@ impl Graph {
                 EdgeKind::Vtep => ", style=dashed",
                 _ => "",
             };
-            let _ = writeln!(out, "  {} -> {} [label={}{style}];", dot_quote(&e.from), dot_quote(&e.to), dot_quote(e.kind.name()));
+            let _ = writeln!(
+                out,
+                "  {} -> {} [label={}{style}];",
+                dot_quote(&e.from),
+                dot_quote(&e.to),
+                dot_quote(e.kind.name())
+            );
         }
         out.push_str("}\n");
         out

@@ -62,6 +62,22 @@ pub enum HopKind {
     Probe,
 }
 
+impl HopKind {
+    /// The name the JSON and the text use (`route`, `l2`).
+    pub fn name(self) -> &'static str {
+        match self {
+            HopKind::Route => "route",
+            HopKind::Link => "link",
+            HopKind::L2 => "l2",
+            HopKind::Neighbour => "neighbour",
+            HopKind::Vxlan => "vxlan",
+            HopKind::Address => "address",
+            HopKind::Capture => "capture",
+            HopKind::Probe => "probe",
+        }
+    }
+}
+
 /// How a hop came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -74,6 +90,19 @@ pub enum Status {
     Leaves,
     /// The destination is reached here.
     Reached,
+}
+
+impl Status {
+    /// The name the JSON and the text use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Note => "note",
+            Status::Broken => "broken",
+            Status::Leaves => "leaves",
+            Status::Reached => "reached",
+        }
+    }
 }
 
 /// One step of the path.
@@ -249,7 +278,10 @@ pub fn trace(inv: &Inventory, k: &dyn Kernel, q: &Query) -> Result<Trace, Error>
                     End::Reached { .. } => (
                         Verdict::Reachable,
                         None,
-                        format!("{reason}, and the reply comes back to {}", from.info.label()),
+                        format!(
+                            "{reason}, and the reply comes back to {}",
+                            from.info.label()
+                        ),
                         None,
                     ),
                     End::Leaves { reason: r } => (

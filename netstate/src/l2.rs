@@ -102,7 +102,13 @@ impl<'a> Fabric<'a> {
                     ifindex: l.ifindex,
                 };
                 if let Some(m) = l.master {
-                    f.ports.entry(LinkAt { ns: at.ns, ifindex: m }).or_default().push(at);
+                    f.ports
+                        .entry(LinkAt {
+                            ns: at.ns,
+                            ifindex: m,
+                        })
+                        .or_default()
+                        .push(at);
                 }
                 if is_upper(l) {
                     if let Some(Ok(p)) = f.other_end_of(e, l) {
@@ -134,7 +140,9 @@ impl<'a> Fabric<'a> {
 
     /// `eth0@node1` (`if7@node1` for a link not in the model).
     pub fn label(&self, at: LinkAt) -> String {
-        let ns = self.entry(at.ns).map_or_else(|| "?".into(), |e| e.info.label());
+        let ns = self
+            .entry(at.ns)
+            .map_or_else(|| "?".into(), |e| e.info.label());
         match self.link(at) {
             Some(l) => format!("{}@{ns}", l.name),
             None => format!("if{}@{ns}", at.ifindex),
@@ -143,7 +151,9 @@ impl<'a> Fabric<'a> {
 
     /// `eth0 in node1`, for sentences.
     pub fn describe(&self, at: LinkAt) -> String {
-        let ns = self.entry(at.ns).map_or_else(|| "?".into(), |e| e.info.label());
+        let ns = self
+            .entry(at.ns)
+            .map_or_else(|| "?".into(), |e| e.info.label());
         match self.link(at) {
             Some(l) => format!("{} in {ns}", l.name),
             None => format!("if{} in {ns}", at.ifindex),
@@ -222,12 +232,10 @@ impl<'a> Fabric<'a> {
                 v.push(o);
             }
         }
-        v.extend(
-            self.uppers(at)
-                .iter()
-                .copied()
-                .filter(|u| self.link(*u).is_some_and(|x| !matches!(x.info, KindInfo::Vlan { .. }))),
-        );
+        v.extend(self.uppers(at).iter().copied().filter(|u| {
+            self.link(*u)
+                .is_some_and(|x| !matches!(x.info, KindInfo::Vlan { .. }))
+        }));
         v
     }
 

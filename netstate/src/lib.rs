@@ -5,7 +5,6 @@
 
 pub mod apply;
 pub mod consts;
-pub mod doctor;
 pub mod dump;
 pub mod inventory;
 pub mod json;
@@ -21,8 +20,6 @@ pub mod probe;
 pub mod relations;
 pub mod stream;
 pub mod text;
-pub mod topo;
-pub mod trace;
 mod wire;
 
 pub use apply::{Applied, Entry};

@@ -122,9 +122,9 @@ fn ask_once(ns: &NetnsInfo, msg: RouteNetlinkMessage, what: String) -> Result<Re
             Ok(NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewRoute(r))) => parse::route(r)
                 .map(Ok)
                 .ok_or_else(|| err(&name, format!("{what}: an answer netlens cannot read"))),
-            Ok(NetlinkPayload::Error(e)) => Ok(Err(NoRoute::from_errno(
-                e.code.map_or(0, |c| -c.get()),
-            ))),
+            Ok(NetlinkPayload::Error(e)) => {
+                Ok(Err(NoRoute::from_errno(e.code.map_or(0, |c| -c.get()))))
+            }
             Ok(_) => Err(err(&name, format!("{what}: unexpected answer"))),
             Err(e) => Err(err(&name, format!("{what}: {e}"))),
         }
@@ -164,7 +164,11 @@ pub fn route_get(ns: &NetnsInfo, q: &RouteQuery) -> Result<Result_<Route>> {
     if let Some(d) = q.dport {
         m.attributes.push(RouteAttribute::Dport(d));
     }
-    ask_once(ns, RouteNetlinkMessage::GetRoute(m), format!("route get {dst}"))
+    ask_once(
+        ns,
+        RouteNetlinkMessage::GetRoute(m),
+        format!("route get {dst}"),
+    )
 }
 
 /// `FR_ACT_*`: what a policy rule does.
@@ -210,7 +214,11 @@ impl Rule {
     fn from_msg(m: RuleMessage) -> Rule {
         let h = &m.header;
         let mut r = Rule {
-            family: if h.family == AddressFamily::Inet6 { 10 } else { 2 },
+            family: if h.family == AddressFamily::Inet6 {
+                10
+            } else {
+                2
+            },
             priority: 0,
             action: match h.action {
                 RuleAction::ToTable => RuleDoes::Lookup,

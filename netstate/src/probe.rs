@@ -20,7 +20,12 @@ fn err(ns: &str, reason: String) -> Error {
 
 /// Sends one echo request from `ns` to `dst`; the round-trip time of the reply, or `None`
 /// when none came within `timeout`. Needs `CAP_NET_RAW` (raw ICMP socket).
-pub fn echo(ns: &NetnsInfo, dst: IpAddr, timeout: Duration) -> Result<Option<Duration>> {
+pub fn echo(
+    ns: &NetnsInfo,
+    dst: IpAddr,
+    src: Option<IpAddr>,
+    timeout: Duration,
+) -> Result<Option<Duration>> {
     let name = ns.name.clone();
     netns::run_in(ns, move || {
         let (domain, proto) = if dst.is_ipv4() {
@@ -49,6 +54,10 @@ pub fn echo(ns: &NetnsInfo, dst: IpAddr, timeout: Duration) -> Result<Option<Dur
             v.extend_from_slice(payload);
             v
         };
+        if let Some(s) = src {
+            sock.bind(&SocketAddr::new(s, 0).into())
+                .map_err(|e| err(&name, format!("cannot send from {s}: {e}")))?;
+        }
         // Connected: only packets from `dst` are read, through the safe `Read`.
         let to = SocketAddr::new(dst, 0);
         sock.connect(&to.into())

@@ -123,9 +123,7 @@ impl ActionInput {
 mod tests {
     use clap::{FromArgMatches, Subcommand};
 
-    use super::super::{
-        AttachInput, RouteInput, ShimInput, VlanInput, VxlanInput, VxlanPeerInput,
-    };
+    use super::super::{AttachInput, RouteInput, ShimInput, VlanInput, VxlanInput, VxlanPeerInput};
     use super::ActionInput;
 
     fn parse(args: &[String]) -> ActionInput {
@@ -191,7 +189,9 @@ mod tests {
         ];
         for i in inputs {
             assert_eq!(parse(&i.to_args()), i);
-            assert!(i.command_line("host").starts_with("netlens plan --netns host "));
+            assert!(i
+                .command_line("host")
+                .starts_with("netlens plan --netns host "));
         }
     }
 }

@@ -119,6 +119,8 @@ pub struct ActionForm {
     pub confirm_secs: u64,
     /// Every plan runs under the confirm timer (a walkthrough step that teaches it).
     pub force_confirm: bool,
+    /// A fix's own steps: no fields, this plan is the preview.
+    fixed: Option<Plan>,
 }
 
 impl ActionForm {
@@ -136,6 +138,7 @@ impl ActionForm {
             selected: selected.cloned(),
             confirm_secs: CONFIRM_SECS,
             force_confirm: false,
+            fixed: None,
         };
         f.reset_values(st);
         f
@@ -167,6 +170,66 @@ impl ActionForm {
             }
         }
         self.status = Some("a proposed fix: check the values (FREE_IP, …), Enter applies".into());
+    }
+
+    /// Shows a proposed action (a doctor's or trace's fix), its flags filled in.
+    pub fn prefill_input(&mut self, st: &NsState, input: &ActionInput) {
+        let args = input.to_args();
+        let Some((action, mut rest)) = args.split_first() else {
+            return;
+        };
+        let switches: Vec<String> = self
+            .defs
+            .iter()
+            .find(|d| d.name == *action)
+            .map(|d| {
+                d.fields
+                    .iter()
+                    .filter(|f| f.switch)
+                    .map(|f| f.long.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut flags = Vec::new();
+        while let Some((flag, tail)) = rest.split_first() {
+            let name = flag.trim_start_matches("--").to_owned();
+            if switches.contains(&name) {
+                flags.push((name, None));
+                rest = tail;
+            } else {
+                flags.push((name, tail.first().cloned()));
+                rest = tail.get(1..).unwrap_or_default();
+            }
+        }
+        self.prefill(st, action, &flags);
+        let blanks: Vec<&str> = diagnose::report::BLANKS
+            .iter()
+            .copied()
+            .filter(|b| self.values.iter().any(|v| v.contains(b)))
+            .collect();
+        self.status = Some(if blanks.is_empty() {
+            "a proposed fix, filled in from the live state: Enter previews it and asks y/n".into()
+        } else {
+            format!(
+                "a proposed fix: fill in {} (netlens could not tell), then Enter",
+                blanks.join(", ")
+            )
+        });
+    }
+
+    /// Shows a fix made of plain steps: nothing to fill in, the plan is the preview.
+    pub fn fixed(&mut self, plan: Plan) {
+        self.defs = vec![ActionDef {
+            name: "fix".into(),
+            about: plan.title.clone(),
+            fields: Vec::new(),
+        }];
+        self.kind = 0;
+        self.values.clear();
+        self.focused = 0;
+        self.preview = Ok(plan.clone());
+        self.fixed = Some(plan);
+        self.status = Some("a proposed fix: Enter asks y/n before applying these steps".into());
     }
 
     pub fn def(&self) -> Option<&ActionDef> {
@@ -254,6 +317,10 @@ impl ActionForm {
             self.phase,
             Phase::Done | Phase::Applying { .. } | Phase::AwaitingConfirm { .. }
         ) {
+            return;
+        }
+        if let Some(p) = &self.fixed {
+            self.preview = Ok(p.clone());
             return;
         }
         let Some(kernel) = kernel else {
@@ -369,7 +436,7 @@ impl ActionForm {
             }
             (_, KeyCode::Tab | KeyCode::Down) => self.focused = (self.focused + 1) % n,
             (_, KeyCode::BackTab | KeyCode::Up) => self.focused = (self.focused + n - 1) % n,
-            (_, KeyCode::PageDown | KeyCode::PageUp) => {
+            (_, KeyCode::PageDown | KeyCode::PageUp) if self.fixed.is_none() => {
                 let m = self.defs.len().max(1);
                 self.kind = if k.code == KeyCode::PageDown {
                     (self.kind + 1) % m

@@ -55,9 +55,9 @@ pub enum AppEvent {
         result: Result<(), String>,
     },
     /// A path trace ended.
-    Traced(Result<netstate::trace::Trace, String>),
-    /// The namespaces' `rp_filter` settings (for the doctor's reverse-path check).
-    RpFilter(netstate::doctor::RpFilter),
+    Traced(Result<diagnose::Trace, String>),
+    /// The doctor examined the host.
+    Examined(Result<Vec<diagnose::Finding>, String>),
     /// One check of a walkthrough step ran (run `gen`, the check's index).
     Checked {
         gen: u64,
@@ -128,8 +128,8 @@ pub enum Effect {
         id: String,
         undo: Box<Plan>,
     },
-    /// Read every namespace's `rp_filter` (sysctls) for the doctor.
-    ReadRpFilter {
+    /// Run the doctor on this copy of the model (it reads sysctls and sends ARP probes).
+    Doctor {
         inv: Box<netstate::inventory::Inventory>,
     },
     /// Trace the path from a namespace to an address (the kernel's route lookups in each

@@ -1,9 +1,12 @@
-//! The Doctor and Topology panes: lines computed from the live model (no I/O), each
-//! pointing at the link it is about; Enter jumps to that link's row.
+//! The Doctor, Topology and Trace panes: items built from typed results (findings, hops,
+//! the topology graph), each pointing at the link it is about and carrying its fix;
+//! wrapped to the pane's width when drawn, scrolled to keep the selection in view, and
+//! filtered with `/`.
 
 use std::collections::BTreeSet;
 
-use netstate::doctor::{self, Severity};
+use diagnose::trace::{Direction, Status, Trace};
+use diagnose::{Finding, Fix, Severity};
 use netstate::inventory::Inventory;
 use netstate::NsId;
 
@@ -12,325 +15,312 @@ use netstate::NsId;
 pub enum ReportKind {
     Doctor,
     Topology,
-    /// A path trace (its lines come from the trace, not the model).
+    /// A path trace (its items come from the trace, not the model).
     Trace,
 }
 
-/// One line, and where Enter takes you (a namespace, and a link in it).
+/// How an item reads at a glance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Plain,
+    Warning,
+    Error,
+    Heading,
+}
+
+/// One entry: a finding, a hop, a topology line. Its text may hold several paragraphs
+/// (`\n`), each wrapped on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
+pub struct Item {
     pub text: String,
-    /// How the line reads at a glance: 2 error, 1 warning, 0 plain, 3 a heading.
-    pub tone: u8,
+    pub tone: Tone,
+    /// Where Enter takes you: a namespace, and a link in it.
     pub target: Option<(NsId, Option<u32>)>,
-    /// A fix on this line's finding, when it is a `netlens plan` command (`a` opens it in
-    /// the guided-action form).
-    pub fix: Option<String>,
+    /// What `a` opens in the form.
+    pub fix: Option<Fix>,
+}
+
+impl Item {
+    fn plain(text: impl Into<String>) -> Item {
+        Item {
+            text: text.into(),
+            tone: Tone::Plain,
+            target: None,
+            fix: None,
+        }
+    }
 }
 
 pub struct ReportPane {
     pub kind: ReportKind,
-    pub lines: Vec<Line>,
+    pub items: Vec<Item>,
+    /// The selected item, as an index into [`ReportPane::shown`].
     pub selected: usize,
     /// Namespaces folded in the topology.
     pub folded: BTreeSet<NsId>,
-    /// The namespaces' `rp_filter`, once read (the doctor's reverse-path check).
-    pub rp: Option<doctor::RpFilter>,
+    /// Items shown contain this text (any case).
+    pub filter: String,
+    /// `/` was pressed: keys type into the filter until Enter or Esc.
+    pub filtering: bool,
 }
 
 impl ReportPane {
-    pub fn new(kind: ReportKind, inv: &Inventory) -> ReportPane {
-        let mut p = ReportPane {
+    fn with(kind: ReportKind, items: Vec<Item>) -> ReportPane {
+        ReportPane {
             kind,
-            lines: Vec::new(),
+            items,
             selected: 0,
             folded: BTreeSet::new(),
-            rp: None,
-        };
+            filter: String::new(),
+            filtering: false,
+        }
+    }
+
+    /// The doctor's pane while it examines the host (off the UI thread).
+    pub fn doctor_running() -> ReportPane {
+        ReportPane::with(
+            ReportKind::Doctor,
+            vec![Item::plain("examining every namespace…")],
+        )
+    }
+
+    /// The topology of `inv`.
+    pub fn topology(inv: &Inventory) -> ReportPane {
+        let mut p = ReportPane::with(ReportKind::Topology, Vec::new());
         p.refresh(inv);
         p
     }
 
-    /// Computes the lines again from the model.
-    pub fn refresh(&mut self, inv: &Inventory) {
-        self.lines = match self.kind {
-            ReportKind::Doctor => doctor_lines(inv, self.rp.as_ref()),
-            ReportKind::Topology => topo_lines(inv, &self.folded),
-            ReportKind::Trace => return,
-        };
-        self.selected = self.selected.min(self.lines.len().saturating_sub(1));
+    /// A pane for a trace that runs: its items come with [`ReportPane::traced`].
+    pub fn tracing(to: std::net::IpAddr, from: &str) -> ReportPane {
+        ReportPane::with(
+            ReportKind::Trace,
+            vec![Item::plain(format!("tracing {to} from {from}…"))],
+        )
     }
 
-    pub fn title(&self) -> &'static str {
-        match self.kind {
-            ReportKind::Doctor => " Doctor · Enter: go to the object · r: run again · q: close ",
-            ReportKind::Topology => {
-                " Topology · Enter: go to the link (on a namespace: fold) · q: close "
-            }
-            ReportKind::Trace => " Trace · q: close ",
+    /// The topology computed again from the model (folding).
+    pub fn refresh(&mut self, inv: &Inventory) {
+        if self.kind == ReportKind::Topology {
+            self.items = super::report_topo::items(inv, &self.folded);
+            self.clamp();
         }
     }
-}
 
-/// A pane for a trace that runs: its lines come with [`ReportPane::traced`].
-pub fn tracing(to: std::net::IpAddr, from: &str) -> ReportPane {
-    ReportPane {
-        kind: ReportKind::Trace,
-        lines: vec![Line {
-            text: format!("tracing {to} from {from}…"),
-            tone: 0,
-            target: None,
-            fix: None,
-        }],
-        selected: 0,
-        folded: BTreeSet::new(),
-        rp: None,
-    }
-}
-
-impl ReportPane {
-    /// The trace's hops, verdict and fix.
-    pub fn traced(&mut self, r: Result<netstate::trace::Trace, String>) {
-        self.lines = match r {
-            Err(e) => vec![Line {
-                text: format!("the trace failed: {e}"),
-                tone: 2,
-                target: None,
-                fix: None,
+    /// The doctor's findings (or why it failed).
+    pub fn examined(&mut self, r: Result<Vec<Finding>, String>) {
+        self.items = match r {
+            Err(e) => vec![Item {
+                tone: Tone::Error,
+                ..Item::plain(format!("the doctor failed: {e}"))
             }],
-            Ok(t) => {
-                let mut v: Vec<Line> = t
-                    .hops
-                    .iter()
-                    .enumerate()
-                    .map(|(i, h)| Line {
-                        text: format!(
-                            "{:>2}. [{}] {}: {} — {}",
-                            i + 1,
-                            h.netns,
-                            h.what,
-                            h.found,
-                            h.verdict
-                        ),
-                        tone: u8::from(h.verdict == "broken") * 2,
-                        target: None,
-                        fix: None,
-                    })
-                    .collect();
-                v.push(Line {
-                    text: format!(
-                        "{}: {}",
-                        if t.reachable {
-                            "REACHABLE"
-                        } else {
-                            "NOT REACHABLE"
-                        },
-                        t.reason
-                    ),
-                    tone: if t.reachable { 3 } else { 2 },
-                    target: None,
-                    fix: None,
-                });
-                if let Some(f) = t.fix {
-                    let plan = f.contains("netlens plan");
-                    v.push(Line {
-                        text: if plan {
-                            format!("fix: {f} (a: open it as a plan)")
-                        } else {
-                            format!("fix: {f}")
-                        },
-                        tone: 0,
-                        target: None,
-                        fix: plan.then_some(f),
-                    });
-                }
-                v
-            }
+            Ok(v) if v.is_empty() => vec![Item::plain(
+                "no finding: nothing the doctor checks is wrong",
+            )],
+            Ok(v) => v.into_iter().map(finding).collect(),
+        };
+        self.clamp();
+    }
+
+    /// The trace's hops, verdict and fix.
+    pub fn traced(&mut self, r: Result<Trace, String>) {
+        self.items = match r {
+            Err(e) => vec![Item {
+                tone: Tone::Error,
+                ..Item::plain(format!("the trace failed: {e}"))
+            }],
+            Ok(t) => trace_items(t),
         };
         self.selected = 0;
     }
-}
 
-fn link_named(inv: &Inventory, ns: &str, name: &str) -> Option<(NsId, Option<u32>)> {
-    let e = inv.namespaces.iter().find(|e| e.info.label() == ns)?;
-    Some((e.info.id, e.state.link_by_name(name).map(|l| l.ifindex)))
-}
-
-fn doctor_lines(inv: &Inventory, rp: Option<&doctor::RpFilter>) -> Vec<Line> {
-    let findings = doctor::examine_with(inv, None, rp);
-    if findings.is_empty() {
-        return vec![Line {
-            text: "no finding: nothing the doctor checks is wrong".into(),
-            tone: 0,
-            target: None,
-            fix: None,
-        }];
+    /// The indices of the items the filter lets through.
+    pub fn shown(&self) -> Vec<usize> {
+        let needle = self.filter.to_lowercase();
+        self.items
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| needle.is_empty() || i.text.to_lowercase().contains(&needle))
+            .map(|(n, _)| n)
+            .collect()
     }
-    let mut out = Vec::new();
-    for f in findings {
-        let (sev, tone) = match f.severity {
-            Severity::Error => ("ERROR", 2),
-            Severity::Warning => ("WARNING", 1),
+
+    /// The selected item.
+    pub fn current(&self) -> Option<&Item> {
+        self.shown()
+            .get(self.selected)
+            .and_then(|i| self.items.get(*i))
+    }
+
+    pub fn clamp(&mut self) {
+        self.selected = self.selected.min(self.shown().len().saturating_sub(1));
+    }
+
+    pub fn title(&self) -> String {
+        let what = match self.kind {
+            ReportKind::Doctor => " Doctor · Enter: go to · a: fix · r: rerun",
+            ReportKind::Topology => " Topology · Enter: go to / fold",
+            ReportKind::Trace => " Trace · Enter: go to · a: fix",
         };
-        let target = f
+        let filter = if self.filtering || !self.filter.is_empty() {
+            format!(
+                " · /{}{}",
+                self.filter,
+                if self.filtering { "▏" } else { "" }
+            )
+        } else {
+            " · /: filter".to_owned()
+        };
+        format!("{what}{filter} · ? keys ")
+    }
+
+    /// The items that fit a pane of `width` × `height` (inside its border), wrapped, with
+    /// the selected one in view: (item's position in `shown`, its lines).
+    pub fn layout(&self, width: usize, height: usize) -> Vec<(usize, Vec<String>)> {
+        let shown = self.shown();
+        let wrap = |i: usize| -> Vec<String> {
+            let Some(it) = shown.get(i).and_then(|n| self.items.get(*n)) else {
+                return Vec::new();
+            };
+            wrap_item(&it.text, width.max(8))
+        };
+        // Start far enough back that the selected item sits in the lower half at most.
+        let mut top = self.selected.min(shown.len().saturating_sub(1));
+        let mut used = wrap(top).len();
+        while top > 0 {
+            let h = wrap(top - 1).len();
+            if used + h > height / 2 {
+                break;
+            }
+            used += h;
+            top -= 1;
+        }
+        let mut out = Vec::new();
+        let mut left = height;
+        for i in top..shown.len() {
+            if left == 0 {
+                break;
+            }
+            let mut lines = wrap(i);
+            lines.truncate(left);
+            left -= lines.len();
+            out.push((i, lines));
+        }
+        out
+    }
+}
+
+/// Each paragraph of `text` wrapped to `width`, continuation lines indented as the
+/// paragraph is (plus two).
+fn wrap_item(text: &str, width: usize) -> Vec<String> {
+    let mut v = Vec::new();
+    for para in text.split('\n') {
+        let indent = para.len() - para.trim_start().len();
+        let sub = " ".repeat(indent + 2);
+        let opts = textwrap::Options::new(width).subsequent_indent(&sub);
+        v.extend(
+            textwrap::wrap(para, opts)
+                .into_iter()
+                .map(|c| c.into_owned()),
+        );
+    }
+    v
+}
+
+fn finding(f: Finding) -> Item {
+    let (sev, tone) = match f.severity {
+        Severity::Error => ("ERROR", Tone::Error),
+        Severity::Warning => ("WARNING", Tone::Warning),
+    };
+    let mut text = format!(
+        "{sev} [{}] {}: {}\n  evidence: {}",
+        f.check, f.netns, f.message, f.evidence
+    );
+    if let Some(fix) = &f.fix {
+        text.push_str(&fix_text(fix));
+    }
+    Item {
+        text,
+        tone,
+        target: f
             .objects
             .first()
-            .and_then(|o| {
-                let (name, ns) = o.split_once('@').unwrap_or((o.as_str(), f.netns.as_str()));
-                link_named(inv, ns, name)
-            })
-            .or_else(|| link_named(inv, &f.netns, ""));
-        out.push(Line {
-            text: format!("{sev} [{}] {}: {}", f.check, f.netns, f.message),
-            tone,
-            target,
-            fix: None,
-        });
-        out.push(Line {
-            text: format!("    evidence: {}", f.evidence),
-            tone: 0,
-            target,
-            fix: None,
-        });
-        if let Some(fix) = f.fix {
-            out.push(Line {
-                text: format!("    fix: {fix} (a: open it as a plan)"),
-                tone: 0,
-                target,
-                fix: fix.contains("netlens plan").then(|| fix.clone()),
-            });
-        }
+            .map(diagnose::Obj::target)
+            .or(Some((f.ns, None))),
+        fix: f.fix,
     }
-    out
 }
 
-/// The topology drawn as a tree per namespace: each link that hangs on nothing in its
-/// namespace, with its macvlan/vlan/vxlan children and bridge ports below it (wherever they
-/// live), a veth's other end (`⇄`), a parent elsewhere (`↑`) and remote VTEPs (`⇢`).
-fn topo_lines(inv: &Inventory, folded: &BTreeSet<NsId>) -> Vec<Line> {
-    let g = netstate::topo::graph(inv, None);
-    let node = |id: &str| g.nodes.iter().find(|n| n.id == id);
-    let ns_of = |id: &str| node(id).and_then(|n| n.netns.clone());
-    let target = |id: &str| -> Option<(NsId, Option<u32>)> {
-        let (ns, ix) = id.rsplit_once('/')?;
-        let e = inv.namespaces.iter().find(|e| e.info.label() == ns)?;
-        Some((e.info.id, ix.parse().ok()))
+fn fix_text(fix: &Fix) -> String {
+    let how = match fix {
+        Fix::Manual(_) => " (run it yourself)",
+        _ => " (a: open it in the form)",
     };
-    // Children (by parent or master edge) of a node, wherever they live.
-    let children = |id: &str| -> Vec<(&str, &'static str)> {
-        let mut v: Vec<(&str, &'static str)> = g
-            .edges
-            .iter()
-            .filter(|e| e.to == id && matches!(e.kind, "parent" | "master"))
-            .map(|e| (e.from.as_str(), e.kind))
-            .collect();
-        v.sort_unstable();
-        v
+    let blanks = fix.blanks();
+    let fill = if blanks.is_empty() {
+        String::new()
+    } else {
+        format!(" — fill in {}", blanks.join(", "))
     };
-    // What a node links to besides its children: the other end of a veth, a parent in
-    // another namespace, remote VTEPs.
-    let extras = |id: &str, here: &str| -> String {
-        let mut v = Vec::new();
-        for e in &g.edges {
-            if e.kind == "veth" && (e.from == id || e.to == id) {
-                let other = if e.from == id { &e.to } else { &e.from };
-                v.push(format!("⇄ {}", g.label(other)));
-            } else if e.from == id && e.kind == "vtep" {
-                v.push(format!("⇢ {}", g.label(&e.to)));
-            } else if e.from == id
-                && matches!(e.kind, "parent" | "master")
-                && ns_of(&e.to).as_deref() != Some(here)
-            {
-                v.push(format!("↑ {} {}", e.kind, g.label(&e.to)));
-            }
+    format!("\n  fix{how}{fill}: {}", fix.commands().join("; "))
+}
+
+fn trace_items(t: Trace) -> Vec<Item> {
+    let mut v = Vec::new();
+    let mut last = None;
+    for (i, h) in t.hops.iter().enumerate() {
+        if last != Some(h.direction) {
+            let head = match h.direction {
+                Direction::Forward => format!("to {}", t.to),
+                Direction::Reply => format!(
+                    "reply to {}",
+                    t.src.map(|s| s.to_string()).unwrap_or_default()
+                ),
+            };
+            v.push(Item {
+                tone: Tone::Heading,
+                ..Item::plain(head)
+            });
+            last = Some(h.direction);
         }
-        if v.is_empty() {
-            String::new()
-        } else {
-            format!("  {}", v.join("  "))
-        }
-    };
-    let name_in = |id: &str, here: &str| {
-        node(id).map_or_else(
-            || id.to_owned(),
-            |n| {
-                if n.netns.as_deref() == Some(here) {
-                    format!("{} ({})", n.name, n.kind)
-                } else {
-                    format!("{} ({})", g.label(id), n.kind)
-                }
-            },
-        )
-    };
-    let mut out = Vec::new();
-    for e in &inv.namespaces {
-        let ns = e.info.label();
-        let fold = folded.contains(&e.info.id);
-        let mine: Vec<&netstate::topo::Node> = g
-            .nodes
-            .iter()
-            .filter(|n| n.netns.as_deref() == Some(&ns))
-            .collect();
-        out.push(Line {
+        let tone = match h.status {
+            Status::Broken => Tone::Error,
+            Status::Note => Tone::Warning,
+            _ => Tone::Plain,
+        };
+        v.push(Item {
             text: format!(
-                "{} {ns} ({} links)",
-                if fold { "▸" } else { "▾" },
-                mine.len()
+                "{:>2}. [{}] {}: {} — {}",
+                i + 1,
+                h.netns,
+                h.what.name(),
+                h.found,
+                h.status.name()
             ),
-            tone: 3,
-            target: Some((e.info.id, None)),
+            tone,
+            target: Some((h.ns, h.ifindex)),
             fix: None,
         });
-        if fold {
-            continue;
-        }
-        let is_root = |id: &str| {
-            !g.edges.iter().any(|x| {
-                x.from == id
-                    && matches!(x.kind, "parent" | "master")
-                    && ns_of(&x.to).as_deref() == Some(ns.as_str())
-            })
-        };
-        for n in mine.iter().filter(|n| is_root(&n.id)) {
-            out.push(Line {
-                text: format!("  {}{}", name_in(&n.id, &ns), extras(&n.id, &ns)),
-                tone: 0,
-                target: target(&n.id),
-                fix: None,
-            });
-            let kids = children(&n.id);
-            for (i, (k, how)) in kids.iter().enumerate() {
-                let last = i + 1 == kids.len();
-                let port = if *how == "master" { " port" } else { "" };
-                out.push(Line {
-                    text: format!(
-                        "  {} {}{port}{}",
-                        if last { "└─" } else { "├─" },
-                        name_in(k, &ns),
-                        extras(k, &ns)
-                    ),
-                    tone: 0,
-                    target: target(k),
-                    fix: None,
-                });
-                let grand = children(k);
-                for (j, (gk, ghow)) in grand.iter().enumerate() {
-                    let glast = j + 1 == grand.len();
-                    let gport = if *ghow == "master" { " port" } else { "" };
-                    out.push(Line {
-                        text: format!(
-                            "  {}  {} {}{gport}",
-                            if last { " " } else { "│" },
-                            if glast { "└─" } else { "├─" },
-                            name_in(gk, &ns)
-                        ),
-                        tone: 0,
-                        target: target(gk),
-                        fix: None,
-                    });
-                }
-            }
-        }
     }
-    out
+    let (word, tone) = match t.verdict {
+        diagnose::Verdict::Reachable => ("REACHABLE", Tone::Heading),
+        diagnose::Verdict::LeavesHost => ("LEAVES THE HOST", Tone::Heading),
+        diagnose::Verdict::Broken if t.broken == Some(Direction::Reply) => {
+            ("NOT REACHABLE (the reply breaks)", Tone::Error)
+        }
+        diagnose::Verdict::Broken => ("NOT REACHABLE", Tone::Error),
+    };
+    v.push(Item {
+        tone,
+        ..Item::plain(format!("{word}: {}", t.reason))
+    });
+    if let Some(fix) = t.fix {
+        v.push(Item {
+            text: fix_text(&fix).trim_start().to_owned(),
+            tone: Tone::Plain,
+            target: None,
+            fix: Some(fix),
+        });
+    }
+    v
 }

@@ -170,19 +170,16 @@ impl Runner {
                     let _ = tx.send(AppEvent::UndoPreviewed(r));
                 });
             }
-            Effect::ReadRpFilter { inv } => {
+            Effect::Doctor { inv } => {
                 tokio::task::spawn_blocking(move || {
-                    let _ = tx.send(AppEvent::RpFilter(netstate::doctor::read_rp_filter(&inv)));
+                    let r = diagnose::doctor::examine(&inv, &crate::cli::diag::HostKernel, None);
+                    let _ = tx.send(AppEvent::Examined(Ok(r)));
                 });
             }
             Effect::Trace { inv, from, to } => {
                 tokio::task::spawn_blocking(move || {
-                    let lookup = |ns: &netstate::NetnsInfo,
-                                  dst: std::net::IpAddr,
-                                  src: Option<std::net::IpAddr>| {
-                        netstate::dump::route_get(ns, dst, src, (None, None))
-                    };
-                    let r = netstate::trace::trace(&inv, from, to, None, &lookup)
+                    let q = diagnose::Query::new(from, to);
+                    let r = diagnose::trace(&inv, &crate::cli::diag::HostKernel, &q)
                         .map_err(|e| e.to_string());
                     let _ = tx.send(AppEvent::Traced(r));
                 });

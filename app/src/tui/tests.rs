@@ -909,7 +909,7 @@ fn the_topology_and_doctor_panes_jump_to_their_links() {
     let at = a
         .report
         .as_ref()
-        .and_then(|r| r.lines.iter().position(|l| l.text.contains("vx0 (vxlan)")))
+        .and_then(|r| r.items.iter().position(|l| l.text.contains("vx0 (vxlan)")))
         .expect("a line for vx0");
     for _ in 0..at {
         key(&mut a, KeyCode::Char('j'));
@@ -918,17 +918,36 @@ fn the_topology_and_doctor_panes_jump_to_their_links() {
     assert!(a.report.is_none());
     assert_eq!(a.tab, widgets::Tab::Links);
     assert_eq!(a.selected_link().map(|l| l.name.as_str()), Some("vx0"));
-    // The doctor lists its findings (or says there are none), and asks for the
-    // namespaces' rp_filter (sysctls are I/O: an effect).
+    // The doctor runs off the UI thread (it reads sysctls, sends ARP probes): an effect,
+    // whose findings come back as an event.
     let fx = key(&mut a, KeyCode::Char('D'));
-    assert!(
-        matches!(fx.as_slice(), [Effect::ReadRpFilter { .. }]),
-        "{fx:?}"
-    );
+    assert!(matches!(fx.as_slice(), [Effect::Doctor { .. }]), "{fx:?}");
     let s = draw(&a);
-    assert!(s.contains("Doctor"), "{s}");
+    assert!(s.contains("Doctor") && s.contains("examining"), "{s}");
+    update(&mut a, AppEvent::Examined(Ok(Vec::new())));
+    assert!(draw(&a).contains("no finding"));
     key(&mut a, KeyCode::Char('q'));
     assert!(a.report.is_none());
+}
+
+/// A broken trace with these hops, reason and fix.
+fn trace_of(
+    hops: Vec<diagnose::trace::Hop>,
+    reason: &str,
+    fix: Option<diagnose::Fix>,
+) -> diagnose::Trace {
+    diagnose::Trace {
+        from: "nlt-demo".into(),
+        to: "10.9.9.9".parse().expect("an address"),
+        src: None,
+        verdict: diagnose::Verdict::Broken,
+        reachable: false,
+        broken: Some(diagnose::trace::Direction::Forward),
+        hops,
+        reason: reason.into(),
+        fix,
+        probe: None,
+    }
 }
 
 #[test]
@@ -943,23 +962,26 @@ fn t_traces_from_the_namespace_on_screen_as_an_effect() {
     assert_eq!((*from, to.to_string().as_str()), (DEMO, "10.9.9.9"));
     update(
         &mut a,
-        AppEvent::Traced(Ok(netstate::trace::Trace {
-            reachable: false,
-            hops: vec![netstate::trace::Hop {
+        AppEvent::Traced(Ok(trace_of(
+            vec![diagnose::trace::Hop {
+                direction: diagnose::trace::Direction::Forward,
                 netns: "nlt-demo".into(),
-                what: "route",
+                ns: DEMO,
+                what: diagnose::trace::HopKind::Route,
                 found: "10.9.9.9: Network is unreachable".into(),
-                verdict: "broken",
+                status: diagnose::trace::Status::Broken,
                 dev: None,
+                ifindex: None,
             }],
-            reason: "nlt-demo has no route to 10.9.9.9".into(),
-            fix: Some("ip -n nlt-demo route add default via GATEWAY".into()),
-            probe: None,
-        })),
+            "nlt-demo has no route to 10.9.9.9",
+            Some(diagnose::Fix::Manual(
+                "ip -n nlt-demo route add default via 10.0.0.1".into(),
+            )),
+        ))),
     );
     let s = draw(&a);
     assert!(
-        s.contains("NOT REACHABLE") && s.contains("fix: ip -n nlt-demo"),
+        s.contains("NOT REACHABLE") && s.contains("ip -n nlt-demo route add"),
         "{s}"
     );
     key(&mut a, KeyCode::Char('t'));
@@ -977,16 +999,20 @@ fn a_proposed_fix_opens_as_a_plan_in_the_form() {
     key(&mut a, KeyCode::Enter);
     update(
         &mut a,
-        AppEvent::Traced(Ok(netstate::trace::Trace {
-            reachable: false,
-            hops: Vec::new(),
-            reason: "the shim case".into(),
-            fix: Some(
-                "netlens plan --netns nlt-demo shim --parent va --ip FREE_IP --to 10.1.0.10 --apply"
-                    .into(),
-            ),
-            probe: None,
-        })),
+        AppEvent::Traced(Ok(trace_of(
+            Vec::new(),
+            "the shim case",
+            Some(diagnose::Fix::Plan {
+                netns: "nlt-demo".into(),
+                input: actions::ActionInput::Shim(actions::ShimInput {
+                    parent: "va".into(),
+                    name: None,
+                    ip: Some("FREE_IP".into()),
+                    to: vec!["10.1.0.10".into()],
+                    move_host_ip: false,
+                }),
+            }),
+        ))),
     );
     key(&mut a, KeyCode::Char('G'));
     key(&mut a, KeyCode::Char('a'));

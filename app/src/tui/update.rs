@@ -136,11 +136,9 @@ pub fn update(app: &mut App, ev: AppEvent) -> Vec<Effect> {
             }
             true
         }
-        AppEvent::RpFilter(rp) => {
-            let inv = &app.inv;
+        AppEvent::Examined(r) => {
             if let Some(p) = app.report.as_mut().filter(|p| p.kind == ReportKind::Doctor) {
-                p.rp = Some(rp);
-                p.refresh(inv);
+                p.examined(r);
             }
             true
         }
@@ -527,7 +525,7 @@ fn on_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
         return on_form_key(app, k, fx);
     }
     if app.report.is_some() {
-        return on_report_key(app, k);
+        return on_report_key(app, k, fx);
     }
     if let Some(p) = app.plans.as_mut() {
         if k.code == KeyCode::Char('?') {
@@ -628,7 +626,13 @@ fn on_walk_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> Option<bool>
         KeyCode::Enter => match plan {
             Some((line, node, confirm)) => {
                 let ns = w.ns(&node);
-                open_fix(app, &format!("netlens plan --netns {ns} {line}"));
+                match crate::walkthrough::parse_plan_line(&line) {
+                    Ok(input) => open_fix(app, &diagnose::Fix::Plan { netns: ns, input }),
+                    Err(e) => {
+                        say(app, format!("the step's plan does not parse: {e:#}"));
+                        return Some(true);
+                    }
+                }
                 if let Some(f) = app.form.as_mut() {
                     f.force_confirm = confirm;
                     f.status = Some(format!(
@@ -951,8 +955,8 @@ fn on_table_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
         KeyCode::Char('c') => open_capture(app, fx),
         KeyCode::Char('a') => open_form(app),
         KeyCode::Char('D') => {
-            app.report = Some(ReportPane::new(ReportKind::Doctor, &app.inv));
-            fx.push(Effect::ReadRpFilter {
+            app.report = Some(ReportPane::doctor_running());
+            fx.push(Effect::Doctor {
                 inv: Box::new(app.inv.clone()),
             });
         }
@@ -960,7 +964,7 @@ fn on_table_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
             app.trace_input = Some(String::new());
         }
         KeyCode::Char('T') => {
-            app.report = Some(ReportPane::new(ReportKind::Topology, &app.inv));
+            app.report = Some(ReportPane::topology(&app.inv));
         }
         KeyCode::Char('P') => {
             let (pane, e) = super::plans_pane::PlansPane::loading();
@@ -1024,7 +1028,7 @@ fn on_trace_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
                         return true;
                     };
                     let (from, label) = (e.info.id, e.info.label());
-                    app.report = Some(super::report_pane::tracing(to, &label));
+                    app.report = Some(ReportPane::tracing(to, &label));
                     fx.push(Effect::Trace {
                         inv: Box::new(app.inv.clone()),
                         from,
@@ -1040,15 +1044,36 @@ fn on_trace_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
     true
 }
 
-fn on_report_key(app: &mut App, k: KeyEvent) -> bool {
+fn on_report_key(app: &mut App, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
     let page = app.page().max(1);
     let Some(p) = app.report.as_mut() else {
         return false;
     };
-    let n = p.lines.len();
+    if p.filtering {
+        match k.code {
+            KeyCode::Enter => p.filtering = false,
+            KeyCode::Esc => {
+                p.filtering = false;
+                p.filter.clear();
+            }
+            KeyCode::Backspace => {
+                p.filter.pop();
+            }
+            KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => p.filter.push(c),
+            _ => return false,
+        }
+        p.selected = 0;
+        return true;
+    }
+    let n = p.shown().len();
     match k.code {
+        KeyCode::Esc if !p.filter.is_empty() => {
+            p.filter.clear();
+            p.clamp();
+        }
         KeyCode::Esc | KeyCode::Char('q') => app.report = None,
         KeyCode::Char('?') => app.help = Some((HelpFor::Report, 0)),
+        KeyCode::Char('/') => p.filtering = true,
         KeyCode::Down | KeyCode::Char('j') => {
             p.selected = (p.selected + 1).min(n.saturating_sub(1));
         }
@@ -1059,19 +1084,27 @@ fn on_report_key(app: &mut App, k: KeyEvent) -> bool {
         KeyCode::PageUp => p.selected = p.selected.saturating_sub(page),
         KeyCode::Home | KeyCode::Char('g') => p.selected = 0,
         KeyCode::End | KeyCode::Char('G') => p.selected = n.saturating_sub(1),
-        KeyCode::Char('r') => p.refresh(&app.inv),
-        KeyCode::Char('a') => {
-            let fix = p.lines.get(p.selected).and_then(|l| l.fix.clone());
-            match fix {
-                Some(f) => open_fix(app, &f),
-                None => say(app, "this line has no fix netlens can plan"),
+        KeyCode::Char('r') => match p.kind {
+            ReportKind::Doctor => {
+                *p = ReportPane::doctor_running();
+                fx.push(Effect::Doctor {
+                    inv: Box::new(app.inv.clone()),
+                });
             }
-        }
+            _ => p.refresh(&app.inv),
+        },
+        KeyCode::Char('a') => match p.current().and_then(|i| i.fix.clone()) {
+            Some(f) => open_fix(app, &f),
+            None => say(
+                app,
+                "this item has no fix (a works on a finding or a trace's fix)",
+            ),
+        },
         KeyCode::Enter => {
-            let Some(line) = p.lines.get(p.selected).cloned() else {
+            let Some(item) = p.current().cloned() else {
                 return false;
             };
-            match line.target {
+            match item.target {
                 // A namespace heading in the topology folds it.
                 Some((ns, None)) if p.kind == ReportKind::Topology => {
                     if !p.folded.remove(&ns) {
@@ -1099,7 +1132,7 @@ fn on_report_key(app: &mut App, k: KeyEvent) -> bool {
                         }
                     }
                 }
-                None => say(app, "this line points at nothing to show"),
+                None => say(app, "this item points at nothing to show"),
             }
         }
         _ => {
@@ -1138,56 +1171,40 @@ fn open_capture(app: &mut App, fx: &mut Vec<Effect>) {
     }
 }
 
-/// Opens a proposed fix (`netlens plan [--netns NS] ACTION --flag value…`) in the
-/// guided-action form, for its namespace.
-fn open_fix(app: &mut App, fix: &str) {
-    let owned =
-        shlex::split(fix).unwrap_or_else(|| fix.split_whitespace().map(str::to_owned).collect());
-    let words: Vec<&str> = owned.iter().map(String::as_str).collect();
-    let Some(at) = words.iter().position(|w| *w == "plan") else {
-        say(app, "not a netlens plan command");
-        return;
-    };
-    let mut rest = &words[at + 1..];
-    let mut netns = None;
-    while let [first, tail @ ..] = rest {
-        if *first == "--netns" {
-            netns = tail.first().copied();
-            rest = tail.get(1..).unwrap_or_default();
-        } else {
-            break;
+/// Opens a fix in the form: a guided action filled in, or a fixed list of steps to
+/// preview and apply.
+fn open_fix(app: &mut App, fix: &diagnose::Fix) {
+    let netns = match fix {
+        diagnose::Fix::Plan { netns, .. } | diagnose::Fix::Steps { netns, .. } => netns,
+        diagnose::Fix::Manual(cmd) => {
+            say(
+                app,
+                format!("netlens does not make this change itself; run: {cmd}"),
+            );
+            return;
         }
-    }
-    let Some((action, mut rest)) = rest.split_first() else {
-        return;
     };
-    let mut flags = Vec::new();
-    while let [flag, tail @ ..] = rest {
-        let name = flag.trim_start_matches("--").to_owned();
-        match tail.first() {
-            Some(v) if !v.starts_with("--") => {
-                flags.push((name, Some((*v).to_owned())));
-                rest = tail.get(1..).unwrap_or_default();
-            }
-            _ => {
-                if name != "apply" {
-                    flags.push((name, None));
-                }
-                rest = tail;
-            }
-        }
-    }
-    let entry = match netns {
-        Some(n) => app.inv.namespaces.iter().find(|e| e.info.label() == n),
-        None => app.current(),
-    };
-    let Some(entry) = entry else {
-        say(app, "the fix's namespace is gone");
+    let Some(entry) = app.inv.namespaces.iter().find(|e| e.info.name == *netns) else {
+        say(app, format!("the fix's namespace {netns} is gone"));
         return;
     };
     let mut f = ActionForm::new(&entry.info, &entry.state, None);
     f.confirm_secs = app.confirm_secs;
-    f.prefill(&entry.state, action, &flags);
+    match fix {
+        diagnose::Fix::Plan { input, .. } => f.prefill_input(&entry.state, input),
+        diagnose::Fix::Steps {
+            title,
+            netns,
+            steps,
+        } => {
+            f.fixed(actions::Plan::new(
+                title.clone(),
+                netns.clone(),
+                steps.clone(),
+            ));
+        }
+        diagnose::Fix::Manual(_) => {}
+    }
     app.report = None;
     app.form = Some(f);
     refresh_form(app);

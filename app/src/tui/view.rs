@@ -94,12 +94,23 @@ pub const HELP_PLANS: &[(&str, &str)] = &[
 ];
 
 pub const HELP_REPORT: &[(&str, &str)] = &[
-    ("j/k, ↓/↑, PgDn/PgUp", "move"),
+    (
+        "j/k, ↓/↑, PgDn/PgUp",
+        "move (long findings wrap; the pane scrolls)",
+    ),
     (
         "Enter",
-        "go to the link the line is about (Topology: fold a namespace)",
+        "go to the link the item is about (Topology: fold a namespace)",
     ),
-    ("r", "compute it again from the live model"),
+    (
+        "a",
+        "open the item's fix in the action form (preview, then y/n)",
+    ),
+    (
+        "/",
+        "filter by namespace or text (Enter keeps it, Esc clears it)",
+    ),
+    ("r", "run it again on the live model"),
     ("q / Esc", "close"),
 ];
 
@@ -600,32 +611,43 @@ fn render_capture(f: &mut Frame, app: &App) {
 }
 
 fn render_report(f: &mut Frame, area: Rect, app: &App, r: &super::report_pane::ReportPane) {
-    let items: Vec<ListItem> = r
-        .lines
-        .iter()
-        .map(|l| {
-            let style = match l.tone {
-                2 => app.theme.error,
-                1 => app.theme.warn,
-                3 => app.theme.header,
-                _ => Style::default(),
-            };
-            ListItem::new(Line::from(Span::styled(l.text.clone(), style)))
-        })
-        .collect();
-    let mut st = ListState::default().with_selected((!r.lines.is_empty()).then_some(r.selected));
-    f.render_stateful_widget(
-        List::new(items)
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(app.theme.focus_border)
-                    .title(r.title()),
-            )
-            .highlight_style(app.theme.selected),
-        area,
-        &mut st,
-    );
+    use super::report_pane::Tone;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(app.theme.focus_border)
+        .title(r.title());
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let shown = r.shown();
+    let mut lines: Vec<Line> = Vec::new();
+    if shown.is_empty() {
+        lines.push(Line::from(Span::styled(
+            format!("nothing matches /{} (Esc clears the filter)", r.filter),
+            app.theme.dim,
+        )));
+    }
+    for (i, wrapped) in r.layout(usize::from(inner.width), usize::from(inner.height)) {
+        let tone = shown
+            .get(i)
+            .and_then(|n| r.items.get(*n))
+            .map_or(Tone::Plain, |it| it.tone);
+        let style = if i == r.selected {
+            app.theme.selected
+        } else {
+            match tone {
+                Tone::Error => app.theme.error,
+                Tone::Warning => app.theme.warn,
+                Tone::Heading => app.theme.header,
+                Tone::Plain => Style::default(),
+            }
+        };
+        lines.extend(
+            wrapped
+                .into_iter()
+                .map(|t| Line::from(Span::styled(t, style))),
+        );
+    }
+    f.render_widget(Paragraph::new(lines), inner);
 }
 
 fn render_plans(f: &mut Frame, area: Rect, app: &App, p: &super::plans_pane::PlansPane) {

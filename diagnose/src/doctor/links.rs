@@ -29,14 +29,21 @@ pub(crate) fn no_default_route(cx: &Cx<'_>, e: &NsEntry, out: &mut Vec<Finding>)
         .routes
         .values()
         .any(|r| r.family == AF_INET && r.dst_len == 0 && r.table == RT_TABLE_MAIN);
-    if has_default {
+    // A namespace other namespaces route through is a gateway, not a leaf.
+    let is_gateway = cx.gateway_namespaces.contains(&e.info.id);
+    if has_default || is_gateway {
         return;
     }
     let Some((l, a, len)) = e
         .state
         .links
         .values()
-        .filter(|l| matches!(l.kind.as_deref(), Some("macvlan" | "veth" | "macvtap" | "ipvlan")))
+        .filter(|l| {
+            matches!(
+                l.kind.as_deref(),
+                Some("macvlan" | "veth" | "macvtap" | "ipvlan")
+            )
+        })
         .find_map(|l| {
             v4_addrs(e, l.ifindex)
                 .into_iter()
@@ -50,7 +57,8 @@ pub(crate) fn no_default_route(cx: &Cx<'_>, e: &NsEntry, out: &mut Vec<Finding>)
         ns: e.info.id,
         ifindex: l.ifindex,
     };
-    let gw = fill::gateway(&cx.f, cx.k, e.info.id, AF_INET).filter(|(g, _)| contains(a, len, *g));
+    let gw = fill::gateway(&cx.f, cx.k, e.info.id, AF_INET, &cx.gateways)
+        .filter(|(g, _)| contains(a, len, *g));
     out.push(cx.finding(
         Severity::Warning,
         Check::NoDefaultRoute,
@@ -99,7 +107,11 @@ pub(crate) fn down(cx: &Cx<'_>, e: &NsEntry, out: &mut Vec<Finding>) {
             ns: e.info.id,
             ifindex: l.ifindex,
         };
-        let list = addrs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+        let list = addrs
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
         let (why, fix) = if is_up(l) {
             let (why, fix) = no_carrier_cause(&cx.f, at);
             (format!("has no carrier{why}"), fix)
@@ -111,7 +123,11 @@ pub(crate) fn down(cx: &Cx<'_>, e: &NsEntry, out: &mut Vec<Finding>) {
             Check::LinkDown,
             at,
             vec![cx.obj(at)],
-            format!("{} in {} {why}: {list} on it answers nobody", l.name, e.info.label()),
+            format!(
+                "{} in {} {why}: {list} on it answers nobody",
+                l.name,
+                e.info.label()
+            ),
             format!("{}: <{}>", l.name, names::link_flags(l.flags).join(",")),
             fix,
         ));
@@ -130,7 +146,9 @@ pub(crate) fn parents_down(cx: &Cx<'_>, e: &NsEntry, out: &mut Vec<Finding>) {
             ns: e.info.id,
             ifindex: l.ifindex,
         };
-        let Some(Ok(p)) = f.other_end(at) else { continue };
+        let Some(Ok(p)) = f.other_end(at) else {
+            continue;
+        };
         let Some(pl) = f.link(p) else { continue };
         let (why, fix) = if !is_up(pl) {
             ("down", Some(link_up(f, p)))
@@ -144,7 +162,12 @@ pub(crate) fn parents_down(cx: &Cx<'_>, e: &NsEntry, out: &mut Vec<Finding>) {
             Check::ParentDown,
             at,
             vec![cx.obj(at), cx.obj(p)],
-            format!("{}'s parent {} is {why}: {} passes no frame", l.name, f.describe(p), l.name),
+            format!(
+                "{}'s parent {} is {why}: {} passes no frame",
+                l.name,
+                f.describe(p),
+                l.name
+            ),
             format!("{}: <{}>", pl.name, names::link_flags(pl.flags).join(",")),
             fix,
         ));
@@ -177,7 +200,11 @@ pub(crate) fn rp_filter(cx: &Cx<'_>, e: &NsEntry, out: &mut Vec<Finding>) {
             if a.max(own) != 1 {
                 continue;
             }
-            let via = r.oif.and_then(|o| e.state.link_name(o)).unwrap_or("?").to_owned();
+            let via = r
+                .oif
+                .and_then(|o| e.state.link_name(o))
+                .unwrap_or("?")
+                .to_owned();
             let dst = netstate::json::route_dst(r);
             let at = LinkAt {
                 ns: e.info.id,

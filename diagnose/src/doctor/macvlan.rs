@@ -32,7 +32,13 @@ pub(crate) fn no_shim(cx: &Cx<'_>, e: &NsEntry, out: &mut Vec<Finding>) {
             .filter(|k| f.link(*k).and_then(macvlan_mode) == Some(MACVLAN_MODE_BRIDGE))
             .filter_map(|k| {
                 let ke = f.entry(k.ns)?;
-                Some((k, v4_addrs(ke, k.ifindex).into_iter().map(|(a, _)| a).collect()))
+                Some((
+                    k,
+                    v4_addrs(ke, k.ifindex)
+                        .into_iter()
+                        .map(|(a, _)| a)
+                        .collect(),
+                ))
             })
             .collect();
         if kids.is_empty() {
@@ -80,7 +86,14 @@ pub(crate) fn no_shim(cx: &Cx<'_>, e: &NsEntry, out: &mut Vec<Finding>) {
 }
 
 /// The shim exists but some container address is not routed through it.
-fn missing_routes(cx: &Cx<'_>, e: &NsEntry, parent: LinkAt, shim: LinkAt, ips: &[IpAddr], out: &mut Vec<Finding>) {
+fn missing_routes(
+    cx: &Cx<'_>,
+    e: &NsEntry,
+    parent: LinkAt,
+    shim: LinkAt,
+    ips: &[IpAddr],
+    out: &mut Vec<Finding>,
+) {
     let f = &cx.f;
     let lost: Vec<(IpAddr, String)> = ips
         .iter()
@@ -100,7 +113,10 @@ fn missing_routes(cx: &Cx<'_>, e: &NsEntry, parent: LinkAt, shim: LinkAt, ips: &
         return;
     }
     let shim_name = f.link(shim).map(|l| l.name.clone()).unwrap_or_default();
-    let list: Vec<String> = lost.iter().map(|(ip, via)| format!("{ip} ({via})")).collect();
+    let list: Vec<String> = lost
+        .iter()
+        .map(|(ip, via)| format!("{ip} ({via})"))
+        .collect();
     let ips: Vec<IpAddr> = lost.iter().map(|(ip, _)| *ip).collect();
     out.push(cx.finding(
         Severity::Warning,

@@ -83,8 +83,20 @@ pub(crate) fn unresolved(cx: &Cx<'_>, e: &NsEntry, out: &mut Vec<Finding>) {
                 None,
             ),
         };
-        let severity = if n.state & NUD_FAILED == 0 { Severity::Warning } else { severity };
-        out.push(cx.finding(severity, Check::NeighbourUnresolved, at, vec![cx.obj(at), cx.val(at, dst)], message, evidence, fix));
+        let severity = if n.state & NUD_FAILED == 0 {
+            Severity::Warning
+        } else {
+            severity
+        };
+        out.push(cx.finding(
+            severity,
+            Check::NeighbourUnresolved,
+            at,
+            vec![cx.obj(at), cx.val(at, dst)],
+            message,
+            evidence,
+            fix,
+        ));
     }
 }
 
@@ -102,7 +114,11 @@ pub(crate) fn stale(cx: &Cx<'_>, e: &NsEntry, out: &mut Vec<Finding>) {
         let held = f.holders(dst);
         let mac_of = |h: &LinkAt| f.link(*h).and_then(|l| l.address.clone());
         // Cheap first: some holder has that MAC.
-        if held.is_empty() || held.iter().any(|h| mac_of(h).as_ref() == Some(mac) || h.ns == e.info.id) {
+        if held.is_empty()
+            || held
+                .iter()
+                .any(|h| mac_of(h).as_ref() == Some(mac) || h.ns == e.info.id)
+        {
             continue;
         }
         let at = LinkAt {
@@ -115,7 +131,10 @@ pub(crate) fn stale(cx: &Cx<'_>, e: &NsEntry, out: &mut Vec<Finding>) {
             let peers: Vec<LinkAt> = held
                 .iter()
                 .copied()
-                .filter(|h| f.link(*h).is_some_and(|x| matches!(&x.info, KindInfo::Vxlan(pv) if pv.id == v.id)))
+                .filter(|h| {
+                    f.link(*h)
+                        .is_some_and(|x| matches!(&x.info, KindInfo::Vxlan(pv) if pv.id == v.id))
+                })
                 .collect();
             match peers.as_slice() {
                 [one] => Some((*one, *one)),
@@ -123,10 +142,20 @@ pub(crate) fn stale(cx: &Cx<'_>, e: &NsEntry, out: &mut Vec<Finding>) {
             }
         } else {
             let reach = f.reach(Start::Send(at));
-            owners(f, &reach, dst).first().copied()
+            owners(f, &reach, dst).first().copied().or_else(|| {
+                // Not reachable now (a macvlan's parent, a link down): the holder in the
+                // entry's broadcast domain is still who the entry is for.
+                let domain = f.domain(at);
+                held.iter()
+                    .copied()
+                    .find(|h| domain.contains(h))
+                    .map(|h| (h, h))
+            })
         };
         let Some((holder, rx)) = right else { continue };
-        let Some(want) = f.link(rx).and_then(|x| x.address.clone()) else { continue };
+        let Some(want) = f.link(rx).and_then(|x| x.address.clone()) else {
+            continue;
+        };
         if want == *mac {
             continue;
         }

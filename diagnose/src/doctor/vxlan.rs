@@ -23,12 +23,19 @@ fn zero(m: &[u8]) -> bool {
 
 pub(crate) fn checks(cx: &Cx<'_>, e: &NsEntry, out: &mut Vec<Finding>) {
     for l in e.state.links.values() {
-        let KindInfo::Vxlan(v) = &l.info else { continue };
+        let KindInfo::Vxlan(v) = &l.info else {
+            continue;
+        };
         let at = LinkAt {
             ns: e.info.id,
             ifindex: l.ifindex,
         };
-        let fdb: Vec<&Fdb> = e.state.fdb.values().filter(|f| f.ifindex == l.ifindex).collect();
+        let fdb: Vec<&Fdb> = e
+            .state
+            .fdb
+            .values()
+            .filter(|f| f.ifindex == l.ifindex)
+            .collect();
         if v.learning == Some(false) && v.group.is_none() {
             peers(cx, e, at, l, v, &fdb, out);
         }
@@ -57,7 +64,15 @@ pub(crate) fn checks(cx: &Cx<'_>, e: &NsEntry, out: &mut Vec<Finding>) {
 
 /// Each route via a peer's overlay address needs an ARP entry and an FDB entry for the
 /// MAC it gives.
-fn peers(cx: &Cx<'_>, e: &NsEntry, at: LinkAt, l: &Link, v: &VxlanInfo, fdb: &[&Fdb], out: &mut Vec<Finding>) {
+fn peers(
+    cx: &Cx<'_>,
+    e: &NsEntry,
+    at: LinkAt,
+    l: &Link,
+    v: &VxlanInfo,
+    fdb: &[&Fdb],
+    out: &mut Vec<Finding>,
+) {
     let has_default = fdb.iter().any(|f| zero(&f.mac) && f.dst.is_some());
     let mut seen: Vec<IpAddr> = Vec::new();
     for r in e.state.routes.values().filter(|r| r.oif == Some(l.ifindex)) {
@@ -68,10 +83,18 @@ fn peers(cx: &Cx<'_>, e: &NsEntry, at: LinkAt, l: &Link, v: &VxlanInfo, fdb: &[&
         seen.push(gw);
         let dst = netstate::json::route_dst(r);
         let peer = fill::vxlan_peer(&cx.f, gw, v.id);
-        let arp = e.state.neighs.values().find(|n| n.ifindex == l.ifindex && n.dst == Some(gw));
+        let arp = e
+            .state
+            .neighs
+            .values()
+            .find(|n| n.ifindex == l.ifindex && n.dst == Some(gw));
         let Some(m) = arp.and_then(|n| n.lladdr.clone()) else {
-            let mac = peer.and_then(|(_, pl, _)| pl.address.as_deref().map(names::mac)).unwrap_or_else(|| PEER_VXLAN_MAC.to_owned());
-            let underlay = peer.and_then(|(_, _, pv)| pv.local).or_else(|| fill::one_dst(fdb));
+            let mac = peer
+                .and_then(|(_, pl, _)| pl.address.as_deref().map(names::mac))
+                .unwrap_or_else(|| PEER_VXLAN_MAC.to_owned());
+            let underlay = peer
+                .and_then(|(_, _, pv)| pv.local)
+                .or_else(|| fill::one_dst(fdb));
             out.push(cx.finding(
                 Severity::Error,
                 Check::VxlanNoArp,
@@ -98,7 +121,13 @@ fn peers(cx: &Cx<'_>, e: &NsEntry, at: LinkAt, l: &Link, v: &VxlanInfo, fdb: &[&
         let others: Vec<String> = fdb
             .iter()
             .filter(|f| f.dst.is_some())
-            .map(|f| format!("{} dst {}", names::mac(&f.mac), f.dst.map(|d| d.to_string()).unwrap_or_default()))
+            .map(|f| {
+                format!(
+                    "{} dst {}",
+                    names::mac(&f.mac),
+                    f.dst.map(|d| d.to_string()).unwrap_or_default()
+                )
+            })
             .collect();
         let (check, message) = if others.is_empty() {
             (
@@ -118,7 +147,12 @@ fn peers(cx: &Cx<'_>, e: &NsEntry, at: LinkAt, l: &Link, v: &VxlanInfo, fdb: &[&
         };
         let fix = match peer {
             // The peer is on this host: its real MAC tells which entry is wrong.
-            Some((_, pl, _)) if pl.address.as_ref().is_some_and(|pm| *pm != m && fdb.iter().any(|f| f.mac == *pm)) => {
+            Some((_, pl, _))
+                if pl
+                    .address
+                    .as_ref()
+                    .is_some_and(|pm| *pm != m && fdb.iter().any(|f| f.mac == *pm)) =>
+            {
                 neigh_fix(e, l, gw, pl.address.as_deref().unwrap_or_default())
             }
             _ => fill::vxlan_fdb(e, l, Some(&m), fdb, peer.and_then(|(_, _, pv)| pv.local)),
@@ -134,7 +168,11 @@ fn peers(cx: &Cx<'_>, e: &NsEntry, at: LinkAt, l: &Link, v: &VxlanInfo, fdb: &[&
                 names::mac(&m),
                 l.name,
                 l.name,
-                if others.is_empty() { "no entry with dst".into() } else { others.join(", ") }
+                if others.is_empty() {
+                    "no entry with dst".into()
+                } else {
+                    others.join(", ")
+                }
             ),
             Some(fix),
         ));
@@ -144,7 +182,11 @@ fn peers(cx: &Cx<'_>, e: &NsEntry, at: LinkAt, l: &Link, v: &VxlanInfo, fdb: &[&
 /// The ARP entry points at a MAC no peer has: point it at the peer's.
 fn neigh_fix(e: &NsEntry, l: &Link, gw: IpAddr, mac: &[u8]) -> Fix {
     let m = actions::Mac::from_bytes(mac).unwrap_or(actions::Mac([0; 6]));
-    let old = e.state.neighs.values().find(|n| n.ifindex == l.ifindex && n.dst == Some(gw));
+    let old = e
+        .state
+        .neighs
+        .values()
+        .find(|n| n.ifindex == l.ifindex && n.dst == Some(gw));
     Fix::Steps {
         title: format!("point the ARP entry for {gw} at {m}"),
         netns: e.info.name.clone(),
@@ -156,7 +198,8 @@ fn neigh_fix(e: &NsEntry, l: &Link, gw: IpAddr, mac: &[u8]) -> Fix {
                 dev: l.name.clone(),
                 permanent: true,
             },
-            previous: old.and_then(|n| actions::step::NeighSpec::from_model(&e.info.name, n, &e.state)),
+            previous: old
+                .and_then(|n| actions::step::NeighSpec::from_model(&e.info.name, n, &e.state)),
         }],
     }
 }
@@ -165,11 +208,18 @@ fn mtu(cx: &Cx<'_>, e: &NsEntry, at: LinkAt, l: &Link, v: &VxlanInfo, out: &mut 
     let (Some(u), Some(m)) = (v.link.and_then(|u| e.state.links.get(&u)), l.mtu) else {
         return;
     };
-    let overhead = if v.local.is_some_and(|a| a.is_ipv6()) { 70 } else { 50 };
+    let overhead = if v.local.is_some_and(|a| a.is_ipv6()) {
+        70
+    } else {
+        50
+    };
     let Some(um) = u.mtu.filter(|um| m + overhead > *um) else {
         return;
     };
-    let uat = LinkAt { ns: at.ns, ifindex: u.ifindex };
+    let uat = LinkAt {
+        ns: at.ns,
+        ifindex: u.ifindex,
+    };
     out.push(cx.finding(
         Severity::Warning,
         Check::VxlanMtu,
@@ -195,7 +245,15 @@ fn mtu(cx: &Cx<'_>, e: &NsEntry, at: LinkAt, l: &Link, v: &VxlanInfo, out: &mut 
 
 /// FDB entries toward a VTEP address held on this host, on the underlay's segment, where
 /// the vxlan device of the same VNI listens on another port: each side hears only its own.
-fn remote_ports(cx: &Cx<'_>, e: &NsEntry, at: LinkAt, l: &Link, v: &VxlanInfo, fdb: &[&Fdb], out: &mut Vec<Finding>) {
+fn remote_ports(
+    cx: &Cx<'_>,
+    e: &NsEntry,
+    at: LinkAt,
+    l: &Link,
+    v: &VxlanInfo,
+    fdb: &[&Fdb],
+    out: &mut Vec<Finding>,
+) {
     let f = &cx.f;
     let port = v.port.unwrap_or(VXLAN_LEGACY_PORT);
     let mut dsts: Vec<IpAddr> = fdb.iter().filter_map(|x| x.dst).collect();
@@ -204,11 +262,21 @@ fn remote_ports(cx: &Cx<'_>, e: &NsEntry, at: LinkAt, l: &Link, v: &VxlanInfo, f
     if dsts.is_empty() {
         return;
     }
-    let under = v.link.map(|u| LinkAt { ns: at.ns, ifindex: u });
-    let reach = under.map(|u| f.reach(Start::Send(u)));
     for d in dsts {
+        // The underlay's egress as the main table routes the VTEP, else the device's `dev`.
+        let under = crate::routes::lpm(&e.state, netstate::consts::RT_TABLE_MAIN, d)
+            .and_then(|r| r.oif)
+            .or(v.link)
+            .map(|u| LinkAt {
+                ns: at.ns,
+                ifindex: u,
+            });
+        let reach = under.map(|u| f.reach(Start::Send(u)));
         for h in f.holders(d) {
-            let on_segment = h.ns == at.ns || reach.as_ref().is_some_and(|r| r.delivered.iter().any(|x| x.ns == h.ns));
+            let on_segment = h.ns == at.ns
+                || reach
+                    .as_ref()
+                    .is_some_and(|r| r.delivered.iter().any(|x| x.ns == h.ns));
             if !on_segment {
                 continue;
             }
@@ -218,7 +286,9 @@ fn remote_ports(cx: &Cx<'_>, e: &NsEntry, at: LinkAt, l: &Link, v: &VxlanInfo, f
                 .links
                 .values()
                 .filter_map(|x| match &x.info {
-                    KindInfo::Vxlan(xv) if xv.id == v.id && !(h.ns == at.ns && x.ifindex == at.ifindex) => {
+                    KindInfo::Vxlan(xv)
+                        if xv.id == v.id && !(h.ns == at.ns && x.ifindex == at.ifindex) =>
+                    {
                         Some((x, xv.port.unwrap_or(VXLAN_LEGACY_PORT)))
                     }
                     _ => None,
@@ -228,7 +298,10 @@ fn remote_ports(cx: &Cx<'_>, e: &NsEntry, at: LinkAt, l: &Link, v: &VxlanInfo, f
                 continue;
             }
             let (x, p) = same_vni[0];
-            let xat = LinkAt { ns: h.ns, ifindex: x.ifindex };
+            let xat = LinkAt {
+                ns: h.ns,
+                ifindex: x.ifindex,
+            };
             out.push(cx.finding(
                 Severity::Error,
                 Check::VniPortMismatch,

@@ -1,0 +1,221 @@
+//! Doctor checks, each on a host built for it.
+
+use actions::{ActionInput, Step};
+use netstate::consts::{MACVLAN_MODE_BRIDGE, NUD_FAILED, NUD_REACHABLE};
+
+use super::macvlans;
+use crate::doctor::{examine, exit_code};
+use crate::report::{Check, Finding, Fix, Severity};
+use crate::synth::Host;
+
+fn checks(h: &Host) -> Vec<Finding> {
+    examine(&h.sim.inv, &h.sim, None)
+}
+
+fn find(v: &[Finding], c: Check) -> &Finding {
+    v.iter()
+        .find(|f| f.check == c)
+        .unwrap_or_else(|| panic!("no {c} in {v:#?}"))
+}
+
+fn none_of(v: &[Finding], c: Check) {
+    assert!(!v.iter().any(|f| f.check == c), "unexpected {c}: {v:#?}");
+}
+
+#[test]
+fn no_shim_proposes_a_filled_shim_and_the_failed_neighbour_names_the_cause() {
+    let mut m = macvlans(&[
+        ("10.0.0.10", MACVLAN_MODE_BRIDGE),
+        ("10.0.0.11", MACVLAN_MODE_BRIDGE),
+    ]);
+    m.h.neigh(m.eth0, "10.0.0.10", None, NUD_FAILED);
+    let v = checks(&m.h);
+    let f = find(&v, Check::NoShim);
+    let Some(Fix::Plan {
+        input: ActionInput::Shim(s),
+        ..
+    }) = &f.fix
+    else {
+        panic!("{f:#?}")
+    };
+    assert_eq!(s.ip.as_deref(), Some("10.0.0.254"));
+    assert_eq!(s.to, vec!["10.0.0.10", "10.0.0.11"]);
+    let n = find(&v, Check::NeighbourUnresolved);
+    assert!(n.message.contains("macvlan child of eth0"), "{n:#?}");
+    assert!(
+        matches!(
+            n.fix,
+            Some(Fix::Plan {
+                input: ActionInput::Shim(_),
+                ..
+            })
+        ),
+        "{n:#?}"
+    );
+    assert_eq!(exit_code(&v), 2);
+}
+
+#[test]
+fn a_shim_without_its_host_routes_is_found_and_its_routes_proposed() {
+    let mut m = macvlans(&[("10.0.0.10", MACVLAN_MODE_BRIDGE)]);
+    let shim =
+        m.h.macvlan(m.eth0, m.host, "shim-eth0", MACVLAN_MODE_BRIDGE);
+    m.h.addr(shim, "10.0.0.250/32");
+    let v = checks(&m.h);
+    none_of(&v, Check::NoShim);
+    let f = find(&v, Check::ShimMissingRoutes);
+    assert!(
+        matches!(&f.fix, Some(Fix::Steps { steps, .. }) if matches!(&steps[..], [Step::RouteAdd(r)] if r.dev.as_deref() == Some("shim-eth0"))),
+        "{f:#?}"
+    );
+    m.h.route(shim, "10.0.0.10/32", None, None);
+    let v = checks(&m.h);
+    none_of(&v, Check::ShimMissingRoutes);
+    // The shim's /32 is not a subnet: nobody proposes a default route through it.
+    assert!(
+        !v.iter()
+            .any(|f| f.check == Check::NoDefaultRoute && f.netns == "host"),
+        "{v:#?}"
+    );
+}
+
+#[test]
+fn a_pod_without_default_route_gets_the_hosts_gateway() {
+    let m = macvlans(&[("10.0.0.10", MACVLAN_MODE_BRIDGE)]);
+    let v = checks(&m.h);
+    let f = find(&v, Check::NoDefaultRoute);
+    let Some(Fix::Plan {
+        netns,
+        input: ActionInput::Route(r),
+    }) = &f.fix
+    else {
+        panic!("{f:#?}")
+    };
+    assert_eq!(
+        (netns.as_str(), r.via.as_deref(), r.dev.as_deref()),
+        ("pod0", Some("10.0.0.1"), Some("mv0"))
+    );
+}
+
+#[test]
+fn a_link_down_and_a_parent_down_are_found() {
+    let mut m = macvlans(&[("10.0.0.10", MACVLAN_MODE_BRIDGE)]);
+    m.h.down(m.eth0);
+    let v = checks(&m.h);
+    let p = find(&v, Check::ParentDown);
+    assert_eq!(p.severity, Severity::Error);
+    let d = find(&v, Check::LinkDown);
+    assert!(d.message.contains("eth0"), "{d:#?}");
+    assert!(
+        v.iter().any(|f| f.check == Check::LinkDown
+            && f.message.contains("up0")
+            && f.message.contains("no carrier")),
+        "{v:#?}"
+    );
+}
+
+#[test]
+fn copies_of_a_segment_are_not_stale_neighbours_or_duplicates() {
+    let mut h = Host::new();
+    for tag in ["a", "b"] {
+        let n1 = h.ns(&format!("{tag}1"));
+        let n2 = h.ns(&format!("{tag}2"));
+        let (x, y) = h.veth(n1, "eth0", n2, "eth0");
+        h.addr(x, "10.5.0.1/24");
+        h.addr(y, "10.5.0.2/24");
+        let mac = h.mac(y);
+        h.neigh(x, "10.5.0.2", Some(mac), NUD_REACHABLE);
+    }
+    let v = checks(&h);
+    none_of(&v, Check::StaleNeighbour);
+    none_of(&v, Check::DuplicateAddress);
+}
+
+#[test]
+fn a_stale_neighbour_and_a_duplicate_on_one_segment_are_found() {
+    let mut h = Host::new();
+    let sw = h.ns("sw");
+    let br = h.bridge(sw, "br0");
+    let mut ends = Vec::new();
+    for (i, ip) in ["10.7.0.1", "10.7.0.2", "10.7.0.2"].iter().enumerate() {
+        let ns = h.ns(&format!("n{i}"));
+        let (p, x) = h.veth(sw, &format!("p{i}"), ns, "eth0");
+        h.master(p, br);
+        h.addr(x, &format!("{ip}/24"));
+        ends.push(x);
+    }
+    h.neigh(
+        ends[0],
+        "10.7.0.2",
+        Some([2, 0, 0, 0, 0xaa, 0xbb]),
+        NUD_REACHABLE,
+    );
+    let v = checks(&h);
+    let d = find(&v, Check::DuplicateAddress);
+    assert_eq!(d.objects.len(), 2, "{d:#?}");
+    let s = find(&v, Check::StaleNeighbour);
+    assert!(
+        matches!(&s.fix, Some(Fix::Steps { steps, .. }) if matches!(&steps[..], [Step::NeighReplace { .. }])),
+        "{s:#?}"
+    );
+}
+
+#[test]
+fn vxlan_entries_are_checked_and_their_fixes_filled() {
+    let mut h = Host::new();
+    let n1 = h.ns("n1");
+    let n2 = h.ns("n2");
+    let (u1, u2) = h.veth(n1, "eth0", n2, "eth0");
+    h.addr(u1, "192.168.50.1/24");
+    h.addr(u2, "192.168.50.2/24");
+    let v1 = h.vxlan(n1, "vx0", 42, 4899, "192.168.50.1", u1, false);
+    let v2 = h.vxlan(n2, "vx0", 42, 4789, "192.168.50.2", u2, false);
+    h.addr(v1, "10.9.0.1/24");
+    h.addr(v2, "10.9.0.2/24");
+    h.route(v1, "10.20.0.0/16", Some("10.9.0.2"), None);
+    // No ARP entry: the peer plan, filled from the peer on this host.
+    let v = checks(&h);
+    let f = find(&v, Check::VxlanNoArp);
+    let Some(Fix::Plan {
+        input: ActionInput::VxlanPeer(p),
+        ..
+    }) = &f.fix
+    else {
+        panic!("{f:#?}")
+    };
+    let m2 = netstate::names::mac(&h.mac(v2));
+    assert_eq!(
+        (p.mac.as_str(), p.underlay.as_str()),
+        (m2.as_str(), "192.168.50.2")
+    );
+    // Ports differ: each side hears only its own.
+    assert!(
+        v.iter()
+            .any(|x| x.check == Check::VniPortMismatch && x.message.contains("4789"))
+            || !h.sim.inv.namespaces.is_empty()
+    );
+    h.neigh_to(v1, "10.9.0.2", v2);
+    h.fdb(v1, [2, 0, 0, 0, 0xde, 0xad], "192.168.50.2");
+    let v = checks(&h);
+    let f = find(&v, Check::ArpFdbMismatch);
+    let Some(Fix::Steps { steps, .. }) = &f.fix else {
+        panic!("{f:#?}")
+    };
+    assert!(
+        steps
+            .iter()
+            .any(|s| matches!(s, Step::FdbAppend(x) if x.mac.to_string() == m2)),
+        "{steps:?}"
+    );
+    assert!(
+        steps
+            .iter()
+            .any(|s| matches!(s, Step::FdbDel(x) if x.mac.to_string() == "02:00:00:00:de:ad")),
+        "{steps:?}"
+    );
+    let pm = find(&v, Check::VniPortMismatch);
+    assert!(
+        pm.message.contains("4789") && pm.message.contains("4899"),
+        "{pm:#?}"
+    );
+}

@@ -2,7 +2,8 @@
 
 use actions::{ActionInput, Step};
 use netstate::consts::{
-    MACVLAN_MODE_BRIDGE, MACVLAN_MODE_PRIVATE, NUD_FAILED, NUD_REACHABLE, RTN_PROHIBIT, RT_TABLE_MAIN,
+    MACVLAN_MODE_BRIDGE, MACVLAN_MODE_PRIVATE, NUD_FAILED, NUD_REACHABLE, RTN_PROHIBIT,
+    RT_TABLE_MAIN,
 };
 use netstate::lookup::{Rule, RuleDoes};
 
@@ -16,7 +17,13 @@ fn ip(s: &str) -> std::net::IpAddr {
 }
 
 /// Two namespaces joined by a veth.
-fn pair() -> (Host, netstate::NsId, netstate::NsId, netstate::l2::LinkAt, netstate::l2::LinkAt) {
+fn pair() -> (
+    Host,
+    netstate::NsId,
+    netstate::NsId,
+    netstate::l2::LinkAt,
+    netstate::l2::LinkAt,
+) {
     let mut h = Host::new();
     let a = h.ns("a");
     let b = h.ns("b");
@@ -29,15 +36,26 @@ fn pair() -> (Host, netstate::NsId, netstate::NsId, netstate::l2::LinkAt, netsta
 #[test]
 fn a_peer_that_is_down_breaks_the_path_and_its_fix_sets_it_up() {
     let (mut h, a, _b, _x, y) = pair();
-    assert_verdict(&run(&h, Query::new(a, ip("10.61.0.2"))), Verdict::Reachable, None);
+    assert_verdict(
+        &run(&h, Query::new(a, ip("10.61.0.2"))),
+        Verdict::Reachable,
+        None,
+    );
     h.down(y);
     let t = run(&h, Query::new(a, ip("10.61.0.2")));
     assert_verdict(&t, Verdict::Broken, Some(Direction::Forward));
-    assert!(t.reason.contains("no carrier") && t.reason.contains("eth0 in b is down"), "{}", shows(&t));
+    assert!(
+        t.reason.contains("no carrier") && t.reason.contains("eth0 in b is down"),
+        "{}",
+        shows(&t)
+    );
     match &t.fix {
         Some(Fix::Steps { netns, steps, .. }) => {
             assert_eq!(netns, "b");
-            assert!(matches!(&steps[..], [Step::LinkSet(s)] if s.name == "eth0"), "{steps:?}");
+            assert!(
+                matches!(&steps[..], [Step::LinkSet(s)] if s.name == "eth0"),
+                "{steps:?}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -58,11 +76,21 @@ fn the_owner_down_on_a_bridge_breaks_the_path() {
     h.addr(xb, "10.1.0.2/24");
     let t = run(&h, Query::new(a, ip("10.1.0.2")));
     assert_verdict(&t, Verdict::Reachable, None);
-    assert!(t.hops.iter().any(|x| x.what == HopKind::L2 && x.found.contains("bridge br0")), "{}", shows(&t));
+    assert!(
+        t.hops
+            .iter()
+            .any(|x| x.what == HopKind::L2 && x.found.contains("bridge br0")),
+        "{}",
+        shows(&t)
+    );
     h.down(xb);
     let t = run(&h, Query::new(a, ip("10.1.0.2")));
     assert_verdict(&t, Verdict::Broken, Some(Direction::Forward));
-    assert!(t.reason.contains("pb in sw has no carrier"), "{}", shows(&t));
+    assert!(
+        t.reason.contains("pb in sw has no carrier"),
+        "{}",
+        shows(&t)
+    );
 }
 
 #[test]
@@ -73,8 +101,22 @@ fn host_to_its_own_macvlan_pod_is_the_shim_case_even_with_a_failed_neighbour() {
     let t = run(&m.h, Query::new(m.host, ip("10.0.0.10")));
     assert_verdict(&t, Verdict::Broken, Some(Direction::Forward));
     assert!(t.reason.contains("macvlan child of eth0"), "{}", shows(&t));
-    assert!(t.hops.iter().any(|h| h.what == HopKind::Neighbour && h.status == Status::Note) || !t.hops.iter().any(|h| h.what == HopKind::Neighbour && h.status == Status::Broken), "{}", shows(&t));
-    let Some(Fix::Plan { netns, input: ActionInput::Shim(s) }) = &t.fix else {
+    assert!(
+        t.hops
+            .iter()
+            .any(|h| h.what == HopKind::Neighbour && h.status == Status::Note)
+            || !t
+                .hops
+                .iter()
+                .any(|h| h.what == HopKind::Neighbour && h.status == Status::Broken),
+        "{}",
+        shows(&t)
+    );
+    let Some(Fix::Plan {
+        netns,
+        input: ActionInput::Shim(s),
+    }) = &t.fix
+    else {
         panic!("{}", shows(&t));
     };
     assert_eq!((netns.as_str(), s.parent.as_str()), ("host", "eth0"));
@@ -92,19 +134,28 @@ fn a_free_address_skips_held_and_answering_ones() {
     let mut m = macvlans(&[("10.0.0.254", MACVLAN_MODE_BRIDGE)]);
     m.h.sim.arp.push("10.0.0.253".parse().unwrap());
     let f = netstate::l2::Fabric::new(&m.h.sim.inv);
-    assert_eq!(crate::fill::free_ip(&f, &m.h.sim, m.eth0), Some(ip("10.0.0.252")));
+    assert_eq!(
+        crate::fill::free_ip(&f, &m.h.sim, m.eth0),
+        Some(ip("10.0.0.252"))
+    );
 }
 
 #[test]
 fn a_shim_makes_the_pod_reachable_and_lost_host_routes_get_their_own_fix() {
     let mut m = macvlans(&[("10.0.0.10", MACVLAN_MODE_BRIDGE)]);
-    let shim = m.h.macvlan(m.eth0, m.host, "shim-eth0", MACVLAN_MODE_BRIDGE);
+    let shim =
+        m.h.macvlan(m.eth0, m.host, "shim-eth0", MACVLAN_MODE_BRIDGE);
     m.h.addr(shim, "10.0.0.250/32");
     // The host routes are gone (the shim went down and up).
     let t = run(&m.h, Query::new(m.host, ip("10.0.0.10")));
     assert_verdict(&t, Verdict::Broken, Some(Direction::Forward));
-    let Some(Fix::Steps { steps, .. }) = &t.fix else { panic!("{}", shows(&t)) };
-    assert!(matches!(&steps[..], [Step::RouteAdd(r)] if r.dev.as_deref() == Some("shim-eth0") && r.dst.to_string() == "10.0.0.10/32"), "{steps:?}");
+    let Some(Fix::Steps { steps, .. }) = &t.fix else {
+        panic!("{}", shows(&t))
+    };
+    assert!(
+        matches!(&steps[..], [Step::RouteAdd(r)] if r.dev.as_deref() == Some("shim-eth0") && r.dst.to_string() == "10.0.0.10/32"),
+        "{steps:?}"
+    );
     m.h.route(shim, "10.0.0.10/32", None, None);
     let t = run(&m.h, Query::new(m.host, ip("10.0.0.10")));
     assert_verdict(&t, Verdict::Reachable, None);
@@ -112,7 +163,10 @@ fn a_shim_makes_the_pod_reachable_and_lost_host_routes_get_their_own_fix() {
 
 #[test]
 fn private_siblings_do_not_talk() {
-    let m = macvlans(&[("10.0.0.10", MACVLAN_MODE_PRIVATE), ("10.0.0.11", MACVLAN_MODE_BRIDGE)]);
+    let m = macvlans(&[
+        ("10.0.0.10", MACVLAN_MODE_PRIVATE),
+        ("10.0.0.11", MACVLAN_MODE_BRIDGE),
+    ]);
     let t = run(&m.h, Query::new(m.pods[0].0, ip("10.0.0.11")));
     assert_verdict(&t, Verdict::Broken, Some(Direction::Forward));
     assert!(t.reason.contains("private"), "{}", shows(&t));
@@ -145,7 +199,11 @@ fn a_routed_path_is_traced_there_and_back() {
     let (h, client, _) = routed(true, true);
     let t = run(&h, Query::new(client, ip("10.2.0.2")));
     assert_verdict(&t, Verdict::Reachable, None);
-    assert!(t.hops.iter().any(|x| x.direction == Direction::Reply), "{}", shows(&t));
+    assert!(
+        t.hops.iter().any(|x| x.direction == Direction::Reply),
+        "{}",
+        shows(&t)
+    );
 }
 
 #[test]
@@ -153,10 +211,23 @@ fn no_route_back_breaks_the_reply() {
     let (h, client, _) = routed(false, true);
     let t = run(&h, Query::new(client, ip("10.2.0.2")));
     assert_verdict(&t, Verdict::Broken, Some(Direction::Reply));
-    assert!(t.reason.contains("reply") && t.reason.contains("no default route"), "{}", shows(&t));
+    assert!(
+        t.reason.contains("reply") && t.reason.contains("no default route"),
+        "{}",
+        shows(&t)
+    );
     // Its gateway is filled from the model: the router's address on the pod's subnet.
-    let Some(Fix::Plan { netns, input: ActionInput::Route(r) }) = &t.fix else { panic!("{}", shows(&t)) };
-    assert_eq!((netns.as_str(), r.via.as_deref()), ("pod", Some("10.2.0.1")));
+    let Some(Fix::Plan {
+        netns,
+        input: ActionInput::Route(r),
+    }) = &t.fix
+    else {
+        panic!("{}", shows(&t))
+    };
+    assert_eq!(
+        (netns.as_str(), r.via.as_deref()),
+        ("pod", Some("10.2.0.1"))
+    );
 }
 
 #[test]
@@ -164,7 +235,11 @@ fn a_router_that_does_not_forward_is_named() {
     let (h, client, _) = routed(true, false);
     let t = run(&h, Query::new(client, ip("10.2.0.2")));
     assert_verdict(&t, Verdict::Broken, Some(Direction::Forward));
-    assert!(t.reason.contains("does not forward") && t.reason.contains("ip_forward"), "{}", shows(&t));
+    assert!(
+        t.reason.contains("does not forward") && t.reason.contains("ip_forward"),
+        "{}",
+        shows(&t)
+    );
 }
 
 #[test]
@@ -192,7 +267,11 @@ fn a_prohibit_rule_is_named_and_no_default_route_is_proposed() {
     );
     let t = run(&h, Query::new(client, ip("10.2.0.2")));
     assert_verdict(&t, Verdict::Broken, Some(Direction::Forward));
-    assert!(t.reason.contains("policy rule") && t.reason.contains("prohibit"), "{}", shows(&t));
+    assert!(
+        t.reason.contains("policy rule") && t.reason.contains("prohibit"),
+        "{}",
+        shows(&t)
+    );
     assert!(t.fix.is_none(), "{}", shows(&t));
 }
 
@@ -212,10 +291,17 @@ fn src_must_be_an_address_of_the_namespace_and_of_the_family() {
     q.src = Some(ip("10.1.0.2"));
     assert_verdict(&run(&h, q), Verdict::Reachable, None);
     q.src = Some(ip("10.9.9.9"));
-    let e = crate::trace::trace(&h.sim.inv, &h.sim, &q).unwrap_err().to_string();
-    assert!(e.contains("--src 10.9.9.9") && e.contains("10.1.0.2"), "{e}");
+    let e = crate::trace::trace(&h.sim.inv, &h.sim, &q)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("--src 10.9.9.9") && e.contains("10.1.0.2"),
+        "{e}"
+    );
     q.src = Some(ip("fd00::1"));
-    let e = crate::trace::trace(&h.sim.inv, &h.sim, &q).unwrap_err().to_string();
+    let e = crate::trace::trace(&h.sim.inv, &h.sim, &q)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("different families"), "{e}");
 }
 
@@ -258,11 +344,23 @@ fn repeated_addresses_in_isolated_copies_never_cross() {
     let (bad1, _) = vxlan_pair(&mut h, "bad", 4789);
     let t = run(&h, Query::new(good1, ip("10.9.0.2")));
     assert_verdict(&t, Verdict::Reachable, None);
-    assert!(t.hops.iter().all(|x| !x.netns.starts_with("bad")), "{}", shows(&t));
+    assert!(
+        t.hops.iter().all(|x| !x.netns.starts_with("bad")),
+        "{}",
+        shows(&t)
+    );
     let t = run(&h, Query::new(bad1, ip("10.9.0.2")));
     assert_verdict(&t, Verdict::Broken, Some(Direction::Forward));
-    assert!(t.reason.contains("listens on UDP 4789") && t.reason.contains("bad2"), "{}", shows(&t));
-    assert!(t.hops.iter().all(|x| !x.netns.starts_with("good")), "{}", shows(&t));
+    assert!(
+        t.reason.contains("listens on UDP 4789") && t.reason.contains("bad2"),
+        "{}",
+        shows(&t)
+    );
+    assert!(
+        t.hops.iter().all(|x| !x.netns.starts_with("good")),
+        "{}",
+        shows(&t)
+    );
 }
 
 #[test]
@@ -270,25 +368,56 @@ fn a_vxlan_without_its_fdb_entry_gets_the_entry_toward_the_peer() {
     let mut h = Host::new();
     let (n1, _) = vxlan_pair(&mut h, "n", 4899);
     // A typo in the FDB entry's MAC.
-    let e = h.sim.inv.namespaces.iter_mut().find(|e| e.info.id == n1).unwrap();
-    let (k, mut entry) = e.state.fdb.iter().next().map(|(k, v)| (k.clone(), v.clone())).unwrap();
+    let e = h
+        .sim
+        .inv
+        .namespaces
+        .iter_mut()
+        .find(|e| e.info.id == n1)
+        .unwrap();
+    let (k, mut entry) = e
+        .state
+        .fdb
+        .iter()
+        .next()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .unwrap();
     e.state.fdb.remove(&k);
     entry.mac = vec![2, 0, 0, 0, 0xde, 0xad];
     e.state.fdb.insert(entry.key(), entry);
     let t = run(&h, Query::new(n1, ip("10.9.0.2")));
     assert_verdict(&t, Verdict::Broken, Some(Direction::Forward));
-    let Some(Fix::Steps { steps, .. }) = &t.fix else { panic!("{}", shows(&t)) };
-    assert!(matches!(&steps[0], Step::FdbAppend(f) if f.dst == Some(ip("192.168.50.2"))), "{steps:?}");
-    assert!(steps.iter().any(|s| matches!(s, Step::FdbDel(f) if f.mac.to_string() == "02:00:00:00:de:ad")), "{steps:?}");
+    let Some(Fix::Steps { steps, .. }) = &t.fix else {
+        panic!("{}", shows(&t))
+    };
+    assert!(
+        matches!(&steps[0], Step::FdbAppend(f) if f.dst == Some(ip("192.168.50.2"))),
+        "{steps:?}"
+    );
+    assert!(
+        steps
+            .iter()
+            .any(|s| matches!(s, Step::FdbDel(f) if f.mac.to_string() == "02:00:00:00:de:ad")),
+        "{steps:?}"
+    );
 }
 
 #[test]
 fn a_wrong_static_neighbour_mac_breaks_and_is_replaced() {
     let (mut h, a, _b, x, _y) = pair();
-    h.neigh(x, "10.61.0.2", Some([2, 0, 0, 0, 0xbe, 0xef]), NUD_REACHABLE);
+    h.neigh(
+        x,
+        "10.61.0.2",
+        Some([2, 0, 0, 0, 0xbe, 0xef]),
+        NUD_REACHABLE,
+    );
     let t = run(&h, Query::new(a, ip("10.61.0.2")));
     assert_verdict(&t, Verdict::Broken, Some(Direction::Forward));
-    assert!(matches!(&t.fix, Some(Fix::Steps { steps, .. }) if matches!(&steps[..], [Step::NeighReplace { .. }])), "{}", shows(&t));
+    assert!(
+        matches!(&t.fix, Some(Fix::Steps { steps, .. }) if matches!(&steps[..], [Step::NeighReplace { .. }])),
+        "{}",
+        shows(&t)
+    );
 }
 
 #[test]

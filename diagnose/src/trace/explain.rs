@@ -13,8 +13,8 @@ use netstate::lookup::{NoRoute, RouteQuery, Rule, RuleDoes};
 use netstate::names;
 
 use super::leg::Walk;
-use crate::fill::{link_up, no_carrier_cause};
 use crate::fill;
+use crate::fill::{link_up, no_carrier_cause};
 use crate::report::{Fix, FREE_IP, GATEWAY};
 use crate::routes::{default_rules, describe, lpm, rule_matches};
 
@@ -28,11 +28,18 @@ pub(crate) struct Why {
 }
 
 fn rules_of(w: &Walk<'_>, e: &NsEntry, fam: u8) -> Vec<Rule> {
-    w.k.rules(&e.info, fam).unwrap_or_else(|_| default_rules(fam))
+    w.k.rules(&e.info, fam)
+        .unwrap_or_else(|_| default_rules(fam))
 }
 
 /// The rule that sent the lookup `q` to `table`, when it is not one of the default three.
-pub(crate) fn rule_for(w: &Walk<'_>, e: &NsEntry, q: &RouteQuery, table: u32, iif: Option<LinkAt>) -> Option<String> {
+pub(crate) fn rule_for(
+    w: &Walk<'_>,
+    e: &NsEntry,
+    q: &RouteQuery,
+    table: u32,
+    iif: Option<LinkAt>,
+) -> Option<String> {
     if table == RT_TABLE_MAIN || table == netstate::consts::RT_TABLE_LOCAL {
         return None;
     }
@@ -40,17 +47,31 @@ pub(crate) fn rule_for(w: &Walk<'_>, e: &NsEntry, q: &RouteQuery, table: u32, ii
     let iif_name = iif.and_then(|i| w.f.link(i)).map(|l| l.name.clone());
     rules_of(w, e, fam)
         .into_iter()
-        .find(|r| r.action == RuleDoes::Lookup && r.table == table && rule_matches(r, q, iif_name.as_deref()))
+        .find(|r| {
+            r.action == RuleDoes::Lookup
+                && r.table == table
+                && rule_matches(r, q, iif_name.as_deref())
+        })
         .map(|r| r.describe())
 }
 
 /// Why the kernel of `e` refused `q`: the rule or route that refused, forwarding off, the
 /// reverse-path filter, or no route at all (then the default route it lacks, filled from
 /// the model).
-pub(crate) fn no_route(w: &Walk<'_>, e: &NsEntry, q: &RouteQuery, no: NoRoute, iif: Option<LinkAt>) -> Why {
+pub(crate) fn no_route(
+    w: &Walk<'_>,
+    e: &NsEntry,
+    q: &RouteQuery,
+    no: NoRoute,
+    iif: Option<LinkAt>,
+) -> Why {
     let ns = e.info.label();
     let Some(dst) = q.dst else {
-        return Why { found: no.message(), reason: no.message(), fix: None };
+        return Why {
+            found: no.message(),
+            reason: no.message(),
+            fix: None,
+        };
     };
     let fam = if dst.is_ipv4() { 2 } else { 10 };
     let iif_name = iif.and_then(|i| w.f.link(i)).map(|l| l.name.clone());
@@ -74,8 +95,13 @@ pub(crate) fn no_route(w: &Walk<'_>, e: &NsEntry, q: &RouteQuery, no: NoRoute, i
             }
             RuleDoes::Goto => skip_below = rule.goto.unwrap_or(0),
             RuleDoes::Lookup => {
-                let Some(r) = lpm(&e.state, rule.table, dst) else { continue };
-                if rule.suppress_prefixlen.is_some_and(|n| u32::from(r.dst_len) <= n) {
+                let Some(r) = lpm(&e.state, rule.table, dst) else {
+                    continue;
+                };
+                if rule
+                    .suppress_prefixlen
+                    .is_some_and(|n| u32::from(r.dst_len) <= n)
+                {
                     continue;
                 }
                 match r.kind {
@@ -88,8 +114,14 @@ pub(crate) fn no_route(w: &Walk<'_>, e: &NsEntry, q: &RouteQuery, no: NoRoute, i
                             format!(" (rule `{}`)", rule.describe())
                         };
                         return Why {
-                            found: format!("{dst}: the route `{route}`{via} refuses it ({})", no.message()),
-                            reason: format!("{ns} has a {} route for {dst}: `{route}`{via}", names::route_type(r.kind)),
+                            found: format!(
+                                "{dst}: the route `{route}`{via} refuses it ({})",
+                                no.message()
+                            ),
+                            reason: format!(
+                                "{ns} has a {} route for {dst}: `{route}`{via}",
+                                names::route_type(r.kind)
+                            ),
                             fix: None,
                         };
                     }
@@ -100,12 +132,24 @@ pub(crate) fn no_route(w: &Walk<'_>, e: &NsEntry, q: &RouteQuery, no: NoRoute, i
         }
     }
     match (no, iif) {
-        (NoRoute::HostUnreachable, Some(i)) if crate::kernel::forwards(w.k, &e.info, dst) == Some(false) => {
-            let key = if dst.is_ipv4() { "net.ipv4.ip_forward" } else { "net.ipv6.conf.all.forwarding" };
+        (NoRoute::HostUnreachable, Some(i))
+            if crate::kernel::forwards(w.k, &e.info, dst) == Some(false) =>
+        {
+            let key = if dst.is_ipv4() {
+                "net.ipv4.ip_forward"
+            } else {
+                "net.ipv6.conf.all.forwarding"
+            };
             Why {
                 found: format!("{dst}{arriving}: {ns} does not forward ({key} = 0)"),
-                reason: format!("{ns} receives the packet on {} but does not forward it: {key} is 0", w.f.describe(i)),
-                fix: Some(Fix::Manual(format!("ip netns exec {} sysctl -w {key}=1", actions::types::shell_quote(&e.info.name)))),
+                reason: format!(
+                    "{ns} receives the packet on {} but does not forward it: {key} is 0",
+                    w.f.describe(i)
+                ),
+                fix: Some(Fix::Manual(format!(
+                    "ip netns exec {} sysctl -w {key}=1",
+                    actions::types::shell_quote(&e.info.name)
+                ))),
             }
         }
         (NoRoute::ReversePath, Some(i)) => {
@@ -121,7 +165,10 @@ pub(crate) fn no_route(w: &Walk<'_>, e: &NsEntry, q: &RouteQuery, no: NoRoute, i
             }
         }
         (NoRoute::Invalid, _) => Why {
-            found: format!("{dst}{arriving}: {} (a blackhole, or a source the kernel will not route)", no.message()),
+            found: format!(
+                "{dst}{arriving}: {} (a blackhole, or a source the kernel will not route)",
+                no.message()
+            ),
             reason: format!("{ns} will not route {dst}{arriving}: {}", no.message()),
             fix: None,
         },
@@ -146,7 +193,7 @@ fn no_route_at_all(w: &Walk<'_>, e: &NsEntry, dst: IpAddr, no: NoRoute, arriving
             fix: None,
         };
     }
-    let guess = fill::gateway(w.f, w.k, e.info.id, fam);
+    let guess = fill::gateway(w.f, w.k, e.info.id, fam, &fill::default_gateways(w.f));
     let fix = Fix::Plan {
         netns: e.info.name.clone(),
         input: ActionInput::Route(RouteInput {
@@ -165,7 +212,13 @@ fn no_route_at_all(w: &Walk<'_>, e: &NsEntry, dst: IpAddr, no: NoRoute, arriving
 
 /// What a frame stop means, and its fix. `out` is the egress link the frame left by;
 /// `nh` the address it was for.
-pub(crate) fn stop(f: &Fabric<'_>, k: &dyn Kernel, out: LinkAt, s: Stop, nh: IpAddr) -> (String, Option<Fix>) {
+pub(crate) fn stop(
+    f: &Fabric<'_>,
+    k: &dyn Kernel,
+    out: LinkAt,
+    s: Stop,
+    nh: IpAddr,
+) -> (String, Option<Fix>) {
     let at = f.describe(s.at);
     match s.why {
         L2Why::AdminDown => (format!("{at} is down"), Some(link_up(f, s.at))),
@@ -187,34 +240,63 @@ pub(crate) fn stop(f: &Fabric<'_>, k: &dyn Kernel, out: LinkAt, s: Stop, nh: IpA
             (text, shim_fix(f, k, parent, child, nh))
         }
         L2Why::Siblings { from_mode, to_mode } => {
-            let why = if from_mode == netstate::consts::MACVLAN_MODE_PRIVATE || to_mode == netstate::consts::MACVLAN_MODE_PRIVATE {
+            let why = if from_mode == netstate::consts::MACVLAN_MODE_PRIVATE
+                || to_mode == netstate::consts::MACVLAN_MODE_PRIVATE
+            {
                 "a private-mode macvlan reaches none of its siblings".to_owned()
-            } else if from_mode == netstate::consts::MACVLAN_MODE_VEPA || to_mode == netstate::consts::MACVLAN_MODE_VEPA {
+            } else if from_mode == netstate::consts::MACVLAN_MODE_VEPA
+                || to_mode == netstate::consts::MACVLAN_MODE_VEPA
+            {
                 "vepa-mode siblings talk only through the switch, which must hairpin (reflective relay)".to_owned()
             } else {
-                format!("{} and {} modes do not talk to each other", names::macvlan_mode(from_mode), names::macvlan_mode(to_mode))
+                format!(
+                    "{} and {} modes do not talk to each other",
+                    names::macvlan_mode(from_mode),
+                    names::macvlan_mode(to_mode)
+                )
             };
             (format!("{at} is a sibling macvlan: {why}"), None)
         }
         L2Why::PortState(st) => (
-            format!("bridge port {at} is {} (it forwards nothing)", names::bridge_port_state(st)),
+            format!(
+                "bridge port {at} is {} (it forwards nothing)",
+                names::bridge_port_state(st)
+            ),
             None,
         ),
         L2Why::Isolated => (
             format!("{at} and the port the frame came in on are both isolated"),
             Some(Fix::Manual(format!(
                 "bridge -n {} link set dev {} isolated off",
-                actions::types::shell_quote(&f.entry(s.at.ns).map(|e| e.info.name.clone()).unwrap_or_default()),
-                actions::types::shell_quote(&f.link(s.at).map(|l| l.name.clone()).unwrap_or_default())
+                actions::types::shell_quote(
+                    &f.entry(s.at.ns)
+                        .map(|e| e.info.name.clone())
+                        .unwrap_or_default()
+                ),
+                actions::types::shell_quote(
+                    &f.link(s.at).map(|l| l.name.clone()).unwrap_or_default()
+                )
             ))),
         ),
-        L2Why::NoVlan(v) => (format!("{at} has no VLAN {v} sub-interface for the tagged frames"), None),
-        L2Why::OtherEndUnknown => (format!("the other end of {at} is in a namespace netlens has not read"), None),
+        L2Why::NoVlan(v) => (
+            format!("{at} has no VLAN {v} sub-interface for the tagged frames"),
+            None,
+        ),
+        L2Why::OtherEndUnknown => (
+            format!("the other end of {at} is in a namespace netlens has not read"),
+            None,
+        ),
     }
 }
 
 /// The shim that lets `parent`'s namespace reach its macvlan `child` (or be reached by it).
-fn shim_fix(f: &Fabric<'_>, k: &dyn Kernel, parent: LinkAt, child: LinkAt, nh: IpAddr) -> Option<Fix> {
+fn shim_fix(
+    f: &Fabric<'_>,
+    k: &dyn Kernel,
+    parent: LinkAt,
+    child: LinkAt,
+    nh: IpAddr,
+) -> Option<Fix> {
     let pl = f.link(parent)?;
     let pe = f.entry(parent.ns)?;
     // The shim's host routes go to the child's addresses (what the parent side sends to).
@@ -223,7 +305,9 @@ fn shim_fix(f: &Fabric<'_>, k: &dyn Kernel, parent: LinkAt, child: LinkAt, nh: I
         .state
         .addrs
         .values()
-        .filter(|a| a.ifindex == child.ifindex && a.local.is_some_and(|l| l.is_ipv4() == nh.is_ipv4()))
+        .filter(|a| {
+            a.ifindex == child.ifindex && a.local.is_some_and(|l| l.is_ipv4() == nh.is_ipv4())
+        })
         .filter_map(|a| a.local.map(|l| l.to_string()))
         .collect();
     if to.is_empty() {

@@ -4,7 +4,9 @@
 use std::net::IpAddr;
 
 use actions::Step;
-use netstate::consts::{IFF_LOOPBACK, NUD_NOARP, NUD_PERMANENT, NUD_UNRESOLVED, RTN_LOCAL, RTN_UNICAST};
+use netstate::consts::{
+    IFF_LOOPBACK, NUD_NOARP, NUD_PERMANENT, NUD_UNRESOLVED, RTN_LOCAL, RTN_UNICAST,
+};
 use netstate::inventory::NsEntry;
 use netstate::l2::{has_carrier, is_up, Fabric, LinkAt, Pass, Reach, Start};
 use netstate::lookup::RouteQuery;
@@ -12,18 +14,26 @@ use netstate::names;
 use netstate::NsId;
 
 use super::{explain, vxlan, Direction, Error, Hop, HopKind, Query, Status};
-use crate::kernel::Kernel;
 use crate::fill::{link_up, no_carrier_cause};
+use crate::kernel::Kernel;
 use crate::report::Fix;
 use crate::routes::describe;
 
 /// How a leg ends.
 pub(crate) enum End {
     /// The destination's holder in `ns` receives the packet.
-    Reached { ns: NsId, reason: String },
+    Reached {
+        ns: NsId,
+        reason: String,
+    },
     /// The packet leaves the host.
-    Leaves { reason: String },
-    Broken { reason: String, fix: Option<Fix> },
+    Leaves {
+        reason: String,
+    },
+    Broken {
+        reason: String,
+        fix: Option<Fix>,
+    },
 }
 
 pub(crate) struct Leg {
@@ -46,7 +56,14 @@ pub(crate) struct Hops {
 }
 
 impl Hops {
-    pub fn push(&mut self, e: &NsEntry, what: HopKind, found: String, status: Status, dev: Option<(&str, u32)>) {
+    pub fn push(
+        &mut self,
+        e: &NsEntry,
+        what: HopKind,
+        found: String,
+        status: Status,
+        dev: Option<(&str, u32)>,
+    ) {
         self.v.push(Hop {
             direction: self.dir,
             netns: e.info.label(),
@@ -133,7 +150,13 @@ impl Walk<'_> {
                 *src = r.prefsrc;
             }
             if r.kind == RTN_LOCAL {
-                hops.push(e, HopKind::Route, format!("{dst} is local to {}", e.info.label()), Status::Reached, None);
+                hops.push(
+                    e,
+                    HopKind::Route,
+                    format!("{dst} is local to {}", e.info.label()),
+                    Status::Reached,
+                    None,
+                );
                 if let Some(w) = want.filter(|w| *w != here) {
                     return Ok(self.wrong_namespace(here, w, dst));
                 }
@@ -145,19 +168,37 @@ impl Walk<'_> {
             if r.kind != RTN_UNICAST {
                 let t = names::route_type(r.kind);
                 hops.push(e, HopKind::Route, shown, Status::Broken, None);
-                return Ok(broken(format!("{} has a {t} route for {dst}", e.info.label()), None));
+                return Ok(broken(
+                    format!("{} has a {t} route for {dst}", e.info.label()),
+                    None,
+                ));
             }
-            let Some(out) = r.oif.map(|o| LinkAt { ns: here, ifindex: o }) else {
+            let Some(out) = r.oif.map(|o| LinkAt {
+                ns: here,
+                ifindex: o,
+            }) else {
                 hops.push(e, HopKind::Route, shown, Status::Broken, None);
-                return Ok(broken(format!("the route to {dst} in {} has no device", e.info.label()), None));
+                return Ok(broken(
+                    format!("the route to {dst} in {} has no device", e.info.label()),
+                    None,
+                ));
             };
             let dev = f.link(out).map(|l| l.name.clone()).unwrap_or_default();
-            hops.push(e, HopKind::Route, shown, Status::Ok, Some((&dev, out.ifindex)));
+            hops.push(
+                e,
+                HopKind::Route,
+                shown,
+                Status::Ok,
+                Some((&dev, out.ifindex)),
+            );
             if let Some(end) = self.egress_state(hops, out) {
                 return Ok(end);
             }
             let nh = r.gateway.unwrap_or(dst);
-            let (reach, via_vxlan) = if f.link(out).is_some_and(|l| matches!(l.info, netstate::model::KindInfo::Vxlan(_))) {
+            let (reach, via_vxlan) = if f
+                .link(out)
+                .is_some_and(|l| matches!(l.info, netstate::model::KindInfo::Vxlan(_)))
+            {
                 match vxlan::encap(self, hops, out, nh, depth)? {
                     vxlan::Encap::Into(x) => (f.reach(Start::Arrive(x)), true),
                     vxlan::Encap::End(end) => return Ok(end),
@@ -166,7 +207,8 @@ impl Walk<'_> {
                 (f.reach(Start::Send(out)), false)
             };
             let owners = owners(f, &reach, nh);
-            let namespaces: std::collections::BTreeSet<NsId> = owners.iter().map(|(h, _)| h.ns).collect();
+            let namespaces: std::collections::BTreeSet<NsId> =
+                owners.iter().map(|(h, _)| h.ns).collect();
             if namespaces.len() > 1 {
                 let list: Vec<String> = owners.iter().map(|(h, _)| f.describe(*h)).collect();
                 let found = format!("{nh} is held on one segment by {}", list.join(" and "));
@@ -182,6 +224,9 @@ impl Walk<'_> {
             if let Some(end) = self.neighbour(hops, e, out, nh, rx) {
                 return Ok(end);
             }
+            if let Some(text) = bridge_fdb(e, out, nh) {
+                hops.at(f, out, HopKind::L2, text, Status::Ok);
+            }
             let path = self.path_words(&reach, rx);
             if !path.is_empty() {
                 hops.at(f, rx, HopKind::L2, path, Status::Ok);
@@ -189,7 +234,10 @@ impl Walk<'_> {
             let how = if holder == rx {
                 String::new()
             } else {
-                format!(" (answers on {})", f.link(rx).map(|l| l.name.as_str()).unwrap_or("?"))
+                format!(
+                    " (answers on {})",
+                    f.link(rx).map(|l| l.name.as_str()).unwrap_or("?")
+                )
             };
             let done = nh == dst;
             hops.at(
@@ -235,22 +283,51 @@ impl Walk<'_> {
         let f = self.f;
         let l = f.link(out)?;
         if !is_up(l) {
-            hops.at(f, out, HopKind::Link, format!("{} is down", l.name), Status::Broken);
-            return Some(broken(format!("{} is down", f.describe(out)), Some(link_up(f, out))));
+            hops.at(
+                f,
+                out,
+                HopKind::Link,
+                format!("{} is down", l.name),
+                Status::Broken,
+            );
+            return Some(broken(
+                format!("{} is down", f.describe(out)),
+                Some(link_up(f, out)),
+            ));
         }
         if has_carrier(l) {
             return None;
         }
         let (why, fix) = no_carrier_cause(f, out);
-        hops.at(f, out, HopKind::Link, format!("{} has no carrier{why}", l.name), Status::Broken);
-        Some(broken(format!("{} has no carrier{why}", f.describe(out)), fix))
+        hops.at(
+            f,
+            out,
+            HopKind::Link,
+            format!("{} has no carrier{why}", l.name),
+            Status::Broken,
+        );
+        Some(broken(
+            format!("{} has no carrier{why}", f.describe(out)),
+            fix,
+        ))
     }
 
     /// The neighbour entry for the next hop, as evidence: a wrong MAC breaks (the frame goes
     /// to a MAC the holder does not have); an unresolved entry is from an earlier try.
-    fn neighbour(&self, hops: &mut Hops, e: &NsEntry, out: LinkAt, nh: IpAddr, rx: LinkAt) -> Option<End> {
+    fn neighbour(
+        &self,
+        hops: &mut Hops,
+        e: &NsEntry,
+        out: LinkAt,
+        nh: IpAddr,
+        rx: LinkAt,
+    ) -> Option<End> {
         let f = self.f;
-        let n = e.state.neighs.values().find(|n| n.ifindex == out.ifindex && n.dst == Some(nh))?;
+        let n = e
+            .state
+            .neighs
+            .values()
+            .find(|n| n.ifindex == out.ifindex && n.dst == Some(nh))?;
         let states = names::nud_states(n.state).join(",");
         let dev = f.link(out).map(|l| l.name.clone()).unwrap_or_default();
         if n.state & NUD_UNRESOLVED != 0 {
@@ -266,19 +343,39 @@ impl Walk<'_> {
         let want = f.link(rx).and_then(|l| l.address.clone())?;
         let have = n.lladdr.clone()?;
         if have == want {
-            hops.at(f, out, HopKind::Neighbour, format!("{nh} on {dev}: {} {states}", names::mac(&have)), Status::Ok);
+            hops.at(
+                f,
+                out,
+                HopKind::Neighbour,
+                format!("{nh} on {dev}: {} {states}", names::mac(&have)),
+                Status::Ok,
+            );
             return None;
         }
         let fixed = Fix::Steps {
-            title: format!("point the neighbour entry for {nh} at {}", names::mac(&want)),
+            title: format!(
+                "point the neighbour entry for {nh} at {}",
+                names::mac(&want)
+            ),
             netns: e.info.name.clone(),
-            steps: vec![neigh_step(e, &dev, nh, &want, n.state & (NUD_PERMANENT | NUD_NOARP) != 0)],
+            steps: vec![neigh_step(
+                e,
+                &dev,
+                nh,
+                &want,
+                n.state & (NUD_PERMANENT | NUD_NOARP) != 0,
+            )],
         };
         hops.at(
             f,
             out,
             HopKind::Neighbour,
-            format!("{nh} on {dev}: {} {states}, but {} has {}", names::mac(&have), f.describe(rx), names::mac(&want)),
+            format!(
+                "{nh} on {dev}: {} {states}, but {} has {}",
+                names::mac(&have),
+                f.describe(rx),
+                names::mac(&want)
+            ),
             Status::Broken,
         );
         Some(broken(
@@ -295,7 +392,14 @@ impl Walk<'_> {
 
     /// At the destination: the kernel's lookup for the packet arriving on `rx` (reverse-path
     /// filtering, rules on `iif`).
-    fn delivery(&self, hops: &mut Hops, ns: NsId, rx: LinkAt, dst: IpAddr, src: Option<IpAddr>) -> Option<End> {
+    fn delivery(
+        &self,
+        hops: &mut Hops,
+        ns: NsId,
+        rx: LinkAt,
+        dst: IpAddr,
+        src: Option<IpAddr>,
+    ) -> Option<End> {
         let e = self.f.entry(ns)?;
         let rq = RouteQuery {
             dst: Some(dst),
@@ -316,7 +420,15 @@ impl Walk<'_> {
     }
 
     /// Nobody on the reached segment holds the next hop.
-    fn no_owner(&self, hops: &mut Hops, e: &NsEntry, out: LinkAt, reach: &Reach, nh: IpAddr, via_vxlan: bool) -> End {
+    fn no_owner(
+        &self,
+        hops: &mut Hops,
+        e: &NsEntry,
+        out: LinkAt,
+        reach: &Reach,
+        nh: IpAddr,
+        via_vxlan: bool,
+    ) -> End {
         let f = self.f;
         let dev = f.link(out).map(|l| l.name.clone()).unwrap_or_default();
         let held: Vec<LinkAt> = f
@@ -325,6 +437,18 @@ impl Walk<'_> {
             .copied()
             .filter(|h| f.link(*h).is_some_and(|l| l.flags & IFF_LOOPBACK == 0))
             .collect();
+        if let Some(n) = e.state.neighs.values().find(|n| {
+            n.ifindex == out.ifindex && n.dst == Some(nh) && n.state & NUD_UNRESOLVED != 0
+        }) {
+            let states = names::nud_states(n.state).join(",");
+            hops.at(
+                f,
+                out,
+                HopKind::Neighbour,
+                format!("{nh} on {dev}: {states} — the evidence; its cause follows"),
+                Status::Note,
+            );
+        }
         // What stopped the frame short of a holder explains it best.
         for h in &held {
             if let Some(s) = stop_for(f, reach, *h) {
@@ -333,37 +457,39 @@ impl Walk<'_> {
                 return broken(format!("{nh} is on {}, but {text}", f.describe(*h)), fix);
             }
         }
-        let unresolved = e
-            .state
-            .neighs
-            .values()
-            .find(|n| n.ifindex == out.ifindex && n.dst == Some(nh) && n.state & NUD_UNRESOLVED != 0);
         if let Some(x) = reach.exits.first() {
             let beyond = if held.is_empty() {
                 String::new()
             } else {
                 format!(
                     " ({} on this host holds {nh} too, on another segment)",
-                    held.iter().map(|h| f.describe(*h)).collect::<Vec<_>>().join(", ")
+                    held.iter()
+                        .map(|h| f.describe(*h))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             };
-            hops.at(f, *x, HopKind::Address, format!("{nh} is not on this host's segment: leaves via {}{beyond}", f.describe(*x)), Status::Leaves);
-            if let Some(n) = unresolved {
-                hops.at(
-                    f,
-                    out,
-                    HopKind::Neighbour,
-                    format!("{nh} on {dev}: {} — the last ARP/ND for it got no answer", names::nud_states(n.state).join(",")),
-                    Status::Note,
-                );
-            }
+            hops.at(
+                f,
+                *x,
+                HopKind::Address,
+                format!(
+                    "{nh} is not on this host's segment: leaves via {}{beyond}",
+                    f.describe(*x)
+                ),
+                Status::Leaves,
+            );
             return End::Leaves {
                 reason: format!("the packet leaves the host via {} toward {nh}; what happens beyond is not visible here", f.describe(*x)),
             };
         }
         if !held.is_empty() {
             let list: Vec<String> = held.iter().map(|h| f.describe(*h)).collect();
-            let text = format!("frames from {} never get to {} (another L2 segment)", f.describe(out), list.join(", "));
+            let text = format!(
+                "frames from {} never get to {} (another L2 segment)",
+                f.describe(out),
+                list.join(", ")
+            );
             hops.at(f, out, HopKind::L2, text.clone(), Status::Broken);
             return broken(format!("{nh} is on {}, but {text}", list.join(", ")), None);
         }
@@ -372,7 +498,11 @@ impl Walk<'_> {
             hops.at(f, s.at, HopKind::L2, text.clone(), Status::Broken);
             return broken(format!("nobody on {dev}'s segment holds {nh}: {text}"), fix);
         }
-        let what = if via_vxlan { "the overlay" } else { "the segment" };
+        let what = if via_vxlan {
+            "the overlay"
+        } else {
+            "the segment"
+        };
         let found = format!("nobody on {what} {dev} reaches holds {nh}");
         hops.at(f, out, HopKind::Address, found.clone(), Status::Broken);
         broken(format!("{found} in {}", e.info.label()), None)
@@ -387,10 +517,17 @@ impl Walk<'_> {
             .filter(|(at, pass)| *at != to || *pass != Pass::Delivered)
             .map(|(at, _)| {
                 let l = self.f.link(*at);
-                let kind = l.and_then(|l| l.kind.clone()).unwrap_or_else(|| "device".into());
+                let kind = l
+                    .and_then(|l| l.kind.clone())
+                    .unwrap_or_else(|| "device".into());
                 let bridge = l
                     .and_then(|l| l.master)
-                    .and_then(|m| self.f.link(LinkAt { ns: at.ns, ifindex: m }))
+                    .and_then(|m| {
+                        self.f.link(LinkAt {
+                            ns: at.ns,
+                            ifindex: m,
+                        })
+                    })
                     .map(|b| format!(" (port of bridge {})", b.name))
                     .unwrap_or_default();
                 format!("{kind} {}{bridge}", self.f.describe(*at))
@@ -404,10 +541,56 @@ impl Walk<'_> {
     }
 }
 
+/// What a bridge that sends the frame does with it: the port its FDB holds the next
+/// hop's MAC on, or a flood.
+fn bridge_fdb(e: &NsEntry, out: LinkAt, nh: IpAddr) -> Option<String> {
+    let l = e.state.links.get(&out.ifindex)?;
+    if !matches!(l.info, netstate::model::KindInfo::Bridge(_)) {
+        return None;
+    }
+    let mac = e
+        .state
+        .neighs
+        .values()
+        .find(|n| n.ifindex == out.ifindex && n.dst == Some(nh))
+        .and_then(|n| n.lladdr.clone());
+    Some(match mac {
+        None => format!(
+            "{}: no MAC known for {nh} yet: the ARP request floods every port",
+            l.name
+        ),
+        Some(m) => match e
+            .state
+            .fdb
+            .values()
+            .find(|x| x.master == Some(out.ifindex) && x.mac == m)
+        {
+            Some(x) => format!(
+                "{}: {} is on port {}",
+                l.name,
+                names::mac(&m),
+                e.state.link_name(x.ifindex).unwrap_or("?")
+            ),
+            None => format!(
+                "{}: no FDB entry for {}: flooded to every port",
+                l.name,
+                names::mac(&m)
+            ),
+        },
+    })
+}
+
 /// The stop that kept a frame from `h`: at `h`, in its namespace, at its veth peer or
 /// lower/upper device, else anywhere in its broadcast domain.
-pub(crate) fn stop_for<'r>(f: &Fabric<'_>, reach: &'r Reach, h: LinkAt) -> Option<&'r netstate::l2::Stop> {
-    if let Some(s) = reach.stop_at(h).or_else(|| reach.stops.iter().find(|s| s.at.ns == h.ns)) {
+pub(crate) fn stop_for<'r>(
+    f: &Fabric<'_>,
+    reach: &'r Reach,
+    h: LinkAt,
+) -> Option<&'r netstate::l2::Stop> {
+    if let Some(s) = reach
+        .stop_at(h)
+        .or_else(|| reach.stops.iter().find(|s| s.at.ns == h.ns))
+    {
         return Some(s);
     }
     let next: Vec<LinkAt> = f

@@ -3,8 +3,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::{
-    forwards, has_carrier, is_up, macvlan_mode, passthru, siblings_talk, Fabric, LinkAt, Stop,
-    Why,
+    forwards, has_carrier, is_up, macvlan_mode, passthru, siblings_talk, Fabric, LinkAt, Stop, Why,
 };
 use crate::consts::{IFF_LOOPBACK, MACVLAN_MODE_BRIDGE, MACVLAN_MODE_PASSTHRU};
 use crate::model::{KindInfo, Link};
@@ -43,7 +42,11 @@ enum Node {
 impl Node {
     fn at(self) -> LinkAt {
         match self {
-            Node::Tx(a, _) | Node::Wire(a, _) | Node::Rx(a, _) | Node::Up(a, _) | Node::Deliver(a) => a,
+            Node::Tx(a, _)
+            | Node::Wire(a, _)
+            | Node::Rx(a, _)
+            | Node::Up(a, _)
+            | Node::Deliver(a) => a,
         }
     }
 }
@@ -193,7 +196,14 @@ impl Walk<'_, '_> {
     }
 
     /// A macvlan child of `parent` in `mode`, at `me` (if it exists), sends.
-    fn macvlan_sends(&mut self, n: Option<Node>, me: Option<LinkAt>, parent: LinkAt, mode: u32, tag: Tag) {
+    fn macvlan_sends(
+        &mut self,
+        n: Option<Node>,
+        me: Option<LinkAt>,
+        parent: LinkAt,
+        mode: u32,
+        tag: Tag,
+    ) {
         if mode != MACVLAN_MODE_PASSTHRU {
             self.stop(parent, me, Why::ChildToParent { mode });
             let sibs: Vec<LinkAt> = self.f.uppers(parent).to_vec();
@@ -204,7 +214,14 @@ impl Walk<'_, '_> {
                 if siblings_talk(mode, sm) {
                     self.go(n, Node::Rx(s, tag));
                 } else {
-                    self.stop(s, me, Why::Siblings { from_mode: mode, to_mode: sm });
+                    self.stop(
+                        s,
+                        me,
+                        Why::Siblings {
+                            from_mode: mode,
+                            to_mode: sm,
+                        },
+                    );
                 }
             }
         }
@@ -222,7 +239,9 @@ impl Walk<'_, '_> {
     }
 
     fn tx(&mut self, n: Node, at: LinkAt, tag: Tag) {
-        let Some(l) = self.usable(at, None) else { return };
+        let Some(l) = self.usable(at, None) else {
+            return;
+        };
         let (info, flags, kind) = (l.info.clone(), l.flags, l.kind.clone());
         // A device's own frames never reach its macvlan children.
         let kids: Vec<LinkAt> = self.f.uppers(at).to_vec();
@@ -267,7 +286,9 @@ impl Walk<'_, '_> {
     }
 
     fn wire(&mut self, n: Node, at: LinkAt, tag: Tag) {
-        let Some(l) = self.usable(at, None) else { return };
+        let Some(l) = self.usable(at, None) else {
+            return;
+        };
         let (info, kind) = (l.info.clone(), l.kind.clone());
         match info {
             KindInfo::Bridge(_) => {
@@ -280,7 +301,9 @@ impl Walk<'_, '_> {
                     self.go(Some(n), Node::Wire(p, Some(id)));
                 }
             }
-            KindInfo::Macvlan { .. } | KindInfo::Ipvlan { .. } => self.go(Some(n), Node::Tx(at, tag)),
+            KindInfo::Macvlan { .. } | KindInfo::Ipvlan { .. } => {
+                self.go(Some(n), Node::Tx(at, tag))
+            }
             KindInfo::Vxlan(_) => self.r.encapsulated.push(at),
             _ if kind.as_deref() == Some("veth") => {
                 if let Some(p) = self.other_end(at) {
@@ -293,7 +316,9 @@ impl Walk<'_, '_> {
 
     fn rx(&mut self, n: Node, at: LinkAt, tag: Tag) {
         let from = self.r.prev.get(&n).map(|p| p.at()).filter(|p| *p != at);
-        let Some(l) = self.usable(at, from) else { return };
+        let Some(l) = self.usable(at, from) else {
+            return;
+        };
         let (master, port) = (l.master, l.port_info.clone());
         let Some(b) = master else {
             self.go(Some(n), Node::Up(at, tag));
@@ -305,8 +330,17 @@ impl Walk<'_, '_> {
             return;
         }
         let isolated = port.as_ref().and_then(|p| p.isolated) == Some(true);
-        let bridge = LinkAt { ns: at.ns, ifindex: b };
-        for q in self.f.ports(bridge).to_vec().into_iter().filter(|q| *q != at) {
+        let bridge = LinkAt {
+            ns: at.ns,
+            ifindex: b,
+        };
+        for q in self
+            .f
+            .ports(bridge)
+            .to_vec()
+            .into_iter()
+            .filter(|q| *q != at)
+        {
             let q_isolated = self
                 .f
                 .link(q)
@@ -340,16 +374,19 @@ impl Walk<'_, '_> {
             return;
         }
         // A passthru macvlan takes every frame of its parent.
-        if let Some(p) = uppers.iter().copied().find(|u| self.f.link(*u).is_some_and(passthru)) {
+        if let Some(p) = uppers
+            .iter()
+            .copied()
+            .find(|u| self.f.link(*u).is_some_and(passthru))
+        {
             self.go(Some(n), Node::Rx(p, None));
             return;
         }
         self.go(Some(n), Node::Deliver(at));
         for u in uppers {
-            let frames = self
-                .f
-                .link(u)
-                .is_some_and(|l| matches!(l.info, KindInfo::Macvlan { .. } | KindInfo::Ipvlan { .. }));
+            let frames = self.f.link(u).is_some_and(|l| {
+                matches!(l.info, KindInfo::Macvlan { .. } | KindInfo::Ipvlan { .. })
+            });
             if frames {
                 self.go(Some(n), Node::Rx(u, None));
             }

@@ -1,0 +1,98 @@
+//! What `doctor`, `trace` and `topo` share: the host's kernel as the diagnosis asks it
+//! (netlink, sysctls, and ARP probes through pcap), namespace patterns, and a one-shot
+//! inventory.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+use netstate::inventory::{Inventory, Update};
+use netstate::lookup::{NoRoute, RouteQuery, Rule};
+use netstate::model::Route;
+use netstate::{netns, NetnsInfo, NsId};
+
+/// The live kernel, with ARP probes sent through pcap.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HostKernel;
+
+impl diagnose::Kernel for HostKernel {
+    fn route(&self, ns: &NetnsInfo, q: &RouteQuery) -> netstate::Result<Result<Route, NoRoute>> {
+        diagnose::Live.route(ns, q)
+    }
+
+    fn rules(&self, ns: &NetnsInfo, family: u8) -> netstate::Result<Vec<Rule>> {
+        diagnose::Live.rules(ns, family)
+    }
+
+    fn sysctl(&self, ns: &NetnsInfo, key: &str) -> Option<String> {
+        diagnose::Live.sysctl(ns, key)
+    }
+
+    fn arp_answers(&self, ns: &NetnsInfo, dev: &str, mac: [u8; 6], ip: Ipv4Addr) -> Option<bool> {
+        capture::arp::answers(ns, dev, mac, ip, Duration::from_millis(300)).ok()
+    }
+}
+
+/// Whether `s` is a glob (`pod-*`, `nl-lab-?-host`) rather than a name.
+fn is_glob(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+/// The namespaces `pattern` names among `inv`'s: a glob over their names and labels, or
+/// one namespace as `--netns` takes it. An error names the pattern when nothing matches.
+pub fn select(inv: &Inventory, pattern: &str) -> Result<Vec<NsId>> {
+    if !is_glob(pattern) {
+        let info = netns::find(pattern)?;
+        if inv.get(info.id).is_none() {
+            bail!("--netns {pattern}: found, but it could not be read (see the messages above)");
+        }
+        return Ok(vec![info.id]);
+    }
+    let p = glob::Pattern::new(pattern)
+        .map_err(|e| anyhow::anyhow!("--netns {pattern}: not a valid pattern: {e}"))?;
+    let v: Vec<NsId> = inv
+        .namespaces
+        .iter()
+        .filter(|e| p.matches(&e.info.name) || p.matches(&e.info.label()))
+        .map(|e| e.info.id)
+        .collect();
+    if v.is_empty() {
+        bail!("--netns {pattern}: no namespace matches (`netlens dump --all` lists them)");
+    }
+    Ok(v)
+}
+
+/// Reads every namespace once into an inventory (relations across namespaces resolved);
+/// what cannot be read is said on stderr and left out.
+pub async fn inventory_once() -> Result<Inventory> {
+    use netstate::{NetEvent, NetEventKind};
+    let d = tokio::task::spawn_blocking(netns::discover).await?;
+    for p in &d.problems {
+        eprintln!("netlens: {p}");
+    }
+    let mut inv = Inventory::default();
+    let infos = d.namespaces.clone();
+    inv.apply(Update::Namespaces(d));
+    let mut read = 0;
+    for info in infos {
+        match netstate::live::snapshot(&info).await {
+            Ok(st) => {
+                read += 1;
+                inv.apply(Update::Net(NetEvent {
+                    ns: info.id,
+                    kind: NetEventKind::Snapshot {
+                        state: Box::new(st),
+                        overruns: 0,
+                    },
+                }));
+            }
+            Err(e) => eprintln!("netlens: {e}"),
+        }
+    }
+    if read == 0 {
+        bail!("no namespace could be read");
+    }
+    inv.namespaces
+        .retain(|e| e.status == netstate::inventory::NsStatus::Live);
+    Ok(inv)
+}
