@@ -55,8 +55,10 @@ pub fn drift<'a>(plan: &Plan, state: impl Fn(&str) -> Option<&'a NsState>) -> Ve
     let mut out = Vec::new();
     for (i, step) in plan.steps.iter().enumerate() {
         let ns_of = |ns: &str| state(ns);
+        // Where the link is now: after every step from this one on (a step that moves or
+        // renames the link is itself part of where the plan left it).
         let link_at = |ns: &str, name: &str| -> Result<(&'a NsState, &'a Link, String), String> {
-            let (ns, name) = place(plan, i + 1, ns, name);
+            let (ns, name) = place(plan, i, ns, name);
             let st = ns_of(&ns).ok_or_else(|| format!("namespace {ns} is gone"))?;
             let l = st
                 .link_by_name(&name)

@@ -38,6 +38,30 @@ impl Plan {
         }
     }
 
+    /// Whether the plan removes an address or replaces or deletes a default route, in any
+    /// namespace: the changes that can cut off the session that applies them (over SSH, or
+    /// into a namespace a lab calls its host).
+    pub fn moves_address_or_default_route(&self) -> bool {
+        self.moves_host_address_or_default_route || self.steps.iter().any(moves_address_or_default)
+    }
+
+    /// How long the plan, once applied, waits for a confirmation before it is reverted —
+    /// the one rule every front end applies: `requested` (a `--confirm SECS`, a walkthrough
+    /// step that teaches the timer) for any plan, else `default` for a plan that
+    /// [moves an address or default route](Plan::moves_address_or_default_route); none
+    /// with `no_confirm`.
+    pub fn confirm_secs(
+        &self,
+        requested: Option<u64>,
+        no_confirm: bool,
+        default: u64,
+    ) -> Option<u64> {
+        if no_confirm {
+            return None;
+        }
+        requested.or(self.moves_address_or_default_route().then_some(default))
+    }
+
     /// One shell line per step, every value quoted where it needs it.
     pub fn commands(&self) -> Vec<String> {
         self.steps.iter().map(Step::command_line).collect()

@@ -2,6 +2,7 @@
 //! model; every error names the field (the CLI flag) and the value.
 
 mod net;
+mod segment;
 
 use std::fmt;
 
@@ -9,6 +10,7 @@ use netstate::model::{Link, NsState};
 use netstate::names;
 
 pub use net::{addr_free, cidr, host_ip, ip, mac, prefix, route_free, same_family, unicast};
+pub use segment::segment_free;
 
 use crate::types::MacvlanMode;
 

@@ -573,3 +573,115 @@ fn export_writes_every_file_or_none() {
     assert!(left.is_empty(), "a failed export left files: {left:?}");
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[test]
+fn an_address_held_on_the_segment_is_refused_naming_its_holder() {
+    if !testns::require_root() {
+        return;
+    }
+    let (h, lan) = host("psg");
+    let pod = Netns::new("psgp");
+    h.ipw("link add mv0 link eth0 type macvlan mode bridge");
+    h.ip(&["link", "set", "mv0", "netns", &pod.name]);
+    pod.ipw("addr add 10.0.0.10/24 dev mv0");
+    pod.ipw("link set mv0 up");
+    let data = data_dir("psg");
+    let before = snapshot(&h);
+    for (args, holder) in [
+        // The pod's own address as the shim's.
+        (
+            vec![
+                "shim",
+                "--parent",
+                "eth0",
+                "--ip",
+                "10.0.0.10",
+                "--to",
+                "10.0.0.10",
+            ],
+            pod.name.as_str(),
+        ),
+        // The lan's address for a new pod.
+        (
+            vec![
+                "attach",
+                "--parent",
+                "eth0",
+                "--target",
+                "psg-new",
+                "--ip",
+                "10.0.0.1/24",
+                "--gateway",
+                "10.0.0.5",
+            ],
+            lan.name.as_str(),
+        ),
+    ] {
+        let mut all = vec!["plan", "--netns", &h.name];
+        all.extend(args.iter().copied());
+        all.push("--apply");
+        let o = netlens(&data, &all);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success()
+                && err.contains("--ip")
+                && err.contains("already held by")
+                && err.contains(holder),
+            "{err}"
+        );
+    }
+    assert_eq!(snapshot(&h), before, "a refused plan changed something");
+    assert!(!testns::run(&["ip", "netns", "list"]).contains("psg-new"));
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[test]
+fn attach_is_undone_exactly() {
+    if !testns::require_root() {
+        return;
+    }
+    let (h, _lan) = host("pat");
+    let target = Netns::new("patt");
+    let data = data_dir("pat");
+    let (before, before_t) = (snapshot(&h), snapshot(&target));
+    let o = netlens(
+        &data,
+        &[
+            "plan",
+            "--netns",
+            &h.name,
+            "attach",
+            "--parent",
+            "eth0",
+            "--target",
+            &target.name,
+            "--ip",
+            "10.0.0.60/24",
+            "--gateway",
+            "10.0.0.1",
+            "--apply",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(target
+        .exec(&["ping", "-c", "1", "-W", "2", "10.0.0.1"])
+        .status
+        .success());
+    let id = plan_id(&o);
+    // The plan's own move into the target is not drift.
+    let o = netlens(&data, &["plan", "undo", &id]);
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        o.status.success() && !all.contains("no longer in namespace") && !all.contains("drift"),
+        "{all}"
+    );
+    let o = netlens(&data, &["plan", "undo", &id, "--apply"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(snapshot(&h), before, "the host is not as before");
+    assert_eq!(snapshot(&target), before_t, "the target is not as before");
+    let _ = std::fs::remove_dir_all(&data);
+}

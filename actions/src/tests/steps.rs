@@ -351,3 +351,21 @@ fn vxlan_peer_undo_deletes_over_a_learned_entry_and_restores_a_static_one() {
         "ip neigh replace 10.244.0.2 lladdr 02:00:00:00:00:77 dev vx0 nud permanent"
     );
 }
+
+#[test]
+fn plans_that_move_an_address_or_default_route_run_under_the_timer_in_any_namespace() {
+    use crate::step::{AddrSpec, Step};
+    let del = Step::AddrDel(AddrSpec::new(
+        "lab-host",
+        "eth0".to_owned(),
+        "10.0.0.5/24".parse::<ipnet::IpNet>().expect("cidr"),
+    ));
+    let p = crate::Plan::new("move", "lab-host", vec![del]);
+    assert!(!p.moves_host_address_or_default_route);
+    assert_eq!(p.confirm_secs(None, false, 60), Some(60));
+    assert_eq!(p.confirm_secs(Some(5), false, 60), Some(5));
+    assert_eq!(p.confirm_secs(Some(5), true, 60), None);
+    let quiet = crate::Plan::new("quiet", "lab-host", Vec::new());
+    assert_eq!(quiet.confirm_secs(None, false, 60), None);
+    assert_eq!(quiet.confirm_secs(Some(9), false, 60), Some(9));
+}

@@ -25,7 +25,7 @@ pub fn build(
     target: Option<&netstate::NsState>,
     a: &Action,
 ) -> Result<Plan> {
-    build_with(netns, st, target, a, KernelSupport::probe())
+    build_with(netns, st, target, a, KernelSupport::probe(), None)
 }
 
 /// Builds `a` with the kernel support given (the UI probes it once, off its thread).
@@ -35,6 +35,7 @@ pub fn build_with(
     target: Option<&netstate::NsState>,
     a: &Action,
     k: KernelSupport,
+    inv: Option<&netstate::inventory::Inventory>,
 ) -> Result<Plan> {
     let nameable = match &netns.kind {
         netstate::netns::NsKind::Host => true,
@@ -55,6 +56,12 @@ pub fn build_with(
         },
         state: st,
     };
+    // An address the plan gives must be free on the whole L2 segment it joins, in every
+    // namespace of the host (what the namespace's own view cannot tell).
+    if let (Action::Build(input), Some(inv)) = (a, inv) {
+        actions::validate::segment_free(input, netns.id, inv)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
     let plan = match a {
         Action::Build(input) => input.build(view, target, &k),
         Action::Recreate { dev, lossy } => actions::recreate_vxlan(view, dev, *lossy),
@@ -108,7 +115,24 @@ pub async fn run(netns: Option<&str>, a: PlanArgs) -> Result<()> {
         },
         _ => None,
     };
-    let plan = build(&info, &st, target.as_ref(), &a.action)?;
+    // A plan that gives an address on a shared segment is checked against every namespace.
+    let joins = matches!(
+        &a.action,
+        Action::Build(actions::ActionInput::Shim(_) | actions::ActionInput::Attach(_))
+    );
+    let inv = if joins {
+        crate::cli::diag::inventory_once().await.ok()
+    } else {
+        None
+    };
+    let plan = build_with(
+        &info,
+        &st,
+        target.as_ref(),
+        &a.action,
+        KernelSupport::probe(),
+        inv.as_ref(),
+    )?;
     if info.kind == netstate::netns::NsKind::Host {
         if let Some(own) = netstate::netns::own().ok().filter(|o| o.id != info.id) {
             eprintln!(
@@ -129,12 +153,7 @@ pub async fn run(netns: Option<&str>, a: PlanArgs) -> Result<()> {
         eprintln!("netlens: nothing changed (add --apply to apply)");
         return Ok(());
     }
-    let confirm_secs = if a.no_confirm {
-        None
-    } else {
-        a.confirm
-            .or(plan.moves_host_address_or_default_route.then_some(60))
-    };
+    let confirm_secs = plan.confirm_secs(a.confirm, a.no_confirm, 60);
     let id = tokio::task::spawn_blocking(move || apply_and_record(plan, confirm_secs)).await??;
     eprintln!("netlens: applied as plan {id} (undo: netlens plan undo {id})");
     if let Some(secs) = confirm_secs {

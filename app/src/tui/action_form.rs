@@ -312,6 +312,7 @@ impl ActionForm {
         st: &NsState,
         target: impl Fn(&str) -> Option<NsState>,
         kernel: Option<actions::KernelSupport>,
+        inv: Option<&netstate::inventory::Inventory>,
     ) {
         if matches!(
             self.phase,
@@ -335,6 +336,7 @@ impl ActionForm {
                 t.as_ref(),
                 &crate::plan::Action::Build(input),
                 kernel,
+                inv,
             )
             .map_err(|e| e.to_string())
         });
@@ -403,9 +405,11 @@ impl ActionForm {
         match (&self.phase, k.code) {
             (Phase::AskApply, KeyCode::Char('y')) => {
                 if let Ok(plan) = &self.preview {
-                    let confirm_secs = (plan.moves_host_address_or_default_route
-                        || self.force_confirm)
-                        .then_some(self.confirm_secs);
+                    let confirm_secs = plan.confirm_secs(
+                        self.force_confirm.then_some(self.confirm_secs),
+                        false,
+                        self.confirm_secs,
+                    );
                     self.status = Some("applying…".into());
                     self.phase = Phase::Applying { confirm_secs };
                     return Key::Effect(Box::new(Effect::ApplyPlan {
@@ -450,10 +454,13 @@ impl ActionForm {
             (_, KeyCode::Enter) => match &self.preview {
                 Ok(p) => {
                     self.phase = Phase::AskApply;
-                    let timer = if p.moves_host_address_or_default_route || self.force_confirm {
-                        format!(" (under a {} s confirm timer)", self.confirm_secs)
-                    } else {
-                        String::new()
+                    let timer = match p.confirm_secs(
+                        self.force_confirm.then_some(self.confirm_secs),
+                        false,
+                        self.confirm_secs,
+                    ) {
+                        Some(s) => format!(" (under a {s} s confirm timer: it moves an address or the default route)"),
+                        None => String::new(),
                     };
                     self.status = Some(format!("apply these {} steps{timer}? y/n", p.steps.len()));
                 }

@@ -1338,3 +1338,31 @@ fn walkthrough_keys_step_rerun_apply_and_leave_with_lab_down() {
     update(&mut a, AppEvent::LabRemoved(Ok(7)));
     assert!(a.quit);
 }
+
+#[test]
+fn a_form_plan_that_moves_an_address_runs_under_the_confirm_timer_in_any_namespace() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('j'));
+    key(&mut a, KeyCode::Char('a'));
+    for _ in 0..4 {
+        key(&mut a, KeyCode::Tab);
+    }
+    keys(&mut a, "yes");
+    key(&mut a, KeyCode::Enter);
+    let s = draw(&a);
+    assert!(s.contains("confirm timer"), "the question says so: {s}");
+    let fx = key(&mut a, KeyCode::Char('y'));
+    assert!(
+        matches!(
+            fx.as_slice(),
+            [Effect::ApplyPlan {
+                confirm_secs: Some(_),
+                ..
+            }]
+        ),
+        "{fx:?}"
+    );
+    update(&mut a, AppEvent::Applied(Ok("1-3".into())));
+    let s = draw(&a);
+    assert!(s.contains("press y within"), "the countdown shows: {s}");
+}

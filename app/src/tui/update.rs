@@ -468,7 +468,7 @@ fn refresh_form(app: &mut App) {
             .find(|n| n.info.name == name)
             .map(|n| n.state.clone())
     };
-    f.refresh(&entry.state, target, app.kernel);
+    f.refresh(&entry.state, target, app.kernel, Some(inv));
 }
 
 fn on_term(app: &mut App, ev: &Event, fx: &mut Vec<Effect>) -> bool {
