@@ -86,7 +86,7 @@ pub fn graph(inv: &Inventory, only: Option<&[NsId]>) -> Graph {
     let mut g = Graph::default();
     let mut edges = BTreeSet::new();
     let mut vteps = BTreeSet::new();
-    for e in inv.namespaces.iter().filter(|e| wanted(e.info.id)) {
+    for e in &inv.namespaces {
         let ns = e.info.label();
         for l in e.state.links.values() {
             let at = LinkAt {
@@ -157,33 +157,18 @@ pub fn graph(inv: &Inventory, only: Option<&[NsId]>) -> Graph {
             }
         }
     }
-    // Links elsewhere that a wanted namespace's links hang on (or that hang on them).
+    // One namespace (or a few): its links, and the links elsewhere joined to them.
     if only.is_some() {
-        let mut extra = Vec::new();
-        for e in inv.namespaces.iter().filter(|e| !wanted(e.info.id)) {
-            let ns = e.info.label();
-            for l in e.state.links.values() {
-                let at = LinkAt {
-                    ns: e.info.id,
-                    ifindex: l.ifindex,
-                };
-                let touches = f
-                    .other_end(at)
-                    .and_then(Result::ok)
-                    .is_some_and(|o| wanted(o.ns))
-                    || f.uppers(at).iter().any(|u| wanted(u.ns));
-                if touches {
-                    extra.push(Node {
-                        id: link_id(&ns, l.ifindex),
-                        name: l.name.clone(),
-                        netns: Some(ns.clone()),
-                        kind: l.kind.clone().unwrap_or_else(|| "device".into()),
-                        at: Some(at),
-                    });
-                }
-            }
-        }
-        g.nodes.extend(extra);
+        let mine: BTreeSet<String> = g
+            .nodes
+            .iter()
+            .filter(|n| n.at.is_some_and(|a| wanted(a.ns)))
+            .map(|n| n.id.clone())
+            .collect();
+        edges.retain(|e| mine.contains(&e.from) || mine.contains(&e.to));
+        let linked: BTreeSet<&String> = edges.iter().flat_map(|e| [&e.from, &e.to]).collect();
+        g.nodes.retain(|n| mine.contains(&n.id) || linked.contains(&n.id));
+        vteps.retain(|d| linked.contains(&format!("vtep/{d}")));
     }
     for d in vteps {
         g.nodes.push(Node {
