@@ -9,7 +9,9 @@ use std::fmt;
 use netstate::model::{Link, NsState};
 use netstate::names;
 
-pub use net::{addr_free, cidr, host_ip, ip, mac, prefix, route_free, same_family, unicast};
+pub use net::{
+    addr_free, cidr, host_ip, ip, mac, prefix, route_free, route_present, same_family, unicast,
+};
 pub use segment::segment_free;
 
 use crate::types::MacvlanMode;

@@ -167,7 +167,8 @@ pub fn graph(inv: &Inventory, only: Option<&[NsId]>) -> Graph {
             .collect();
         edges.retain(|e| mine.contains(&e.from) || mine.contains(&e.to));
         let linked: BTreeSet<&String> = edges.iter().flat_map(|e| [&e.from, &e.to]).collect();
-        g.nodes.retain(|n| mine.contains(&n.id) || linked.contains(&n.id));
+        g.nodes
+            .retain(|n| mine.contains(&n.id) || linked.contains(&n.id));
         vteps.retain(|d| linked.contains(&format!("vtep/{d}")));
     }
     for d in vteps {

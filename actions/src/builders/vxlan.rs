@@ -271,6 +271,10 @@ pub fn vxlan_peer(ns: NsView<'_>, input: &VxlanPeerInput) -> Result<Plan> {
             ..RouteSpec::to(ns.name, dst)
         };
         no_repeat("--route", s, &routes, &spec)?;
+        // The peer's route already there (a plan run again): nothing to add.
+        if validate::route_present(&spec, ns) {
+            continue;
+        }
         validate::route_free("--route", s, &spec, ns)?;
         routes.push(spec);
     }

@@ -123,3 +123,27 @@ fn empty_value_is_shown_as_empty() {
     let err = run("shim --parent eth0 --ip 10.0.0.99 --name ''").unwrap_err();
     assert!(err.to_string().starts_with("--name (empty): "), "{err}");
 }
+
+#[test]
+fn a_peer_route_already_there_is_accepted_and_not_added_again() {
+    let mut st = super::fixture::host();
+    let r = super::fixture::route(Some("10.244.5.0/24"), Some("10.244.0.2"), 3, 3);
+    st.routes.insert(r.key(), r);
+    let input = crate::VxlanPeerInput {
+        dev: "vx0".into(),
+        overlay_ip: "10.244.0.2".into(),
+        mac: "02:00:00:00:00:2c".into(),
+        underlay: "10.0.0.7".into(),
+        routes: vec!["10.244.5.0/24".into()],
+    };
+    let plan = crate::vxlan_peer(crate::NsView::host(&st), &input)
+        .expect("the identical route is not a conflict");
+    assert!(
+        !plan
+            .steps
+            .iter()
+            .any(|s| matches!(s, crate::Step::RouteAdd(_))),
+        "{:?}",
+        plan.commands()
+    );
+}

@@ -136,6 +136,28 @@ pub fn addr_free(field: &'static str, value: &str, addr: IpAddr, ns: NsView<'_>)
     }
 }
 
+/// The namespace has exactly this route already (same table, destination, metric,
+/// gateway and device): adding it again would fail with "File exists" and change nothing.
+pub fn route_present(spec: &RouteSpec, ns: NsView<'_>) -> bool {
+    let (table, metric) = (spec.table_id(), spec.metric_value());
+    let dst = spec.dst.trunc();
+    let dev = spec
+        .dev
+        .as_deref()
+        .and_then(|d| ns.state.link_by_name(d))
+        .map(|l| l.ifindex);
+    ns.state.routes.values().any(|r| {
+        r.table == table
+            && r.dst_len == dst.prefix_len()
+            && r.dst.unwrap_or_else(|| dst.network()) == dst.network()
+            && r.family == family(dst.addr())
+            && r.metric.unwrap_or(0) == metric
+            && r.kind == 1
+            && r.gateway == spec.via
+            && (spec.dev.is_none() || r.oif == dev)
+    })
+}
+
 /// No route in the namespace has the same table, destination and metric.
 pub fn route_free(
     field: &'static str,
