@@ -56,7 +56,7 @@ fn apply_fix(v: &serde_json::Value) {
     for c in cmds {
         let mut words = shlex::split(&c).unwrap_or_else(|| panic!("{c}: not shell words"));
         if words.first().map(String::as_str) == Some("netlens") {
-            words[0] = BIN.to_owned();
+            BIN.clone_into(&mut words[0]);
             words.extend(["--apply".to_owned(), "--no-confirm".to_owned()]);
         }
         let refs: Vec<&str> = words.iter().map(String::as_str).collect();
@@ -332,18 +332,18 @@ fn a_failed_ping_first_still_names_the_macvlan_rule_and_the_shim_fixes_it() {
     // The shim's link goes down and up: the kernel deletes its host routes.
     t.node.ipw("link set shim-eth0 down");
     t.node.ipw("link set shim-eth0 up");
-    let o = Command::new(BIN)
+    let out = Command::new(BIN)
         .args(["doctor", "--netns", &t.node.name, "--json"])
         .output()
         .expect("doctor");
-    let d: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
-    let f = d
+    let found: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let finding = found
         .as_array()
         .into_iter()
         .flatten()
-        .find(|f| f["check"] == "shim-missing-routes")
+        .find(|x| x["check"] == "shim-missing-routes")
         .cloned()
-        .unwrap_or_else(|| panic!("no shim-missing-routes: {d:#}"));
+        .unwrap_or_else(|| panic!("no shim-missing-routes: {found:#}"));
     let v = agrees(&t.node, "10.0.0.10");
     assert!(
         v["fix"]["commands"][0]
@@ -352,7 +352,7 @@ fn a_failed_ping_first_still_names_the_macvlan_rule_and_the_shim_fixes_it() {
             .contains("route add 10.0.0.10/32 dev shim-eth0"),
         "{v:#}"
     );
-    apply_fix(&f);
+    apply_fix(&finding);
     let v = agrees(&t.node, "10.0.0.10");
     assert_eq!(v["verdict"], "reachable", "{v:#}");
     drop(t.pod);

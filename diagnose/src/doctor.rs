@@ -67,7 +67,7 @@ impl Cx<'_> {
         Obj::link(&self.f, at)
     }
 
-    pub fn val(&self, at: LinkAt, v: impl ToString) -> Obj {
+    pub fn val(&self, at: LinkAt, v: &impl ToString) -> Obj {
         Obj::value(&self.f, at, v)
     }
 }

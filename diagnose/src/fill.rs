@@ -24,12 +24,11 @@ pub fn subnet_v4(f: &Fabric<'_>, at: LinkAt) -> Option<IpNet> {
         .addrs
         .values()
         .filter(|a| a.ifindex == at.ifindex && a.prefixlen < 32)
-        .filter_map(|a| {
+        .find_map(|a| {
             a.local
                 .filter(IpAddr::is_ipv4)
                 .and_then(|l| IpNet::new(l, a.prefixlen).ok())
         })
-        .next()
 }
 
 /// An address of `parent`'s subnet that nobody on its segment holds (the parent's

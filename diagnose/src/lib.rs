@@ -4,6 +4,11 @@
 //! the live kernel and on synthetic hosts in unit tests alike. Results are typed: findings
 //! with their check, objects, evidence and a [`Fix`] that is a plan's input, never text.
 
+#![allow(
+    clippy::many_single_char_names,
+    reason = "the model's short names, used alike everywhere: f the fabric, e a namespace entry, l a link, k the kernel, q the query, w the walk"
+)]
+
 pub mod doctor;
 pub mod fill;
 pub mod kernel;

@@ -112,7 +112,7 @@ impl Obj {
     }
 
     /// A value (address, MAC) on the link at `at`.
-    pub fn value(f: &netstate::l2::Fabric<'_>, at: LinkAt, v: impl ToString) -> Obj {
+    pub fn value(f: &netstate::l2::Fabric<'_>, at: LinkAt, v: &impl ToString) -> Obj {
         Obj {
             value: Some(v.to_string()),
             ..Obj::link(f, at)

@@ -9,7 +9,7 @@ use netstate::consts::{
     AF_INET, AF_INET6, IFF_LOWER_UP, IFF_RUNNING, IFF_UP, NUD_PERMANENT, RTN_LOCAL, RTN_UNICAST,
     RTPROT_KERNEL, RT_TABLE_LOCAL, RT_TABLE_MAIN,
 };
-use netstate::inventory::{Inventory, NsEntry, NsStatus};
+use netstate::inventory::{NsEntry, NsStatus};
 use netstate::l2::LinkAt;
 use netstate::lookup::Rule;
 use netstate::model::{Addr, Fdb, KindInfo, Link, Neigh, NsRef, NsState, Route, VxlanInfo};
@@ -156,7 +156,7 @@ impl Host {
             ns,
             name,
             Some("bridge"),
-            KindInfo::Bridge(Default::default()),
+            KindInfo::Bridge(netstate::model::BridgeInfo::default()),
         )
     }
 
@@ -165,10 +165,14 @@ impl Host {
         let l = self.link_mut(port);
         l.master = Some(bridge.ifindex);
         l.port_kind = Some("bridge".into());
-        l.port_info = Some(Default::default());
+        l.port_info = Some(netstate::model::BridgePortInfo::default());
     }
 
     /// A vxlan device: VNI, dstport, local address, underlay device, learning.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one argument per `ip link add … type vxlan` option"
+    )]
     pub fn vxlan(
         &mut self,
         ns: NsId,

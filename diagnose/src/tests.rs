@@ -1,4 +1,5 @@
 //! Unit tests on synthetic hosts (no root): every trace rule and doctor check, and each case
+#![allow(clippy::unwrap_used, clippy::format_push_string, reason = "tests")]
 //! the diagnosis issue lists.
 
 mod doctor;

@@ -152,7 +152,7 @@ impl Seen {
                     icmp_type, body, ..
                 } => match body {
                     Icmpv6Body::Echo { .. } => {
-                        self.echo(*icmp_type == 128, *icmp_type == 129, ip, to)
+                        self.echo(*icmp_type == 128, *icmp_type == 129, ip, to);
                     }
                     _ if *icmp_type == 135 => self.arp_requests += 1,
                     _ if *icmp_type == 136 => self.arp_replies += 1,

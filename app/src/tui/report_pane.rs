@@ -221,7 +221,7 @@ fn wrap_item(text: &str, width: usize) -> Vec<String> {
         v.extend(
             textwrap::wrap(para, opts)
                 .into_iter()
-                .map(|c| c.into_owned()),
+                .map(std::borrow::Cow::into_owned),
         );
     }
     v

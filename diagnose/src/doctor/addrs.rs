@@ -54,7 +54,7 @@ pub(crate) fn duplicates(cx: &Cx<'_>, out: &mut Vec<Finding>) {
                 Severity::Error,
                 Check::DuplicateAddress,
                 first,
-                mine.iter().map(|x| cx.val(*x, ip)).collect(),
+                mine.iter().map(|x| cx.val(*x, &ip)).collect(),
                 format!(
                     "{ip} is on {} at once, on one L2: ARP answers from either",
                     list.join(" and ")

@@ -63,7 +63,7 @@ pub(crate) fn no_default_route(cx: &Cx<'_>, e: &NsEntry, out: &mut Vec<Finding>)
         Severity::Warning,
         Check::NoDefaultRoute,
         at,
-        vec![cx.obj(at), cx.val(at, format!("{a}/{len}"))],
+        vec![cx.obj(at), cx.val(at, &format!("{a}/{len}"))],
         format!(
             "{} has {a}/{len} on {} but no default route: only its own subnet is reachable",
             e.info.label(),

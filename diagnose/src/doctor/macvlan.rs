@@ -124,7 +124,7 @@ fn missing_routes(
         shim,
         std::iter::once(cx.obj(shim))
             .chain(std::iter::once(cx.obj(parent)))
-            .chain(ips.iter().map(|ip| cx.val(shim, ip)))
+            .chain(ips.iter().map(|ip| cx.val(shim, &ip)))
             .collect(),
         format!(
             "the shim {shim_name} in {} lacks host routes to its containers: {}; the kernel deletes a link's routes when it goes down",

@@ -92,7 +92,7 @@ pub(crate) fn unresolved(cx: &Cx<'_>, e: &NsEntry, out: &mut Vec<Finding>) {
             severity,
             Check::NeighbourUnresolved,
             at,
-            vec![cx.obj(at), cx.val(at, dst)],
+            vec![cx.obj(at), cx.val(at, &dst)],
             message,
             evidence,
             fix,
@@ -177,7 +177,7 @@ pub(crate) fn stale(cx: &Cx<'_>, e: &NsEntry, out: &mut Vec<Finding>) {
             Severity::Warning,
             Check::StaleNeighbour,
             at,
-            vec![cx.obj(at), cx.val(at, dst), cx.obj(holder)],
+            vec![cx.obj(at), cx.val(at, &dst), cx.obj(holder)],
             format!(
                 "the neighbour entry for {dst} on {} says {}, but {dst} is on {}, whose MAC is {}: frames go to a MAC nobody has",
                 l.name,

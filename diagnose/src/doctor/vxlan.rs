@@ -99,7 +99,7 @@ fn peers(
                 Severity::Error,
                 Check::VxlanNoArp,
                 at,
-                vec![cx.obj(at), cx.val(at, gw)],
+                vec![cx.obj(at), cx.val(at, &gw)],
                 format!("route {dst} via {gw} dev {}: no ARP entry for {gw}, and {} has nolearning: nothing answers for the peer", l.name, l.name),
                 format!("no neighbour {gw} on {}", l.name),
                 Some(Fix::Plan {
@@ -161,7 +161,7 @@ fn peers(
             Severity::Error,
             check,
             at,
-            vec![cx.obj(at), cx.val(at, gw), cx.val(at, names::mac(&m))],
+            vec![cx.obj(at), cx.val(at, &gw), cx.val(at, &names::mac(&m))],
             message,
             format!(
                 "neighbour {gw} lladdr {} on {}; FDB of {}: {}",

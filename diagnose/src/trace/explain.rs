@@ -105,7 +105,7 @@ pub(crate) fn no_route(
                     continue;
                 }
                 match r.kind {
-                    RTN_THROW => continue,
+                    RTN_THROW => {}
                     RTN_UNREACHABLE | RTN_PROHIBIT | RTN_BLACKHOLE => {
                         let route = describe(r, &e.state);
                         let via = if rule.table == RT_TABLE_MAIN {

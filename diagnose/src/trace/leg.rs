@@ -236,7 +236,7 @@ impl Walk<'_> {
             } else {
                 format!(
                     " (answers on {})",
-                    f.link(rx).map(|l| l.name.as_str()).unwrap_or("?")
+                    f.link(rx).map_or("?", |l| l.name.as_str())
                 )
             };
             let done = nh == dst;

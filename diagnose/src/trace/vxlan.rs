@@ -4,8 +4,7 @@
 
 use std::net::IpAddr;
 
-use actions::step::FdbSpec;
-use actions::{ActionInput, Mac, Step, VxlanPeerInput};
+use actions::{ActionInput, VxlanPeerInput};
 use netstate::consts::VXLAN_LEGACY_PORT;
 use netstate::inventory::NsEntry;
 use netstate::l2::{is_up, LinkAt};
@@ -70,7 +69,7 @@ pub(crate) fn encap(
         hops.at(f, out, HopKind::Neighbour, text.clone(), Status::Broken);
         return Ok(Encap::End(End::Broken {
             reason: format!("{text} in {}", e.info.label()),
-            fix: peer_fix(w, e, l, v, nh, &fdb),
+            fix: Some(peer_fix(w, e, l, v, nh, &fdb)),
         }));
     }
     let entry = mac
@@ -247,7 +246,7 @@ fn peer_fix(
     v: &VxlanInfo,
     nh: IpAddr,
     fdb: &[&Fdb],
-) -> Option<Fix> {
+) -> Fix {
     let peer = fill::vxlan_peer(w.f, nh, v.id);
     let mac = peer
         .and_then(|(_, pl, _)| pl.address.as_deref().map(names::mac))
@@ -256,7 +255,7 @@ fn peer_fix(
         .and_then(|(_, _, pv)| pv.local)
         .or_else(|| fill::one_dst(fdb))
         .map_or_else(|| PEER_UNDERLAY_IP.to_owned(), |a| a.to_string());
-    Some(Fix::Plan {
+    Fix::Plan {
         netns: e.info.name.clone(),
         input: ActionInput::VxlanPeer(VxlanPeerInput {
             dev: l.name.clone(),
@@ -265,5 +264,5 @@ fn peer_fix(
             underlay,
             routes: Vec::new(),
         }),
-    })
+    }
 }

@@ -172,12 +172,11 @@ impl Walk<'_, '_> {
     }
 
     fn other_end(&mut self, at: LinkAt) -> Option<LinkAt> {
-        match self.f.other_end(at)? {
-            Ok(o) => Some(o),
-            Err(()) => {
-                self.stop(at, None, Why::OtherEndUnknown);
-                None
-            }
+        if let Ok(o) = self.f.other_end(at)? {
+            Some(o)
+        } else {
+            self.stop(at, None, Why::OtherEndUnknown);
+            None
         }
     }
 
@@ -276,12 +275,12 @@ impl Walk<'_, '_> {
                     self.out_port(n, q, tag);
                 }
             }
-            _ if kind.as_deref() == Some("veth") => {
+            KindInfo::None if kind.as_deref() == Some("veth") => {
                 if let Some(p) = self.other_end(at) {
                     self.go(Some(n), Node::Rx(p, tag));
                 }
             }
-            _ => self.go(Some(n), Node::Wire(at, tag)),
+            KindInfo::None => self.go(Some(n), Node::Wire(at, tag)),
         }
     }
 
@@ -302,15 +301,15 @@ impl Walk<'_, '_> {
                 }
             }
             KindInfo::Macvlan { .. } | KindInfo::Ipvlan { .. } => {
-                self.go(Some(n), Node::Tx(at, tag))
+                self.go(Some(n), Node::Tx(at, tag));
             }
             KindInfo::Vxlan(_) => self.r.encapsulated.push(at),
-            _ if kind.as_deref() == Some("veth") => {
+            KindInfo::None if kind.as_deref() == Some("veth") => {
                 if let Some(p) = self.other_end(at) {
                     self.go(Some(n), Node::Rx(p, tag));
                 }
             }
-            _ => self.r.exits.push(at),
+            KindInfo::None => self.r.exits.push(at),
         }
     }
 
