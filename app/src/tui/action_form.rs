@@ -232,6 +232,11 @@ impl ActionForm {
         self.status = Some("a proposed fix: Enter asks y/n before applying these steps".into());
     }
 
+    /// A fix's own steps, not an action's fields.
+    pub fn is_fixed(&self) -> bool {
+        self.fixed.is_some()
+    }
+
     pub fn def(&self) -> Option<&ActionDef> {
         self.defs.get(self.kind)
     }

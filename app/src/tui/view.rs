@@ -155,7 +155,7 @@ fn keys_line(app: &App) -> &'static str {
     } else if app.editing_filter {
         "type to filter · Enter keep · Esc clear"
     } else if app.report.is_some() {
-        "j/k move · Enter go to the link · r again · q close · ? help"
+        "j/k move · Enter go to · a fix · / filter · r again · q close · ? help"
     } else if app.plans.is_some() {
         "j/k select · Enter preview undo · u undo · r reload · q close · ? help"
     } else if app.form.is_some() {
@@ -729,7 +729,11 @@ fn render_form(f: &mut Frame, area: Rect, app: &App) {
     let (name, about) = fm
         .def()
         .map_or(("", ""), |d| (d.name.as_str(), d.about.as_str()));
-    let title = format!(" {name} · in {} · PgUp/PgDn: other actions ", fm.netns.name);
+    let title = if fm.is_fixed() {
+        format!(" a fix · in {} · Enter: y/n to apply ", fm.netns.name)
+    } else {
+        format!(" {name} · in {} · PgUp/PgDn: other actions ", fm.netns.name)
+    };
     let fields = fm.fields();
     form::render(
         f,

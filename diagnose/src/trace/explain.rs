@@ -231,8 +231,16 @@ pub(crate) fn stop(
                 L2Why::ChildToParent { .. } => (s.from.unwrap_or(out), s.at),
                 _ => (s.at, s.from.unwrap_or(out)),
             };
+            let need = match crate::fill::shim_of(f, parent) {
+                Some(shim) => format!(
+                    "the shim {} is there, but this traffic leaves by {}, not by the shim (its host route is missing)",
+                    f.describe(shim),
+                    f.link(parent).map_or("the parent", |l| l.name.as_str())
+                ),
+                None => "the parent's namespace needs a macvlan of its own (a shim)".to_owned(),
+            };
             let text = format!(
-                "{} is a {}-mode macvlan child of {}: the kernel never passes frames between a macvlan and its parent; the parent's namespace needs a macvlan of its own (a shim)",
+                "{} is a {}-mode macvlan child of {}: the kernel never passes frames between a macvlan and its parent; {need}",
                 f.describe(child),
                 names::macvlan_mode(mode),
                 f.describe(parent)
