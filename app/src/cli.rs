@@ -98,22 +98,25 @@ pub enum Command {
         export: Option<std::path::PathBuf>,
     },
     /// Find what keeps traffic from flowing: macvlan containers the host cannot reach (no
-    /// shim), namespaces without a default route, vxlan peers without FDB or ARP entries (or
-    /// with mismatched MACs), stale and unresolved neighbours, parents down, the legacy
-    /// vxlan port, VNIs on two ports, vxlan MTUs the underlay cannot carry, one address in
-    /// two namespaces on one L2.
+    /// shim, or a shim without its host routes), namespaces without a default route, links
+    /// and parents down, vxlan peers without FDB or ARP entries (or with mismatched MACs),
+    /// unresolved neighbours (with their cause), stale neighbours, VTEPs on another port,
+    /// the legacy vxlan port, vxlan MTUs the underlay cannot carry, one address twice on
+    /// one L2, strict rp_filter against a shim's routes.
     ///
-    /// Each finding names the objects, the evidence and a fix. Exit status: 0 no finding,
-    /// 1 warnings only, 2 errors.
+    /// Each finding names the objects, the evidence and a fix filled from the live state.
+    /// --netns takes a name or a glob (`'pod-*'`). Exit status: 0 no finding, 1 warnings
+    /// only, 2 errors, 3 the doctor could not run.
     Doctor(DoctorArgs),
-    /// Why can (or can't) this namespace reach that address? Walks the packet's path on this
-    /// host hop by hop: the kernel's route lookup in each namespace (as `ip route get`), the
-    /// next hop's neighbour entry, and what the egress device does (veth peer, macvlan mode
-    /// rules, bridge, vxlan FDB and VTEP), to the namespace that owns the address or where
-    /// the packet leaves the host. The first broken hop says why, with a fix.
+    /// Why can (or can't) this namespace reach that address? Follows the packet on this host:
+    /// the kernel's route lookup in each namespace (as `ip route get`, policy rules
+    /// included), the frame at L2 from the egress device (link and carrier state, veth peers,
+    /// bridges, macvlan mode rules, vxlan FDB, underlay and VTEP) to the link that holds the
+    /// address, then the reply back. Where it breaks, it says why, with a fix.
     ///
-    /// Exit status: 0 reachable (or leaves the host), 1 not reachable, 2 error. --json:
-    /// {"reachable", "hops": [{"netns", "what", "found", "verdict"}], "reason", "fix"}.
+    /// Exit status: 0 reachable (or the packet leaves the host), 1 broken, 2 the trace could
+    /// not run, 3 --probe disagrees with the verdict. --json: {"verdict", "broken", "hops":
+    /// [{"direction", "netns", "what", "found", "status"}], "reason", "fix", "probe"}.
     Trace(TraceArgs),
     /// Stream changes as `ip monitor all` does, one line per event (JSON lines with --json).
     ///

@@ -84,6 +84,9 @@ pub enum CheckKind {
     /// A capture on `on` (`NODE:DEV`) sees a packet matching `filter` within `secs`
     /// seconds while `from` sends an ICMP echo to `to`.
     Capture,
+    /// netlens's own trace from `from` to `to` finds the path there and back open (it
+    /// passes for `reachable` and for a path that leaves the host).
+    Trace,
 }
 
 impl CheckKind {
@@ -94,6 +97,7 @@ impl CheckKind {
             CheckKind::Neigh => "neigh",
             CheckKind::Fdb => "fdb",
             CheckKind::Capture => "capture",
+            CheckKind::Trace => "trace",
         }
     }
 }
@@ -162,6 +166,7 @@ impl Check {
                     .unwrap_or_default()
             ),
             CheckKind::Ping => format!("ping {} → {}", self.from, self.to),
+            CheckKind::Trace => format!("netlens trace {} → {}, there and back", self.from, self.to),
         }
     }
 }
@@ -329,6 +334,12 @@ pub fn run_check(lab: &str, c: &Check) -> Result<Outcome> {
                 ),
                 None => out(false, format!("no usable neighbour entry for {to}")),
             }
+        }
+        CheckKind::Trace => {
+            let to: IpAddr = c.to.parse()?;
+            let inv = crate::cli::diag::inventory_blocking()?;
+            let t = diagnose::trace(&inv, &crate::cli::diag::HostKernel, &diagnose::Query::new(info.id, to))?;
+            out(t.verdict != diagnose::Verdict::Broken, t.reason)
         }
         CheckKind::Fdb => {
             let mac: actions::Mac =

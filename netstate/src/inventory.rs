@@ -156,6 +156,32 @@ impl Inventory {
         }
     }
 
+    /// Reads each namespace of `d` once (blocking), into an inventory of the ones read:
+    /// what `doctor`, `trace` and `topo` look at. Those that cannot be read come back as
+    /// errors, beside the inventory.
+    pub fn read_blocking(d: Discovery) -> (Inventory, Vec<crate::Error>) {
+        let mut inv = Inventory::default();
+        let mut errors = Vec::new();
+        let infos = d.namespaces.clone();
+        inv.set_namespaces(d);
+        let mut read = Vec::with_capacity(infos.len());
+        for info in infos {
+            match crate::dump::snapshot_blocking(&info, true) {
+                Ok(st) => read.push((info.id, st)),
+                Err(e) => errors.push(e),
+            }
+        }
+        let ok: std::collections::HashSet<NsId> = read.iter().map(|(id, _)| *id).collect();
+        inv.namespaces.retain(|e| ok.contains(&e.info.id));
+        for (id, st) in read {
+            if let Some(e) = inv.get_mut(id) {
+                e.state = st;
+                e.status = NsStatus::Live;
+            }
+        }
+        (inv, errors)
+    }
+
     fn set_namespaces(&mut self, d: Discovery) {
         self.problems = d.problems;
         let mut next = Vec::with_capacity(d.namespaces.len());

@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use netstate::inventory::{Inventory, Update};
+use netstate::inventory::Inventory;
 use netstate::lookup::{NoRoute, RouteQuery, Rule};
 use netstate::model::Route;
 use netstate::{netns, NetnsInfo, NsId};
@@ -65,34 +65,21 @@ pub fn select(inv: &Inventory, pattern: &str) -> Result<Vec<NsId>> {
 /// Reads every namespace once into an inventory (relations across namespaces resolved);
 /// what cannot be read is said on stderr and left out.
 pub async fn inventory_once() -> Result<Inventory> {
-    use netstate::{NetEvent, NetEventKind};
-    let d = tokio::task::spawn_blocking(netns::discover).await?;
+    tokio::task::spawn_blocking(inventory_blocking).await?
+}
+
+/// [`inventory_once`], for callers off the async runtime.
+pub fn inventory_blocking() -> Result<Inventory> {
+    let d = netns::discover();
     for p in &d.problems {
         eprintln!("netlens: {p}");
     }
-    let mut inv = Inventory::default();
-    let infos = d.namespaces.clone();
-    inv.apply(Update::Namespaces(d));
-    let mut read = 0;
-    for info in infos {
-        match netstate::live::snapshot(&info).await {
-            Ok(st) => {
-                read += 1;
-                inv.apply(Update::Net(NetEvent {
-                    ns: info.id,
-                    kind: NetEventKind::Snapshot {
-                        state: Box::new(st),
-                        overruns: 0,
-                    },
-                }));
-            }
-            Err(e) => eprintln!("netlens: {e}"),
-        }
+    let (inv, errors) = Inventory::read_blocking(d);
+    for e in &errors {
+        eprintln!("netlens: {e}");
     }
-    if read == 0 {
+    if inv.namespaces.is_empty() {
         bail!("no namespace could be read");
     }
-    inv.namespaces
-        .retain(|e| e.status == netstate::inventory::NsStatus::Live);
     Ok(inv)
 }

@@ -143,8 +143,8 @@ impl Walk<'_> {
             };
             let rule = explain::rule_for(self, e, &rq, r.table, iif);
             let shown = match rule {
-                Some(rule) => format!("{dst}: {} (rule {rule})", describe(&r, &e.state)),
-                None => format!("{dst}: {}", describe(&r, &e.state)),
+                Some(rule) => format!("{} (rule {rule})", describe(&r, &e.state)),
+                None => describe(&r, &e.state),
             };
             if src.is_none() {
                 *src = r.prefsrc;
