@@ -102,7 +102,7 @@ pub enum Command {
     /// and parents down, vxlan peers without FDB or ARP entries (or with mismatched MACs),
     /// unresolved neighbours (with their cause), stale neighbours, VTEPs on another port,
     /// the legacy vxlan port, vxlan MTUs the underlay cannot carry, one address twice on
-    /// one L2, strict rp_filter against a shim's routes.
+    /// one L2, strict `rp_filter` against a shim's routes.
     ///
     /// Each finding names the objects, the evidence and a fix filled from the live state.
     /// --netns takes a name or a glob (`'pod-*'`). Exit status: 0 no finding, 1 warnings

@@ -38,8 +38,21 @@ fn init_logging(path: Option<&std::path::Path>) -> Result<()> {
     Ok(())
 }
 
+/// Each watched namespace holds two descriptors (its socket, its namespace file): a node
+/// with a thousand pods needs more than the usual soft limit of 1024. The soft limit is
+/// raised to the hard one.
+fn raise_fd_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        if soft < hard {
+            let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
+        }
+    }
+}
+
 fn main() -> std::process::ExitCode {
     START.get_or_init(std::time::Instant::now);
+    raise_fd_limit();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -71,6 +84,8 @@ fn run(cli: Cli) -> Result<std::process::ExitCode> {
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Namespace reads are bounded elsewhere; a few blocking threads serve them all.
+        .max_blocking_threads(16)
         .enable_all()
         .build()?;
     let netns = cli.netns.as_deref();

@@ -166,7 +166,9 @@ impl Check {
                     .unwrap_or_default()
             ),
             CheckKind::Ping => format!("ping {} → {}", self.from, self.to),
-            CheckKind::Trace => format!("netlens trace {} → {}, there and back", self.from, self.to),
+            CheckKind::Trace => {
+                format!("netlens trace {} → {}, there and back", self.from, self.to)
+            }
         }
     }
 }
@@ -338,7 +340,11 @@ pub fn run_check(lab: &str, c: &Check) -> Result<Outcome> {
         CheckKind::Trace => {
             let to: IpAddr = c.to.parse()?;
             let inv = crate::cli::diag::inventory_blocking()?;
-            let t = diagnose::trace(&inv, &crate::cli::diag::HostKernel, &diagnose::Query::new(info.id, to))?;
+            let t = diagnose::trace(
+                &inv,
+                &crate::cli::diag::HostKernel,
+                &diagnose::Query::new(info.id, to),
+            )?;
             out(t.verdict != diagnose::Verdict::Broken, t.reason)
         }
         CheckKind::Fdb => {

@@ -26,6 +26,10 @@ pub(crate) struct Cx<'a> {
     /// The host's default gateways, and the namespaces that hold one.
     pub gateways: Vec<IpAddr>,
     pub gateway_namespaces: std::collections::HashSet<NsId>,
+    /// Every link's broadcast domain, and a device where each domain leaves the host (a
+    /// NIC): found once, so checks per neighbour cost no walk of the segment.
+    domains: std::collections::HashMap<LinkAt, usize>,
+    exits: std::collections::HashMap<usize, LinkAt>,
 }
 
 impl Cx<'_> {
@@ -63,6 +67,16 @@ impl Cx<'_> {
         }
     }
 
+    /// The broadcast domain of `at`.
+    pub fn domain(&self, at: LinkAt) -> Option<usize> {
+        self.domains.get(&at).copied()
+    }
+
+    /// A device through which domain `d` leaves the host, if any.
+    pub fn exit(&self, d: usize) -> Option<LinkAt> {
+        self.exits.get(&d).copied()
+    }
+
     pub fn obj(&self, at: LinkAt) -> Obj {
         Obj::link(&self.f, at)
     }
@@ -91,12 +105,24 @@ pub fn examine(inv: &Inventory, k: &dyn Kernel, only: Option<&[NsId]>) -> Vec<Fi
         .iter()
         .flat_map(|g| f.holders(*g).iter().map(|h| h.ns))
         .collect();
+    let domains = f.domains();
+    let mut exits = std::collections::HashMap::new();
+    for (at, d) in &domains {
+        let nic = f.link(*at).is_some_and(|l| {
+            l.kind.is_none() && l.flags & netstate::consts::IFF_LOOPBACK == 0 && l.link_type == 1
+        });
+        if nic {
+            exits.entry(*d).or_insert(*at);
+        }
+    }
     let cx = Cx {
         f,
         k,
         only,
         gateways,
         gateway_namespaces,
+        domains,
+        exits,
     };
     let mut out = Vec::new();
     for e in inv.namespaces.iter().filter(|e| cx.wanted(e.info.id)) {

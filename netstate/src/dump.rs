@@ -355,7 +355,7 @@ fn dump_part_once<T: Collect>(ns: &str, part: Part, stats: bool) -> Result<T> {
         .map_err(|e| err(ns, format!("cannot open a netlink socket: {e}")))?;
     sock.bind_auto()
         .map_err(|e| err(ns, format!("cannot bind a netlink socket: {e}")))?;
-    let mut buf = Vec::with_capacity(1 << 20);
+    let mut buf = Vec::with_capacity(1 << 16);
     let mut into = T::default();
     for (what, msg, seq) in requests(part, stats) {
         dump_one(&sock, ns, what, msg, seq, &mut buf, &mut |m| into.add(m))?;
@@ -410,6 +410,42 @@ pub fn snapshot_blocking(ns: &NetnsInfo, stats: bool) -> Result<NsState> {
     m.st.neighs = n.st.neighs;
     m.st.fdb = n.st.fdb;
     crate::nsid::resolve_state(ns, &mut m.st);
+    Ok(m.st)
+}
+
+/// Dumps every table of the namespace the calling thread is in, one request after the
+/// other on one socket with one 64 KiB buffer (the kernel's dump messages are at most 32
+/// KiB): what many small namespaces read in parallel want, no thread per namespace or part.
+/// `name` names the namespace in errors. Namespace ids are not resolved here.
+pub fn snapshot_here(name: &str, stats: bool) -> Result<NsState> {
+    let start = std::time::Instant::now();
+    let mut tries: u32 = 0;
+    loop {
+        match snapshot_here_once(name, stats) {
+            Err(Error::DumpOverrun { .. }) if start.elapsed() < RETRY_FOR => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(
+                    10 * u64::from(tries.min(20)),
+                ));
+            }
+            r => return r,
+        }
+    }
+}
+
+fn snapshot_here_once(name: &str, stats: bool) -> Result<NsState> {
+    let mut sock = Socket::new(NETLINK_ROUTE)
+        .map_err(|e| err(name, format!("cannot open a netlink socket: {e}")))?;
+    sock.bind_auto()
+        .map_err(|e| err(name, format!("cannot bind a netlink socket: {e}")))?;
+    let mut buf = Vec::with_capacity(1 << 16);
+    let mut m = Model::default();
+    for part in [Part::LinksAddrs, Part::Routes, Part::NeighFdb] {
+        for (what, msg, seq) in requests(part, stats) {
+            dump_one(&sock, name, what, msg, seq, &mut buf, &mut |x| m.add(x))?;
+        }
+    }
+    warn_unparsed(name, &m.bad);
     Ok(m.st)
 }
 

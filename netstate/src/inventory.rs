@@ -164,9 +164,15 @@ impl Inventory {
         let mut errors = Vec::new();
         let infos = d.namespaces.clone();
         inv.set_namespaces(d);
+        // A bounded pool of threads, each entering one namespace after the other.
+        let states = crate::netns::for_each_in(&infos, crate::netns::workers(), |info| {
+            let mut st = crate::dump::snapshot_here(&info.name, true)?;
+            crate::nsid::Resolver::default().resolve_here(info, st.links.values_mut().collect());
+            Ok(st)
+        });
         let mut read = Vec::with_capacity(infos.len());
-        for info in infos {
-            match crate::dump::snapshot_blocking(&info, true) {
+        for (info, r) in infos.iter().zip(states) {
+            match r {
                 Ok(st) => read.push((info.id, st)),
                 Err(e) => errors.push(e),
             }

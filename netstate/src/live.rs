@@ -111,6 +111,32 @@ pub async fn reread(ns: &NetnsInfo, tables: Tables, links: Vec<u32>) -> Result<F
         })?
 }
 
+/// Reads of namespaces under way at once, for every watcher together: a thousand watchers
+/// starting together read a few namespaces at a time, not a thousand (each read is a
+/// thread that enters the namespace).
+static READS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+/// Dumps one namespace once on one socket from one thread (namespace ids resolved from
+/// there): what a watcher of one of many namespaces reads.
+pub async fn snapshot_light(ns: &NetnsInfo) -> Result<NsState> {
+    let _permit = READS.acquire().await;
+    let ns = ns.clone();
+    let name = ns.name.clone();
+    tokio::task::spawn_blocking(move || {
+        let info = ns.clone();
+        netns::run_in(&ns, move || {
+            let mut st = crate::dump::snapshot_here(&info.name, true)?;
+            crate::nsid::Resolver::default().resolve_here(&info, st.links.values_mut().collect());
+            Ok(st)
+        })
+    })
+    .await
+    .map_err(|e| Error::Netns {
+        name,
+        reason: format!("dump thread failed: {e}"),
+    })?
+}
+
 /// Like [`snapshot`]; without `stats`, links carry no counters (a cheaper dump).
 pub async fn snapshot_with(ns: &NetnsInfo, stats: bool) -> Result<NsState> {
     let ns = ns.clone();
@@ -513,7 +539,7 @@ impl Watcher<'_> {
     /// Dumps the namespace whole and sends it: the first state, and the only truthful one
     /// after lost events or a failed re-read.
     async fn resync(&mut self) -> Result<bool> {
-        let state = snapshot(self.ns).await?;
+        let state = snapshot_light(self.ns).await?;
         self.resolver.learn(&state);
         self.seen = seed(&state);
         Ok(self.send(NetEventKind::Snapshot {
@@ -597,7 +623,10 @@ async fn watch_inner(
     // applied after it, so the model converges on the kernel's state. The dump itself runs
     // on three blocking sockets of its own ([`snapshot`]: several times faster than one
     // request after the other on this connection) while the connection keeps queueing.
-    let mut conn = open(ns, true, opts.rcvbuf).await?;
+    let mut conn = {
+        let _permit = READS.acquire().await;
+        open(ns, true, opts.rcvbuf).await?
+    };
     // Re-dumps (after an overrun, a link going down) enter the namespace again: hold it
     // open, so they reach it as long as this watcher lives.
     let pinned = netns::pin(ns)?;

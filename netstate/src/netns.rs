@@ -90,9 +90,40 @@ fn host() -> NetnsInfo {
     }
 }
 
+/// The last discovery's namespaces, kept for what needs candidates often (resolving
+/// namespace ids): each discovery replaces them.
+static RECENT: std::sync::Mutex<Option<(std::time::Instant, std::sync::Arc<Vec<NetnsInfo>>)>> =
+    std::sync::Mutex::new(None);
+
+/// How old the last discovery may be for [`recent`] to use it instead of scanning again.
+const RECENT_FOR: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The namespaces of the last discovery if it is recent, else of a new one: one scan of
+/// `/proc` serves every namespace that asks meanwhile, not one scan each.
+pub fn recent() -> std::sync::Arc<Vec<NetnsInfo>> {
+    if let Ok(g) = RECENT.lock() {
+        if let Some((at, list)) = g.as_ref().filter(|(at, _)| at.elapsed() < RECENT_FOR) {
+            let _ = at;
+            return list.clone();
+        }
+    }
+    std::sync::Arc::new(discover().namespaces)
+}
+
 /// Scans for every namespace: the host's, the named ones, then those only processes hold,
 /// deduplicated by inode (the first name found wins).
 pub fn discover() -> Discovery {
+    let d = scan();
+    if let Ok(mut g) = RECENT.lock() {
+        *g = Some((
+            std::time::Instant::now(),
+            std::sync::Arc::new(d.namespaces.clone()),
+        ));
+    }
+    d
+}
+
+fn scan() -> Discovery {
     let mut d = Discovery::default();
     let mut seen = HashSet::new();
     let h = host();
@@ -366,6 +397,50 @@ pub fn own() -> Result<NetnsInfo> {
         },
         path: PathBuf::from(format!("/proc/{pid}/ns/net")),
     })
+}
+
+/// How many threads read namespaces at once: the machine's cores, 2 to 8.
+pub fn workers() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, std::num::NonZero::get)
+        .clamp(2, 8)
+}
+
+/// Runs `f` in each namespace of `list`, on at most `workers` threads that each enter one
+/// namespace after the other (no thread per namespace; the work is bounded however many
+/// namespaces there are). The results come in `list`'s order.
+pub fn for_each_in<T: Send>(
+    list: &[NetnsInfo],
+    workers: usize,
+    f: impl Fn(&NetnsInfo) -> Result<T> + Sync,
+) -> Vec<Result<T>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let out: Vec<std::sync::Mutex<Option<Result<T>>>> =
+        list.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..workers.clamp(1, list.len().max(1)) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(ns) = list.get(i) else { break };
+                let r = enter(ns).and_then(|()| f(ns));
+                if let Some(Ok(mut slot)) = out.get(i).map(|m| m.lock()) {
+                    *slot = Some(r);
+                }
+            });
+        }
+    });
+    out.into_iter()
+        .zip(list)
+        .map(|(m, ns)| {
+            m.into_inner().ok().flatten().unwrap_or_else(|| {
+                Err(Error::Netns {
+                    name: ns.name.clone(),
+                    reason: "its reader thread stopped".into(),
+                })
+            })
+        })
+        .collect()
 }
 
 /// Starts `f` on a fresh thread that has entered `ns` and returns its handle (for running

@@ -13,7 +13,7 @@ use netlink_packet_route::RouteNetlinkMessage;
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
 
 use crate::model::{NsRef, NsState};
-use crate::netns::{self, NetnsInfo};
+use crate::netns::{self, NetnsInfo, NsId};
 use crate::{Error, Result};
 
 fn err(ns: &str, reason: String) -> Error {
@@ -52,49 +52,73 @@ fn ask(sock: &Socket, target: &std::fs::File, buf: &mut Vec<u8>) -> std::io::Res
     })
 }
 
-/// The ids `from` gives to each of `candidates` that it numbered, with the namespace each
-/// stands for. Only reads: asking does not make the kernel assign an id.
-pub fn ids(from: &NetnsInfo, candidates: &[NetnsInfo]) -> Result<BTreeMap<i32, NsRef>> {
-    let list: Vec<NetnsInfo> = candidates
-        .iter()
-        .filter(|c| c.id != from.id)
-        .cloned()
-        .collect();
+/// Asks, in `from`, which id it gives each candidate, in the order given, until every id
+/// in `wanted` is found (all of them: `None`) or the candidates run out: the ids found, with
+/// the namespace each stands for. Only reads: asking does not make the kernel assign an id.
+fn ask_until(
+    from: &NetnsInfo,
+    wanted: Option<Vec<i32>>,
+    candidates: Candidates,
+) -> Result<BTreeMap<i32, NsRef>> {
     let name = from.name.clone();
-    netns::spawn_in(from, move || {
-        let fail = |e: std::io::Error| err(&name, format!("namespace ids: {e}"));
-        let mut sock = Socket::new(NETLINK_ROUTE).map_err(fail)?;
-        sock.bind_auto().map_err(fail)?;
-        let mut buf = Vec::with_capacity(4096);
-        let mut out = BTreeMap::new();
-        for c in list {
-            // A namespace that went away since discovery is simply not a candidate, nor is
-            // whatever its path names now (a pid reused).
-            let Ok(f) = std::fs::File::open(&c.path) else {
-                continue;
-            };
-            let opened = f.metadata().map(|m| crate::netns::NsId {
-                dev: std::os::unix::fs::MetadataExt::dev(&m),
-                ino: std::os::unix::fs::MetadataExt::ino(&m),
-            });
-            if opened.ok() != Some(c.id) {
-                continue;
-            }
-            if let Some(id) = ask(&sock, &f, &mut buf).map_err(fail)? {
-                out.insert(
-                    id,
-                    NsRef {
-                        id: c.id,
-                        name: c.name,
-                    },
-                );
-            }
+    netns::spawn_in(from, move || ask_here(&name, wanted, &candidates))
+        .map_err(|e| err(&from.name, e.to_string()))?
+        .join()
+        .map_err(|_| err(&from.name, "the namespace-id thread panicked".into()))?
+}
+
+/// [`ask_until`] from the namespace the calling thread is in (`name` names it in errors).
+fn ask_here(
+    name: &str,
+    wanted: Option<Vec<i32>>,
+    candidates: &Candidates,
+) -> Result<BTreeMap<i32, NsRef>> {
+    let fail = |e: std::io::Error| err(name, format!("namespace ids: {e}"));
+    let mut sock = Socket::new(NETLINK_ROUTE).map_err(fail)?;
+    sock.bind_auto().map_err(fail)?;
+    let mut buf = Vec::with_capacity(4096);
+    let mut out = BTreeMap::new();
+    let every = wanted.is_none();
+    let mut left: std::collections::BTreeSet<i32> = wanted.into_iter().flatten().collect();
+    for c in candidates.iter() {
+        if !every && left.is_empty() {
+            break;
         }
-        Ok(out)
-    })
-    .map_err(|e| err(&from.name, e.to_string()))?
-    .join()
-    .map_err(|_| err(&from.name, "the namespace-id thread panicked".into()))?
+        // A namespace that went away since discovery is simply not a candidate, nor is
+        // whatever its path names now (a pid reused).
+        let Ok(f) = std::fs::File::open(&c.path) else {
+            continue;
+        };
+        let opened = f.metadata().map(|m| crate::netns::NsId {
+            dev: std::os::unix::fs::MetadataExt::dev(&m),
+            ino: std::os::unix::fs::MetadataExt::ino(&m),
+        });
+        if opened.ok() != Some(c.id) {
+            continue;
+        }
+        if let Some(id) = ask(&sock, &f, &mut buf).map_err(fail)? {
+            left.remove(&id);
+            out.insert(
+                id,
+                NsRef {
+                    id: c.id,
+                    name: c.name.clone(),
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The ids `from` gives to each of `candidates` that it numbered, with the namespace each
+/// stands for (every candidate is asked).
+pub fn ids(from: &NetnsInfo, candidates: &[NetnsInfo]) -> Result<BTreeMap<i32, NsRef>> {
+    let c = Candidates {
+        popular: Vec::new(),
+        all: std::sync::Arc::new(candidates.to_vec()),
+        skip: from.id,
+    };
+    ask_until(from, None, c)
 }
 
 /// The id namespace `from` gives namespace `target` (`None` if none, or unreadable).
@@ -104,6 +128,65 @@ pub fn nsid_of(from: &NetnsInfo, target: &NetnsInfo) -> Option<i32> {
         .into_iter()
         .find(|(_, r)| r.id == target.id)
         .map(|(i, _)| i)
+}
+
+/// The namespaces links most often point at (the host, for every pod), with how often:
+/// asked first, so a namespace's ids resolve with one question each, not one per namespace
+/// of the host.
+static POPULAR: std::sync::Mutex<Vec<(NetnsInfo, u64)>> = std::sync::Mutex::new(Vec::new());
+
+/// How many namespaces [`POPULAR`] keeps.
+const POPULAR_KEEP: usize = 8;
+
+fn note_answers(found: &BTreeMap<i32, NsRef>, asked: &Candidates) {
+    let Ok(mut p) = POPULAR.lock() else { return };
+    for r in found.values() {
+        match p.iter_mut().find(|(n, _)| n.id == r.id) {
+            Some((_, n)) => *n += 1,
+            None => {
+                if let Some(info) = asked.find(r.id) {
+                    p.push((info, 1));
+                }
+            }
+        }
+    }
+    p.sort_by_key(|x| std::cmp::Reverse(x.1));
+    p.truncate(POPULAR_KEEP);
+}
+
+/// The namespaces to ask about, in order: the popular ones first, then the rest of the
+/// last discovery's (walked only as far as needed, never copied).
+struct Candidates {
+    popular: Vec<NetnsInfo>,
+    all: std::sync::Arc<Vec<NetnsInfo>>,
+    skip: NsId,
+}
+
+impl Candidates {
+    fn for_(from: &NetnsInfo) -> Candidates {
+        Candidates {
+            popular: POPULAR
+                .lock()
+                .map(|p| p.iter().map(|(n, _)| n.clone()).collect())
+                .unwrap_or_default(),
+            all: netns::recent(),
+            skip: from.id,
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &NetnsInfo> {
+        let skip = self.skip;
+        let popular = &self.popular;
+        popular.iter().filter(move |n| n.id != skip).chain(
+            self.all
+                .iter()
+                .filter(move |n| n.id != skip && !popular.iter().any(|p| p.id == n.id)),
+        )
+    }
+
+    fn find(&self, id: NsId) -> Option<NetnsInfo> {
+        self.iter().find(|n| n.id == id).cloned()
+    }
 }
 
 /// Names of the namespaces a namespace's ids stand for, found once and kept; asked again
@@ -135,16 +218,44 @@ impl Resolver {
     /// Fills in `link_netns` of the links that carry an id, asking the kernel (and
     /// discovering namespaces) at most once per call, only if an id is not known yet.
     pub fn resolve(&mut self, ns: &NetnsInfo, links: Vec<&mut crate::model::Link>) {
-        let missing = |n: &i32| !self.known.contains_key(n) && !self.unknown.contains(n);
+        self.resolve_with(ns, links, |c, wanted| {
+            let name = ns.name.clone();
+            netns::spawn_in(ns, move || {
+                ask_here(&name, Some(wanted), &c).map(|m| (m, c))
+            })
+            .map_err(|e| err(&ns.name, e.to_string()))?
+            .join()
+            .map_err(|_| err(&ns.name, "the namespace-id thread panicked".into()))?
+        });
+    }
+
+    /// [`Resolver::resolve`] from the namespace the calling thread is in (a pool worker
+    /// that entered `ns`): no thread of its own.
+    pub fn resolve_here(&mut self, ns: &NetnsInfo, links: Vec<&mut crate::model::Link>) {
+        self.resolve_with(ns, links, |c, wanted| {
+            ask_here(&ns.name, Some(wanted), &c).map(|m| (m, c))
+        });
+    }
+
+    /// Asks (with `ask`, given the candidates and the ids wanted) only for the ids not known
+    /// yet, then fills in the links.
+    fn resolve_with(
+        &mut self,
+        ns: &NetnsInfo,
+        links: Vec<&mut crate::model::Link>,
+        ask: impl FnOnce(Candidates, Vec<i32>) -> Result<(BTreeMap<i32, NsRef>, Candidates)>,
+    ) {
         let wanted: Vec<i32> = links
             .iter()
             .filter_map(|l| l.link_netnsid)
-            .filter(|n| missing(n))
+            .filter(|n| !self.known.contains_key(n) && !self.unknown.contains(n))
             .collect();
         if !wanted.is_empty() {
-            let d = netns::discover();
-            match ids(ns, &d.namespaces) {
-                Ok(m) => self.known = m,
+            match ask(Candidates::for_(ns), wanted.clone()) {
+                Ok((m, c)) => {
+                    note_answers(&m, &c);
+                    self.known.extend(m);
+                }
                 Err(e) => tracing::warn!(netns = %ns.name, "cannot resolve namespace ids: {e}"),
             }
             self.unknown

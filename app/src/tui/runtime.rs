@@ -36,7 +36,7 @@ impl Drop for TerminalGuard {
     }
 }
 
-fn report_frame(path: &std::path::Path, app: &App, first: bool, reported_live: &mut bool) {
+fn report_frame(path: &std::path::Path, app: &App, first: bool, reported_live: &mut (bool, bool)) {
     use std::fmt::Write as _;
     use std::io::Write as _;
     let ms = crate::START
@@ -49,9 +49,25 @@ fn report_frame(path: &std::path::Path, app: &App, first: bool, reported_live: &
     if first {
         let _ = writeln!(lines, "first_frame_ms {ms:.1}");
     }
-    if live && !*reported_live {
-        *reported_live = true;
+    if live && !reported_live.0 {
+        reported_live.0 = true;
         let _ = writeln!(lines, "first_live_frame_ms {ms:.1}");
+    }
+    // Every namespace discovery found is read and followed.
+    let all = !app.inv.namespaces.is_empty()
+        && app.inv.namespaces.iter().all(|e| {
+            matches!(
+                e.status,
+                netstate::inventory::NsStatus::Live | netstate::inventory::NsStatus::Failed(_)
+            )
+        });
+    if all && !reported_live.1 {
+        reported_live.1 = true;
+        let _ = writeln!(
+            lines,
+            "all_live_ms {ms:.1} namespaces {}",
+            app.inv.namespaces.len()
+        );
     }
     if !lines.is_empty() {
         if let Ok(mut f) = std::fs::OpenOptions::new()
@@ -515,7 +531,7 @@ pub async fn run(o: UiOptions<'_>) -> Result<()> {
     runner.run(Effect::ProbeKernel);
     let mut drawn: Option<u64> = None;
     let mut last_draw: Option<Instant> = None;
-    let mut reported_live = false;
+    let mut reported_live = (false, false);
     while !app.quit {
         let due = last_draw.map_or(Duration::ZERO, |t| FRAME.saturating_sub(t.elapsed()));
         if drawn != Some(app.version) && due.is_zero() {

@@ -31,57 +31,65 @@ pub(crate) fn unresolved(cx: &Cx<'_>, e: &NsEntry, out: &mut Vec<Finding>) {
         if matches!(l.info, KindInfo::Vxlan(_)) {
             continue;
         }
-        let reach = f.reach(Start::Send(at));
-        if !owners(f, &reach, dst).is_empty() {
-            // The path is open now: the entry is from an earlier try.
-            continue;
-        }
         let held: Vec<LinkAt> = f
             .holders(dst)
             .iter()
             .copied()
             .filter(|h| f.link(*h).is_some_and(|x| x.flags & IFF_LOOPBACK == 0))
             .collect();
-        let stop = held.iter().find_map(|h| stop_for(f, &reach, *h));
         let states = names::nud_states(n.state).join(",");
         let evidence = format!("neighbour {dst} dev {} {states}", l.name);
-        let (severity, message, fix) = match (stop, held.first()) {
-            (Some(s), Some(h)) => {
-                let (why, fix) = explain::stop(f, cx.k, at, *s, dst);
-                (
-                    Severity::Error,
-                    format!("{dst} on {} does not answer ARP/ND ({states}): it is on {}, but {why}", l.name, f.describe(*h)),
-                    fix,
-                )
-            }
-            (None, Some(h)) if reach.exits.is_empty() => (
-                Severity::Error,
+        let dom = cx.domain(at);
+        let near: Vec<LinkAt> = held
+            .iter()
+            .copied()
+            .filter(|h| cx.domain(*h) == dom)
+            .collect();
+        let (severity, message, fix) = if near.is_empty() {
+            // Nobody on this segment holds it: no walk needed to say so.
+            let elsewhere = held
+                .first()
+                .map(|h| format!(" ({} holds it, on another segment)", f.describe(*h)))
+                .unwrap_or_default();
+            let beyond = dom.and_then(|d| cx.exit(d)).map_or_else(
+                || format!("nobody on {}'s segment holds it{elsewhere}", l.name),
+                |x| format!("nobody beyond {} answered{elsewhere}", f.describe(x)),
+            );
+            (
+                Severity::Warning,
                 format!(
-                    "{dst} on {} does not answer ARP/ND ({states}): it is on {}, which frames from {} never get to (another L2 segment)",
-                    l.name,
-                    f.describe(*h),
+                    "{dst} on {} does not answer ARP/ND ({states}): {beyond}",
                     l.name
                 ),
                 None,
-            ),
-            _ if reach.exits.is_empty() && reach.stops.is_empty() => (
-                Severity::Warning,
-                format!("{dst} on {} does not answer ARP/ND ({states}): nobody on {}'s segment holds it", l.name, l.name),
-                None,
-            ),
-            _ => (
-                Severity::Warning,
-                format!(
-                    "{dst} on {} does not answer ARP/ND ({states}){}",
-                    l.name,
-                    reach
-                        .exits
-                        .first()
-                        .map(|x| format!(": nobody beyond {} answered", f.describe(*x)))
-                        .unwrap_or_default()
+            )
+        } else {
+            let reach = f.reach(Start::Send(at));
+            if !owners(f, &reach, dst).is_empty() {
+                // The path is open now: the entry is from an earlier try.
+                continue;
+            }
+            let h = near[0];
+            match stop_for(f, &reach, h) {
+                Some(s) => {
+                    let (why, fix) = explain::stop(f, cx.k, at, *s, dst);
+                    (
+                        Severity::Error,
+                        format!("{dst} on {} does not answer ARP/ND ({states}): it is on {}, but {why}", l.name, f.describe(h)),
+                        fix,
+                    )
+                }
+                None => (
+                    Severity::Error,
+                    format!(
+                        "{dst} on {} does not answer ARP/ND ({states}): it is on {}, which frames from {} do not get to",
+                        l.name,
+                        f.describe(h),
+                        l.name
+                    ),
+                    None,
                 ),
-                None,
-            ),
+            }
         };
         let severity = if n.state & NUD_FAILED == 0 {
             Severity::Warning
@@ -141,16 +149,12 @@ pub(crate) fn stale(cx: &Cx<'_>, e: &NsEntry, out: &mut Vec<Finding>) {
                 _ => None,
             }
         } else {
-            let reach = f.reach(Start::Send(at));
-            owners(f, &reach, dst).first().copied().or_else(|| {
-                // Not reachable now (a macvlan's parent, a link down): the holder in the
-                // entry's broadcast domain is still who the entry is for.
-                let domain = f.domain(at);
-                held.iter()
-                    .copied()
-                    .find(|h| domain.contains(h))
-                    .map(|h| (h, h))
-            })
+            // The holder in the entry's broadcast domain is who the entry is for.
+            let dom = cx.domain(at);
+            held.iter()
+                .copied()
+                .find(|h| dom.is_some() && cx.domain(*h) == dom)
+                .map(|h| (h, h))
         };
         let Some((holder, rx)) = right else { continue };
         let Some(want) = f.link(rx).and_then(|x| x.address.clone()) else {
