@@ -14,10 +14,6 @@ use clap::{CommandFactory, Parser};
 
 use cli::{Cli, Command};
 
-/// netlink dumps and packet decoding allocate many small objects: mimalloc makes them cheap.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// When the process started, for the first-frame benchmark.
 pub static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
