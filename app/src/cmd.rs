@@ -149,9 +149,17 @@ pub async fn watch(netns_arg: Option<&str>, all: bool, json: bool, rcvbuf: usize
         Some(info) => Scope::One(info.clone()),
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let sup = tokio::spawn(inventory::supervise(scope, tx, WatchOptions { rcvbuf }));
+    let sup = tokio::spawn(inventory::supervise(
+        scope,
+        tx,
+        WatchOptions {
+            rcvbuf,
+            first: None,
+        },
+    ));
     let mut inv = Inventory::default();
     let mut known = std::collections::HashSet::new();
+    let mut said: std::collections::HashSet<String> = std::collections::HashSet::new();
     let stdout = std::io::stdout();
     let mut lines: Vec<String> = Vec::new();
     // A single namespace watched is looked for every second: when it is deleted (or the
@@ -210,8 +218,11 @@ pub async fn watch(netns_arg: Option<&str>, all: bool, json: bool, rcvbuf: usize
             }
         }
         if let Update::Namespaces(d) = &u {
+            // Each problem once: the list comes again whenever a namespace comes or goes.
             for p in &d.problems {
-                eprintln!("netlens: {p}");
+                if said.insert(p.clone()) {
+                    eprintln!("netlens: {p}");
+                }
             }
             let now: std::collections::HashSet<_> = d.namespaces.iter().map(|n| n.id).collect();
             for n in &d.namespaces {

@@ -52,6 +52,9 @@ pub struct Fresh {
     pub routes: Option<BTreeMap<RouteKey, Route>>,
     pub neighs: Option<BTreeMap<crate::model::NeighKey, Neigh>>,
     pub fdb: Option<BTreeMap<crate::model::FdbKey, Fdb>>,
+    /// The FDB entries of these devices only (`bridge fdb show brport DEV`, for each):
+    /// what one link's change can have changed, without reading a bridge's whole table.
+    pub fdb_of: Option<(Vec<u32>, BTreeMap<crate::model::FdbKey, Fdb>)>,
     /// Every link's VLANs (`bridge vlan show`); a link not listed has none.
     pub vlans: Option<BTreeMap<u32, Vec<crate::model::BridgeVlan>>>,
 }
@@ -233,14 +236,30 @@ impl NsState {
                     }
                     // A VLAN deleted from a port hands the bridge's local FDB entry for the
                     // port's MAC in it to the bridge (or a port with the same MAC),
-                    // unannounced: the FDB is read again when the VLANs change.
-                    let vlans_changed = n.bridge_vlans != vlans;
+                    // unannounced: the FDB is read again then — only then: a port joining
+                    // or a VLAN added is announced entry by entry, and reading a bridge's
+                    // whole FDB per port that comes or goes costs as much as the bridge has
+                    // ports.
+                    let removed = n.bridge_vlans.iter().any(|v| {
+                        !vlans
+                            .iter()
+                            .any(|w| w.vid <= v.vid && v.vid_end <= w.vid_end)
+                    });
+                    let shared_mac = removed && {
+                        let bridge = master.unwrap_or(ifindex);
+                        l.address.is_some()
+                            && self.links.values().any(|o| {
+                                o.ifindex != ifindex
+                                    && (o.ifindex == bridge || o.master == Some(bridge))
+                                    && o.address == l.address
+                            })
+                    };
                     n.bridge_vlans = vlans;
                     if &n != l {
                         set::<Links>(self, ifindex, n, cb);
                     }
                     return Tables {
-                        fdb: vlans_changed,
+                        fdb: shared_mac,
                         ..Tables::default()
                     };
                 }
@@ -548,6 +567,7 @@ impl NsState {
             routes,
             neighs,
             fdb,
+            fdb_of,
             vlans,
         } = fresh;
         let routes = routes.map(|r| self.with_hidden(r));
@@ -591,6 +611,18 @@ impl NsState {
             sync_sets::<Neighs>(self, n, cb);
         }
         if let Some(f) = fdb {
+            sync_sets::<Fdbs>(self, f, cb);
+        }
+        if let Some((devs, f)) = fdb_of {
+            let gone: Vec<crate::model::FdbKey> = self
+                .fdb
+                .iter()
+                .filter(|(k, v)| devs.contains(&v.ifindex) && !f.contains_key(k))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in &gone {
+                del::<Fdbs>(self, k, cb);
+            }
             sync_sets::<Fdbs>(self, f, cb);
         }
     }

@@ -451,7 +451,12 @@ fn snapshot_here_once(name: &str, stats: bool) -> Result<NsState> {
 
 /// Reads again the tables the kernel changed without an event per change, and the links
 /// `links` one by one, on sockets of their own, at the same time.
-pub fn reread_blocking(ns: &NetnsInfo, tables: Tables, links: Vec<u32>) -> Result<Fresh> {
+pub fn reread_blocking(
+    ns: &NetnsInfo,
+    tables: Tables,
+    links: Vec<u32>,
+    fdb_of: Vec<u32>,
+) -> Result<Fresh> {
     let spawn = |p: Part| {
         let name = ns.name.clone();
         netns::spawn_in(ns, move || dump_part::<Model>(&name, p, false))
@@ -466,6 +471,14 @@ pub fn reread_blocking(ns: &NetnsInfo, tables: Tables, links: Vec<u32>) -> Resul
         .then(|| {
             let name = ns.name.clone();
             netns::spawn_in(ns, move || dump_part::<Vlans>(&name, Part::Vlans, false))
+                .map_err(|e| err(&ns.name, e.to_string()))
+        })
+        .transpose()?;
+    let of = (!tables.fdb && !fdb_of.is_empty())
+        .then(|| {
+            let name = ns.name.clone();
+            let devs = fdb_of.clone();
+            netns::spawn_in(ns, move || fdb_of_here(&name, &devs))
                 .map_err(|e| err(&ns.name, e.to_string()))
         })
         .transpose()?;
@@ -492,12 +505,52 @@ pub fn reread_blocking(ns: &NetnsInfo, tables: Tables, links: Vec<u32>) -> Resul
     if let Some(h) = one_by_one {
         fresh.links = h.join().map_err(|_| panicked())??;
     }
+    if let Some(h) = of {
+        let m = h.join().map_err(|_| panicked())??;
+        warn_unparsed(&ns.name, &m.bad);
+        fresh.fdb_of = Some((fdb_of, m.st.fdb));
+    }
     if let Some(h) = vlans {
         let v = h.join().map_err(|_| panicked())??;
         warn_unparsed(&ns.name, &v.bad);
         fresh.vlans = Some(v.by_link);
     }
     Ok(fresh)
+}
+
+/// The FDB entries of each device of `devs` (`bridge fdb show brport DEV`: a bridge port's
+/// entries in its bridge's table and the device's own), from the namespace the calling
+/// thread is in. The filter needs the socket's strict checking; a device gone by now has
+/// no entries.
+fn fdb_of_here(ns: &str, devs: &[u32]) -> Result<Model> {
+    let mut sock = Socket::new(NETLINK_ROUTE)
+        .map_err(|e| err(ns, format!("cannot open a netlink socket: {e}")))?;
+    sock.bind_auto()
+        .map_err(|e| err(ns, format!("cannot bind a netlink socket: {e}")))?;
+    sock.set_netlink_get_strict_chk(true)
+        .map_err(|e| err(ns, format!("cannot ask for strict netlink checking: {e}")))?;
+    let mut buf = Vec::with_capacity(1 << 16);
+    let mut m = Model::default();
+    for (i, dev) in devs.iter().enumerate() {
+        let mut req = NeighbourMessage::default();
+        req.header.family = AddressFamily::Bridge;
+        req.header.ifindex = *dev;
+        let seq = 100 + u32::try_from(i).unwrap_or(0);
+        match dump_one(
+            &sock,
+            ns,
+            "fdb",
+            RouteNetlinkMessage::GetNeighbour(req),
+            seq,
+            &mut buf,
+            &mut |x| m.add(x),
+        ) {
+            // The device is gone: nothing of it to read.
+            Err(Error::Netlink { reason, .. }) if reason.contains("No such device") => {}
+            r => r?,
+        }
+    }
+    Ok(m)
 }
 
 /// `ENODEV`: no such device.

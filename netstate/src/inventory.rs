@@ -118,6 +118,7 @@ impl Inventory {
                         Ask {
                             tables: again,
                             links: Vec::new(),
+                            fdb_of: Vec::new(),
                         },
                     ));
                 }
@@ -147,6 +148,7 @@ impl Inventory {
                         if let Some(c) = e.control.as_ref().filter(|_| e.info.id != from) {
                             c.reread(Ask {
                                 tables: Tables::default(),
+                                fdb_of: Vec::new(),
                                 links: vec![child.ifindex],
                             });
                         }
@@ -190,24 +192,28 @@ impl Inventory {
 
     fn set_namespaces(&mut self, d: Discovery) {
         self.problems = d.problems;
-        let mut next = Vec::with_capacity(d.namespaces.len());
-        for info in d.namespaces {
-            match self.namespaces.iter().position(|n| n.info.id == info.id) {
-                Some(i) => {
-                    let mut e = self.namespaces.swap_remove(i);
+        // By id: a new list costs what it holds, not what it holds times what was there.
+        let mut old: HashMap<NsId, NsEntry> = std::mem::take(&mut self.namespaces)
+            .into_iter()
+            .map(|e| (e.info.id, e))
+            .collect();
+        self.namespaces = d
+            .namespaces
+            .into_iter()
+            .map(|info| match old.remove(&info.id) {
+                Some(mut e) => {
                     e.info = info;
-                    next.push(e);
+                    e
                 }
-                None => next.push(NsEntry {
+                None => NsEntry {
                     info,
                     state: NsState::default(),
                     status: NsStatus::Loading,
                     overruns: 0,
                     control: None,
-                }),
-            }
-        }
-        self.namespaces = next;
+                },
+            })
+            .collect();
     }
 }
 
@@ -263,18 +269,19 @@ fn elsewhere(c: &Change, st: &NsState, out: &mut Vec<Request>) {
     }
 }
 
-/// Read again, in its own namespace, the FDB and the link of `l`'s parent or peer when it
-/// lives elsewhere (a tunnel moved elsewhere has `IFLA_LINK` 0: no parent to read).
+/// Read again, in its own namespace, the FDB entries and the link of `l`'s parent or peer
+/// when it lives elsewhere (a tunnel moved elsewhere has `IFLA_LINK` 0: no parent to read):
+/// a macvlan's MAC and multicast groups are in its parent's own table. A veth's peer keeps
+/// no entry for its other end: its link alone is read (its `link-netnsid`, its carrier).
 fn parent_elsewhere(l: &Link) -> Option<Request> {
     let (r, p) = (l.link_netns.as_ref()?, l.parent.filter(|p| *p != 0)?);
+    let veth = l.kind.as_deref() == Some("veth");
     Some(Request::To(
         r.id,
         Ask {
-            tables: Tables {
-                fdb: true,
-                ..Tables::default()
-            },
+            tables: Tables::default(),
             links: vec![p],
+            fdb_of: if veth { Vec::new() } else { vec![p] },
         },
     ))
 }
@@ -318,12 +325,14 @@ pub async fn supervise(scope: Scope, tx: UnboundedSender<Update>, opts: WatchOpt
             }
             keep && !task.is_finished()
         });
-        let fresh: Vec<NetnsInfo> = d
+        let mut fresh: Vec<NetnsInfo> = d
             .namespaces
             .iter()
             .filter(|n| !running.contains_key(&n.id))
             .cloned()
             .collect();
+        // The host first, then the one on screen: reads queue up in this order.
+        fresh.sort_by_key(|n| (n.kind != netns::NsKind::Host, Some(n.id) != opts.first));
         // Only a change is reported: an unchanged scan costs the UI nothing.
         if last.as_ref() != Some(&d) {
             if tx.send(Update::Namespaces(d.clone())).is_err() {

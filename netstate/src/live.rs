@@ -100,10 +100,15 @@ pub async fn snapshot(ns: &NetnsInfo) -> Result<NsState> {
 
 /// Reads again the tables the kernel changed without an event per change, and some links
 /// one by one, on sockets of their own.
-pub async fn reread(ns: &NetnsInfo, tables: Tables, links: Vec<u32>) -> Result<Fresh> {
+pub async fn reread(
+    ns: &NetnsInfo,
+    tables: Tables,
+    links: Vec<u32>,
+    fdb_of: Vec<u32>,
+) -> Result<Fresh> {
     let ns = ns.clone();
     let name = ns.name.clone();
-    tokio::task::spawn_blocking(move || crate::dump::reread_blocking(&ns, tables, links))
+    tokio::task::spawn_blocking(move || crate::dump::reread_blocking(&ns, tables, links, fdb_of))
         .await
         .map_err(|e| Error::Netns {
             name,
@@ -179,6 +184,8 @@ pub struct Control(UnboundedSender<Ask>);
 pub struct Ask {
     pub tables: Tables,
     pub links: Vec<u32>,
+    /// Devices whose FDB entries alone to read again.
+    pub fdb_of: Vec<u32>,
 }
 
 impl Control {
@@ -211,12 +218,15 @@ pub struct NetEvent {
 #[derive(Debug, Clone, Copy)]
 pub struct WatchOptions {
     pub rcvbuf: usize,
+    /// The namespace read right after the host's (the one a UI shows first).
+    pub first: Option<NsId>,
 }
 
 impl Default for WatchOptions {
     fn default() -> Self {
         WatchOptions {
             rcvbuf: DEFAULT_RCVBUF,
+            first: None,
         }
     }
 }
@@ -320,6 +330,9 @@ fn own_entry(c: &Change) -> Option<&crate::model::Fdb> {
 struct Followup {
     tables: Tables,
     links: Vec<u32>,
+    /// Devices whose own FDB entries alone changed (multicast groups joined or left, a
+    /// macvlan child's MAC on its parent): read by device, not the whole table.
+    fdb_of: Vec<u32>,
     /// A link's carrier or state changed: read the routes again once more after
     /// [`LINKWATCH_LATE`] too.
     late: bool,
@@ -339,15 +352,16 @@ impl Followup {
                     {
                         if was.up != now.up {
                             // Down or carrier lost: routes flushed or marked linkdown,
-                            // neighbours flushed, multicast groups left or joined.
+                            // neighbours flushed, the link's multicast groups left or joined.
                             self.late = true;
                             self.tables.routes = true;
                             self.tables.neighs = true;
-                            self.tables.fdb = true;
+                            self.fdb_of.push(l.ifindex);
+                            self.fdb_of.extend(now.local_parent);
                         }
                         if was.mtu != now.mtu {
                             self.tables.routes = true;
-                            self.tables.fdb = true;
+                            self.fdb_of.push(l.ifindex);
                         }
                         if was.pvid != now.pvid {
                             self.tables.vlans = true;
@@ -385,7 +399,9 @@ impl Followup {
                                 .filter(|(c, s)| **c != l.ifindex && s.parent == Some(l.ifindex))
                                 .map(|(c, _)| *c),
                         );
-                        self.tables.fdb = true;
+                        // Its own entries, and a macvlan's MAC on its parent here.
+                        self.fdb_of.push(l.ifindex);
+                        self.fdb_of.extend(now.local_parent);
                         // A new bridge has its default VLAN, unannounced.
                         if l.kind.as_deref() == Some("bridge") {
                             self.tables.vlans = true;
@@ -396,11 +412,22 @@ impl Followup {
             Change::DelLink(i) => {
                 if let Some(was) = seen.remove(i) {
                     self.links.extend(was.local_parent);
+                    // A macvlan's MAC leaves its parent's own table.
+                    self.fdb_of.extend(was.local_parent);
+                    // A bridge port's local entry is handed, unannounced, to a link of
+                    // the bridge with the same MAC: then the whole table.
+                    let bridge = was.rx.2;
+                    if bridge.is_some()
+                        && seen.iter().any(|(c, s)| {
+                            s.mac == was.mac && (Some(*c) == bridge || s.rx.2 == bridge)
+                        })
+                    {
+                        self.tables.fdb = true;
+                    }
                 }
                 // If the link moved to another namespace, what hangs on it here (a veth
                 // peer, macvlan children) now names it there: a new `link-netnsid`.
                 self.children_of(*i, seen);
-                self.tables.fdb = true;
             }
             Change::NewFdb(f) | Change::DelFdb(f) if own_entry(c).is_some() => {
                 // A device's own address list: a unicast MAC beyond its filter puts it in
@@ -413,9 +440,10 @@ impl Followup {
             }
             Change::DelAddr(a) if a.family == 2 => {
                 self.tables.routes = true;
-                self.tables.fdb = true;
+                self.fdb_of.push(a.ifindex);
             }
-            Change::NewAddr(_) | Change::DelAddr(_) => self.tables.fdb = true,
+            // The address's multicast groups, in the link's own table.
+            Change::NewAddr(a) | Change::DelAddr(a) => self.fdb_of.push(a.ifindex),
             _ => {}
         }
     }
@@ -430,7 +458,7 @@ impl Followup {
     }
 
     fn any(&self) -> bool {
-        self.tables.any() || !self.links.is_empty()
+        self.tables.any() || !self.links.is_empty() || !self.fdb_of.is_empty()
     }
 }
 
@@ -582,7 +610,9 @@ impl Watcher<'_> {
     async fn reread(&mut self, mut todo: Followup) -> Result<bool> {
         todo.links.sort_unstable();
         todo.links.dedup();
-        let mut fresh = match reread(self.ns, todo.tables, todo.links).await {
+        todo.fdb_of.sort_unstable();
+        todo.fdb_of.dedup();
+        let mut fresh = match reread(self.ns, todo.tables, todo.links, todo.fdb_of).await {
             Ok(f) => f,
             Err(e) => {
                 // Tables that keep changing (or a thread that failed): the only truthful
@@ -673,6 +703,7 @@ async fn watch_inner(
                     Some(a) => {
                         todo.tables |= a.tables;
                         todo.links.extend(a.links);
+                        todo.fdb_of.extend(a.fdb_of);
                     }
                     // Nobody holds the control any more: stop listening to it.
                     None => ctl = None,

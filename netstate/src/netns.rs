@@ -115,12 +115,32 @@ pub fn recent() -> std::sync::Arc<Vec<NetnsInfo>> {
 pub fn discover() -> Discovery {
     let d = scan();
     if let Ok(mut g) = RECENT.lock() {
-        *g = Some((
-            std::time::Instant::now(),
-            std::sync::Arc::new(d.namespaces.clone()),
-        ));
+        // Kept in the order namespaces were first seen, the newest last: a new id in a
+        // namespace most likely names the namespace that just appeared.
+        let now: HashSet<NsId> = d.namespaces.iter().map(|n| n.id).collect();
+        let mut list: Vec<NetnsInfo> = g
+            .as_ref()
+            .map(|(_, l)| l.iter().filter(|n| now.contains(&n.id)).cloned().collect())
+            .unwrap_or_default();
+        let had: HashSet<NsId> = list.iter().map(|n| n.id).collect();
+        list.extend(
+            d.namespaces
+                .iter()
+                .filter(|n| !had.contains(&n.id))
+                .cloned(),
+        );
+        *g = Some((std::time::Instant::now(), std::sync::Arc::new(list)));
     }
     d
+}
+
+/// How long ago the namespaces [`recent`] returns were found.
+pub fn recent_age() -> std::time::Duration {
+    RECENT
+        .lock()
+        .ok()
+        .and_then(|g| g.as_ref().map(|(at, _)| at.elapsed()))
+        .unwrap_or(std::time::Duration::MAX)
 }
 
 fn scan() -> Discovery {

@@ -130,6 +130,9 @@ pub fn nsid_of(from: &NetnsInfo, target: &NetnsInfo) -> Option<i32> {
         .map(|(i, _)| i)
 }
 
+/// Discoveries made to find a namespace's id are this far apart at least.
+const NEW_ENOUGH: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// The namespaces links most often point at (the host, for every pod), with how often:
 /// asked first, so a namespace's ids resolve with one question each, not one per namespace
 /// of the host.
@@ -174,12 +177,14 @@ impl Candidates {
         }
     }
 
+    /// The popular ones, then the others newest first.
     fn iter(&self) -> impl Iterator<Item = &NetnsInfo> {
         let skip = self.skip;
         let popular = &self.popular;
         popular.iter().filter(move |n| n.id != skip).chain(
             self.all
                 .iter()
+                .rev()
                 .filter(move |n| n.id != skip && !popular.iter().any(|p| p.id == n.id)),
         )
     }
@@ -243,7 +248,7 @@ impl Resolver {
         &mut self,
         ns: &NetnsInfo,
         links: Vec<&mut crate::model::Link>,
-        ask: impl FnOnce(Candidates, Vec<i32>) -> Result<(BTreeMap<i32, NsRef>, Candidates)>,
+        ask: impl Fn(Candidates, Vec<i32>) -> Result<(BTreeMap<i32, NsRef>, Candidates)>,
     ) {
         let wanted: Vec<i32> = links
             .iter()
@@ -251,12 +256,48 @@ impl Resolver {
             .filter(|n| !self.known.contains_key(n) && !self.unknown.contains(n))
             .collect();
         if !wanted.is_empty() {
-            match ask(Candidates::for_(ns), wanted.clone()) {
-                Ok((m, c)) => {
-                    note_answers(&m, &c);
-                    self.known.extend(m);
+            let mut c = Candidates::for_(ns);
+            let mut left = wanted.clone();
+            for round in 0..2 {
+                match ask(c, left.clone()) {
+                    Ok((m, asked)) => {
+                        note_answers(&m, &asked);
+                        self.known.extend(m);
+                        c = asked;
+                    }
+                    Err(e) => {
+                        tracing::warn!(netns = %ns.name, "cannot resolve namespace ids: {e}");
+                        break;
+                    }
                 }
-                Err(e) => tracing::warn!(netns = %ns.name, "cannot resolve namespace ids: {e}"),
+                left.retain(|n| !self.known.contains_key(n));
+                // An id of a namespace made since the last discovery: discover again (not
+                // more often than every NEW_ENOUGH, across watchers), and ask only the
+                // namespaces that are new.
+                if left.is_empty() || round == 1 {
+                    break;
+                }
+                let wait = NEW_ENOUGH.saturating_sub(netns::recent_age());
+                if !wait.is_zero() {
+                    std::thread::sleep(wait);
+                }
+                // New by name and identity: a namespace's inode is reused soon after
+                // it is deleted.
+                let old: std::collections::HashSet<(NsId, &std::path::Path)> =
+                    c.all.iter().map(|n| (n.id, n.path.as_path())).collect();
+                let fresh: Vec<NetnsInfo> = netns::discover()
+                    .namespaces
+                    .into_iter()
+                    .filter(|n| !old.contains(&(n.id, n.path.as_path())))
+                    .collect();
+                if fresh.is_empty() {
+                    break;
+                }
+                c = Candidates {
+                    popular: Vec::new(),
+                    all: std::sync::Arc::new(fresh),
+                    skip: ns.id,
+                };
             }
             self.unknown
                 .extend(wanted.into_iter().filter(|n| !self.known.contains_key(n)));

@@ -304,7 +304,13 @@ async fn route_storm_ends_equal_to_a_fresh_dump() {
     let info = netns::find(&ns).expect("find test namespace");
     // A tiny receive buffer makes the kernel drop events (ENOBUFS): the watcher must
     // notice, re-dump and end equal to the kernel all the same.
-    let mut w = Watched::start(Scope::One(info.clone()), WatchOptions { rcvbuf: 4096 });
+    let mut w = Watched::start(
+        Scope::One(info.clone()),
+        WatchOptions {
+            rcvbuf: 4096,
+            first: None,
+        },
+    );
     w.until("first dump", Duration::from_secs(5), |i| {
         i.namespaces
             .first()

@@ -448,7 +448,10 @@ pub async fn run(o: UiOptions<'_>) -> Result<()> {
     tasks.push(tokio::spawn(inventory::supervise(
         Scope::All,
         itx,
-        WatchOptions::default(),
+        WatchOptions {
+            first: want,
+            ..WatchOptions::default()
+        },
     )));
     let t = tx.clone();
     tasks.push(tokio::spawn(async move {
