@@ -246,6 +246,9 @@ enum Part {
     LinksAddrs,
     Routes,
     NeighFdb,
+    /// Neighbours alone: an FDB dump walks a bridge's whole table, so it is not made
+    /// for nothing.
+    Neighs,
     /// The bridges' and ports' VLANs alone.
     Vlans,
 }
@@ -335,6 +338,11 @@ fn requests(part: Part, stats: bool) -> Vec<(&'static str, RouteNetlinkMessage, 
             })
             .collect(),
         Part::Vlans => vec![vlan_request()],
+        Part::Neighs => vec![(
+            "neighbour",
+            RouteNetlinkMessage::GetNeighbour(NeighbourMessage::default()),
+            5,
+        )],
         Part::NeighFdb => {
             let mut fdb = NeighbourMessage::default();
             fdb.header.family = AddressFamily::Bridge;
@@ -463,9 +471,11 @@ pub fn reread_blocking(
             .map_err(|e| err(&ns.name, e.to_string()))
     };
     let routes = tables.routes.then(|| spawn(Part::Routes)).transpose()?;
-    let neigh = (tables.neighs || tables.fdb)
-        .then(|| spawn(Part::NeighFdb))
-        .transpose()?;
+    let neigh = match (tables.neighs, tables.fdb) {
+        (false, false) => None,
+        (true, false) => Some(spawn(Part::Neighs)?),
+        _ => Some(spawn(Part::NeighFdb)?),
+    };
     let vlans = tables
         .vlans
         .then(|| {

@@ -356,31 +356,64 @@ impl Followup {
                             self.late = true;
                             self.tables.routes = true;
                             self.tables.neighs = true;
-                            self.fdb_of.push(l.ifindex);
-                            self.fdb_of.extend(now.local_parent);
+                            self.own_and_lower(l.ifindex, seen);
                         }
                         if was.mtu != now.mtu {
                             self.tables.routes = true;
-                            self.fdb_of.push(l.ifindex);
+                            self.own_and_lower(l.ifindex, seen);
                         }
                         if was.pvid != now.pvid {
                             self.tables.vlans = true;
                         }
-                        if was == now && now.rx.2.is_some() {
-                            // A bridge port's message that changes nothing we track may
-                            // be its address set to the one it has (`ip link set P
-                            // address A`): the bridge still handles it as a change and can
-                            // move its local entry for A to the bridge itself, unannounced.
-                            self.tables.fdb = true;
-                        }
-                        if was.rx.2 != now.rx.2 {
-                            // A port leaving a bridge hands the bridge's local entry for
-                            // its MAC to another port (or the bridge) with the same MAC,
-                            // unannounced.
-                            self.tables.fdb = true;
+                        // A bridge port's message that changes nothing we track may be its
+                        // address set to the one it has (`ip link set P address A`): the
+                        // bridge still handles it as a change and can move its local entry
+                        // for A to the bridge itself, unannounced. A port leaving a bridge
+                        // hands the bridge's local entry for its MAC to the bridge or to
+                        // another port with the same MAC, unannounced. The port's and the
+                        // bridge's own entries are read again; the whole table only when
+                        // another port has the same MAC.
+                        let moved = if was == now {
+                            now.rx.2
+                        } else {
+                            was.rx.2.filter(|_| was.rx.2 != now.rx.2)
+                        };
+                        if let Some(bridge) = moved {
+                            let twin = seen.iter().any(|(c, s)| {
+                                *c != l.ifindex
+                                    && *c != bridge
+                                    && s.mac == now.mac
+                                    && s.rx.2 == Some(bridge)
+                            });
+                            if twin {
+                                self.tables.fdb = true;
+                            } else {
+                                self.fdb_of.extend([l.ifindex, bridge]);
+                            }
+                        } else if was.rx.2 != now.rx.2 {
+                            // Joining: its local entries are announced; its own are read.
+                            self.fdb_of.push(l.ifindex);
                         }
                         if was.mac != now.mac {
-                            self.tables.fdb = true;
+                            // Its local entry moves (in its own table, its bridge's, a
+                            // macvlan's parent's), and a bridge follows its ports' MACs:
+                            // those devices' entries are read again.
+                            self.fdb_of.push(l.ifindex);
+                            self.fdb_of.extend(now.rx.2);
+                            self.fdb_of.extend(now.local_parent);
+                            // A local entry for the old MAC is handed, unannounced, to a
+                            // link of the same bridge that has it (and the new one taken
+                            // from such a link): those links' entries too.
+                            let bridge = now.rx.2.unwrap_or(l.ifindex);
+                            self.fdb_of.extend(
+                                seen.iter()
+                                    .filter(|(c, x)| {
+                                        **c != l.ifindex
+                                            && (x.mac == was.mac || x.mac == now.mac)
+                                            && (x.rx.2 == Some(bridge) || **c == bridge)
+                                    })
+                                    .map(|(c, _)| *c),
+                            );
                             // A passthru macvlan takes its parent's new MAC unannounced.
                             self.children_of(l.ifindex, seen);
                         }
@@ -399,8 +432,10 @@ impl Followup {
                                 .filter(|(c, s)| **c != l.ifindex && s.parent == Some(l.ifindex))
                                 .map(|(c, _)| *c),
                         );
-                        // Its own entries, and a macvlan's MAC on its parent here.
+                        // Its own entries, and a macvlan's MAC and groups on its lower
+                        // devices here.
                         self.fdb_of.push(l.ifindex);
+                        self.own_and_lower(l.ifindex, seen);
                         self.fdb_of.extend(now.local_parent);
                         // A new bridge has its default VLAN, unannounced.
                         if l.kind.as_deref() == Some("bridge") {
@@ -440,11 +475,26 @@ impl Followup {
             }
             Change::DelAddr(a) if a.family == 2 => {
                 self.tables.routes = true;
-                self.fdb_of.push(a.ifindex);
+                self.own_and_lower(a.ifindex, seen);
             }
-            // The address's multicast groups, in the link's own table.
-            Change::NewAddr(a) | Change::DelAddr(a) => self.fdb_of.push(a.ifindex),
+            // The address's multicast groups, in the link's own table and (a macvlan, a
+            // vlan pass them down) in its lower devices'.
+            Change::NewAddr(a) | Change::DelAddr(a) => self.own_and_lower(a.ifindex, seen),
             _ => {}
+        }
+    }
+
+    /// Reads again the FDB entries of link `i` and of the devices below it here (its
+    /// parent, the parent's parent…): multicast groups and MACs pass down the stack.
+    fn own_and_lower(&mut self, i: u32, seen: &HashMap<u32, Seen>) {
+        let mut at = Some(i);
+        for _ in 0..4 {
+            let Some(x) = at else { break };
+            self.fdb_of.push(x);
+            at = seen
+                .get(&x)
+                .and_then(|s| s.local_parent)
+                .filter(|p| *p != x);
         }
     }
 
@@ -612,6 +662,7 @@ impl Watcher<'_> {
         todo.links.dedup();
         todo.fdb_of.sort_unstable();
         todo.fdb_of.dedup();
+        tracing::debug!(netns = %self.ns.name, tables = ?todo.tables, links = ?todo.links, fdb_of = ?todo.fdb_of, "reading again");
         let mut fresh = match reread(self.ns, todo.tables, todo.links, todo.fdb_of).await {
             Ok(f) => f,
             Err(e) => {
@@ -673,6 +724,11 @@ async fn watch_inner(
         return Ok(());
     }
     let mut late: Option<tokio::time::Instant> = None;
+    // FDB re-reads are spaced: the kernel walks a bridge's whole table for any FDB dump
+    // (even one filtered by port), so with a thousand ports every read costs as much as the
+    // bridge has ports. What comes within twenty times the last read's cost of it waits
+    // for the next, gathered into one: a small host reads at once.
+    let mut fdb = FdbPacer::default();
     loop {
         let mut todo = Followup::default();
         let mut batch = Batch::default();
@@ -685,6 +741,14 @@ async fn watch_inner(
             } => {
                 late = None;
                 todo.tables.routes = true;
+            }
+            () = async {
+                match fdb.due {
+                    Some(t) => tokio::time::sleep_until(t).await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                fdb.due = None;
             }
             m = conn.messages.next() => {
                 let Some((m, _)) = m else {
@@ -747,8 +811,61 @@ async fn watch_inner(
         if todo.late {
             late = Some(tokio::time::Instant::now() + LINKWATCH_LATE);
         }
+        fdb.pace(&mut todo);
+        let reads_fdb = todo.tables.fdb || !todo.fdb_of.is_empty();
+        let t = tokio::time::Instant::now();
         if todo.any() && !w.reread(todo).await? {
             return Ok(());
+        }
+        if reads_fdb {
+            fdb.cost = t.elapsed();
+        }
+    }
+}
+
+/// How much longer than an FDB read lasted the next one waits at least: FDB reads then
+/// take at most a twentieth of the time, whatever the bridge's size.
+const FDB_SPACING_FACTOR: u32 = 20;
+
+/// The longest an FDB change waits for its read.
+const FDB_SPACING_MAX: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Spaces FDB re-reads (see `watch_inner`).
+#[derive(Default)]
+struct FdbPacer {
+    /// How long the last FDB read took.
+    cost: std::time::Duration,
+    last: Option<tokio::time::Instant>,
+    /// When the gathered read is due.
+    due: Option<tokio::time::Instant>,
+    whole: bool,
+    devs: Vec<u32>,
+}
+
+impl FdbPacer {
+    /// Takes the FDB part of `todo` into the pacer, and gives back what is due now.
+    fn pace(&mut self, todo: &mut Followup) {
+        self.whole |= std::mem::take(&mut todo.tables.fdb);
+        self.devs.append(&mut todo.fdb_of);
+        if !self.whole && self.devs.is_empty() {
+            return;
+        }
+        let now = tokio::time::Instant::now();
+        let spacing = (self.cost * FDB_SPACING_FACTOR).min(FDB_SPACING_MAX);
+        match self.last {
+            Some(t) if now < t + spacing => {
+                self.due.get_or_insert(t + spacing);
+            }
+            _ => {
+                self.last = Some(now);
+                self.due = None;
+                // Several devices' entries cost several walks of the table: one whole
+                // read is cheaper then.
+                self.devs.sort_unstable();
+                self.devs.dedup();
+                todo.tables.fdb = std::mem::take(&mut self.whole) || self.devs.len() > 2;
+                todo.fdb_of = std::mem::take(&mut self.devs);
+            }
         }
     }
 }

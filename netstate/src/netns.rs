@@ -117,16 +117,26 @@ pub fn discover() -> Discovery {
     if let Ok(mut g) = RECENT.lock() {
         // Kept in the order namespaces were first seen, the newest last: a new id in a
         // namespace most likely names the namespace that just appeared.
-        let now: HashSet<NsId> = d.namespaces.iter().map(|n| n.id).collect();
+        // By identity and path: an inode is reused soon after its namespace is gone.
+        let now: HashSet<(NsId, &Path)> = d
+            .namespaces
+            .iter()
+            .map(|n| (n.id, n.path.as_path()))
+            .collect();
         let mut list: Vec<NetnsInfo> = g
             .as_ref()
-            .map(|(_, l)| l.iter().filter(|n| now.contains(&n.id)).cloned().collect())
+            .map(|(_, l)| {
+                l.iter()
+                    .filter(|n| now.contains(&(n.id, n.path.as_path())))
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default();
-        let had: HashSet<NsId> = list.iter().map(|n| n.id).collect();
+        let had: HashSet<(NsId, PathBuf)> = list.iter().map(|n| (n.id, n.path.clone())).collect();
         list.extend(
             d.namespaces
                 .iter()
-                .filter(|n| !had.contains(&n.id))
+                .filter(|n| !had.contains(&(n.id, n.path.clone())))
                 .cloned(),
         );
         *g = Some((std::time::Instant::now(), std::sync::Arc::new(list)));

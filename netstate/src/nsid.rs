@@ -144,10 +144,10 @@ const POPULAR_KEEP: usize = 8;
 fn note_answers(found: &BTreeMap<i32, NsRef>, asked: &Candidates) {
     let Ok(mut p) = POPULAR.lock() else { return };
     for r in found.values() {
-        match p.iter_mut().find(|(n, _)| n.id == r.id) {
+        match p.iter_mut().find(|(n, _)| n.id == r.id && n.name == r.name) {
             Some((_, n)) => *n += 1,
             None => {
-                if let Some(info) = asked.find(r.id) {
+                if let Some(info) = asked.find(r) {
                     p.push((info, 1));
                 }
             }
@@ -181,16 +181,18 @@ impl Candidates {
     fn iter(&self) -> impl Iterator<Item = &NetnsInfo> {
         let skip = self.skip;
         let popular = &self.popular;
-        popular.iter().filter(move |n| n.id != skip).chain(
-            self.all
-                .iter()
-                .rev()
-                .filter(move |n| n.id != skip && !popular.iter().any(|p| p.id == n.id)),
-        )
+        popular
+            .iter()
+            .filter(move |n| n.id != skip)
+            .chain(self.all.iter().rev().filter(move |n| {
+                n.id != skip && !popular.iter().any(|p| p.id == n.id && p.path == n.path)
+            }))
     }
 
-    fn find(&self, id: NsId) -> Option<NetnsInfo> {
-        self.iter().find(|n| n.id == id).cloned()
+    fn find(&self, r: &NsRef) -> Option<NetnsInfo> {
+        self.iter()
+            .find(|n| n.id == r.id && n.name == r.name)
+            .cloned()
     }
 }
 
