@@ -465,67 +465,43 @@ pub fn reread_blocking(
     links: Vec<u32>,
     fdb_of: Vec<u32>,
 ) -> Result<Fresh> {
-    let spawn = |p: Part| {
-        let name = ns.name.clone();
-        netns::spawn_in(ns, move || dump_part::<Model>(&name, p, false))
-            .map_err(|e| err(&ns.name, e.to_string()))
-    };
-    let routes = tables.routes.then(|| spawn(Part::Routes)).transpose()?;
-    let neigh = match (tables.neighs, tables.fdb) {
-        (false, false) => None,
-        (true, false) => Some(spawn(Part::Neighs)?),
-        _ => Some(spawn(Part::NeighFdb)?),
-    };
-    let vlans = tables
-        .vlans
-        .then(|| {
-            let name = ns.name.clone();
-            netns::spawn_in(ns, move || dump_part::<Vlans>(&name, Part::Vlans, false))
-                .map_err(|e| err(&ns.name, e.to_string()))
-        })
-        .transpose()?;
-    let of = (!tables.fdb && !fdb_of.is_empty())
-        .then(|| {
-            let name = ns.name.clone();
-            let devs = fdb_of.clone();
-            netns::spawn_in(ns, move || fdb_of_here(&name, &devs))
-                .map_err(|e| err(&ns.name, e.to_string()))
-        })
-        .transpose()?;
+    // One job in the namespace, one part after the other: a re-read is a few small dumps,
+    // and a thread per part would cost more than the parts.
     let name = ns.name.clone();
-    let one_by_one = (!links.is_empty())
-        .then(|| {
-            netns::spawn_in(ns, move || get_links(&name, &links))
-                .map_err(|e| err(&ns.name, e.to_string()))
-        })
-        .transpose()?;
-    let panicked = || err(&ns.name, "a dump thread panicked".into());
-    let mut fresh = Fresh::default();
-    if let Some(h) = routes {
-        let m = h.join().map_err(|_| panicked())??;
-        warn_unparsed(&ns.name, &m.bad);
-        fresh.routes = Some(m.st.routes);
-    }
-    if let Some(h) = neigh {
-        let m = h.join().map_err(|_| panicked())??;
-        warn_unparsed(&ns.name, &m.bad);
-        fresh.neighs = tables.neighs.then_some(m.st.neighs);
-        fresh.fdb = tables.fdb.then_some(m.st.fdb);
-    }
-    if let Some(h) = one_by_one {
-        fresh.links = h.join().map_err(|_| panicked())??;
-    }
-    if let Some(h) = of {
-        let m = h.join().map_err(|_| panicked())??;
-        warn_unparsed(&ns.name, &m.bad);
-        fresh.fdb_of = Some((fdb_of, m.st.fdb));
-    }
-    if let Some(h) = vlans {
-        let v = h.join().map_err(|_| panicked())??;
-        warn_unparsed(&ns.name, &v.bad);
-        fresh.vlans = Some(v.by_link);
-    }
-    Ok(fresh)
+    netns::run_in(ns, move || {
+        let name = name.as_str();
+        let mut fresh = Fresh::default();
+        if tables.routes {
+            let m = dump_part::<Model>(name, Part::Routes, false)?;
+            warn_unparsed(name, &m.bad);
+            fresh.routes = Some(m.st.routes);
+        }
+        let neigh = match (tables.neighs, tables.fdb) {
+            (false, false) => None,
+            (true, false) => Some(Part::Neighs),
+            _ => Some(Part::NeighFdb),
+        };
+        if let Some(part) = neigh {
+            let m = dump_part::<Model>(name, part, false)?;
+            warn_unparsed(name, &m.bad);
+            fresh.neighs = tables.neighs.then_some(m.st.neighs);
+            fresh.fdb = tables.fdb.then_some(m.st.fdb);
+        }
+        if !links.is_empty() {
+            fresh.links = get_links(name, &links)?;
+        }
+        if !tables.fdb && !fdb_of.is_empty() {
+            let m = fdb_of_here(name, &fdb_of)?;
+            warn_unparsed(name, &m.bad);
+            fresh.fdb_of = Some((fdb_of, m.st.fdb));
+        }
+        if tables.vlans {
+            let v = dump_part::<Vlans>(name, Part::Vlans, false)?;
+            warn_unparsed(name, &v.bad);
+            fresh.vlans = Some(v.by_link);
+        }
+        Ok(fresh)
+    })
 }
 
 /// The FDB entries of each device of `devs` (`bridge fdb show brport DEV`: a bridge port's

@@ -167,11 +167,88 @@ impl Inventory {
         let infos = d.namespaces.clone();
         inv.set_namespaces(d);
         // A bounded pool of threads, each entering one namespace after the other.
-        let states = crate::netns::for_each_in(&infos, crate::netns::workers(), |info| {
-            let mut st = crate::dump::snapshot_here(&info.name, true)?;
-            crate::nsid::Resolver::default().resolve_here(info, st.links.values_mut().collect());
-            Ok(st)
+        let mut states = crate::netns::for_each_in(&infos, crate::netns::workers(), |_, info| {
+            crate::dump::snapshot_here(&info.name, true)
         });
+        // Then the namespaces links name by id: a veth's other end is the namespace with a
+        // veth whose own peer is it (matched by ifindex, confirmed with one question).
+        let mut by_pair: HashMap<(u32, u32), Vec<usize>> = HashMap::new();
+        for (i, r) in states.iter().enumerate() {
+            let Ok(st) = r else { continue };
+            for l in st
+                .links
+                .values()
+                .filter(|l| l.link_netnsid.is_some() && l.kind.as_deref() == Some("veth"))
+            {
+                if let Some(p) = l.parent {
+                    by_pair.entry((l.ifindex, p)).or_default().push(i);
+                }
+            }
+        }
+        let hints: Vec<Vec<NetnsInfo>> = states
+            .iter()
+            .map(|r| {
+                let Ok(st) = r else { return Vec::new() };
+                let mut h: Vec<NetnsInfo> = Vec::new();
+                for l in st.links.values().filter(|l| l.link_netnsid.is_some()) {
+                    let Some(p) = l.parent else { continue };
+                    for j in by_pair.get(&(p, l.ifindex)).into_iter().flatten() {
+                        if let Some(info) = infos.get(*j) {
+                            if !h.iter().any(|x| x.id == info.id) {
+                                h.push(info.clone());
+                            }
+                        }
+                    }
+                }
+                h
+            })
+            .collect();
+        let todo: Vec<usize> = states
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                r.as_ref()
+                    .is_ok_and(|st| st.links.values().any(|l| l.link_netnsid.is_some()))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let todo_infos: Vec<NetnsInfo> =
+            todo.iter().filter_map(|i| infos.get(*i).cloned()).collect();
+        let links_of: Vec<Vec<crate::model::Link>> = todo
+            .iter()
+            .map(|i| match states.get(*i) {
+                Some(Ok(st)) => st
+                    .links
+                    .values()
+                    .filter(|l| l.link_netnsid.is_some())
+                    .cloned()
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        let hinted: Vec<&[NetnsInfo]> = todo
+            .iter()
+            .map(|i| hints.get(*i).map_or(&[][..], Vec::as_slice))
+            .collect();
+        let resolved =
+            crate::netns::for_each_in(&todo_infos, crate::netns::workers(), |k, info| {
+                let mut links = links_of.get(k).cloned().unwrap_or_default();
+                crate::nsid::Resolver::default().resolve_here_hinted(
+                    info,
+                    links.iter_mut().collect(),
+                    hinted.get(k).copied().unwrap_or(&[]),
+                );
+                Ok(links)
+            });
+        for (i, r) in todo.iter().zip(resolved) {
+            if let (Some(Ok(st)), Ok(links)) = (states.get_mut(*i), r) {
+                for l in links {
+                    if let Some(m) = st.links.get_mut(&l.ifindex) {
+                        m.link_netns = l.link_netns;
+                    }
+                }
+            }
+        }
         let mut read = Vec::with_capacity(infos.len());
         for (info, r) in infos.iter().zip(states) {
             match r {

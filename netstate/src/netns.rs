@@ -9,6 +9,8 @@ use nix::sched::{setns, CloneFlags};
 
 use crate::{Error, Result};
 
+mod pool;
+
 /// Where named namespaces are bind-mounted by `ip netns add`.
 pub const NETNS_RUN_DIR: &str = "/run/netns";
 
@@ -370,9 +372,17 @@ pub fn pin(ns: &NetnsInfo) -> Result<Pinned> {
     Ok(Pinned { _file: f, info })
 }
 
-/// Runs `f` on a fresh thread that has entered `ns`, and returns its result. Sockets made
-/// in `f` stay bound to `ns` after the thread ends.
+/// Runs `f` in `ns` (on one of a few long-lived threads, which enters it first) and returns
+/// its result. Sockets made in `f` stay bound to `ns`.
 pub fn run_in<T: Send + 'static>(
+    ns: &NetnsInfo,
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    pool::run(ns, f)
+}
+
+/// Runs `f` on a fresh thread that has entered `ns`, and returns its result.
+fn fresh_thread<T: Send + 'static>(
     ns: &NetnsInfo,
     f: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
@@ -436,13 +446,14 @@ pub fn workers() -> usize {
         .clamp(2, 8)
 }
 
-/// Runs `f` in each namespace of `list`, on at most `workers` threads that each enter one
+/// Runs `f` (given the index and the namespace) in each namespace of `list`, on at most
+/// `workers` threads that each enter one
 /// namespace after the other (no thread per namespace; the work is bounded however many
 /// namespaces there are). The results come in `list`'s order.
 pub fn for_each_in<T: Send>(
     list: &[NetnsInfo],
     workers: usize,
-    f: impl Fn(&NetnsInfo) -> Result<T> + Sync,
+    f: impl Fn(usize, &NetnsInfo) -> Result<T> + Sync,
 ) -> Vec<Result<T>> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let next = AtomicUsize::new(0);
@@ -453,7 +464,7 @@ pub fn for_each_in<T: Send>(
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(ns) = list.get(i) else { break };
-                let r = enter(ns).and_then(|()| f(ns));
+                let r = enter(ns).and_then(|()| f(i, ns));
                 if let Some(Ok(mut slot)) = out.get(i).map(|m| m.lock()) {
                     *slot = Some(r);
                 }

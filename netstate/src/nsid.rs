@@ -23,12 +23,17 @@ fn err(ns: &str, reason: String) -> Error {
     }
 }
 
+/// How many namespace-id questions this process asked the kernel (for tests and
+/// benchmarks: resolution must stay linear in namespaces).
+pub static QUESTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// The id `sock`'s namespace gives the namespace open as `target`, if it gave it one.
 fn ask(sock: &Socket, target: &std::fs::File, buf: &mut Vec<u8>) -> std::io::Result<Option<i32>> {
     let mut msg = NsidMessage::default();
     msg.attributes.push(NsidAttribute::Fd(
         u32::try_from(target.as_raw_fd()).unwrap_or(u32::MAX),
     ));
+    QUESTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut req = NetlinkMessage::from(RouteNetlinkMessage::GetNsId(msg));
     req.header.flags = NLM_F_REQUEST;
     req.header.sequence_number = 1;
@@ -61,10 +66,7 @@ fn ask_until(
     candidates: Candidates,
 ) -> Result<BTreeMap<i32, NsRef>> {
     let name = from.name.clone();
-    netns::spawn_in(from, move || ask_here(&name, wanted, &candidates))
-        .map_err(|e| err(&from.name, e.to_string()))?
-        .join()
-        .map_err(|_| err(&from.name, "the namespace-id thread panicked".into()))?
+    netns::run_in(from, move || ask_here(&name, wanted, &candidates))
 }
 
 /// [`ask_until`] from the namespace the calling thread is in (`name` names it in errors).
@@ -142,13 +144,19 @@ static POPULAR: std::sync::Mutex<Vec<(NetnsInfo, u64)>> = std::sync::Mutex::new(
 const POPULAR_KEEP: usize = 8;
 
 fn note_answers(found: &BTreeMap<i32, NsRef>, asked: &Candidates) {
+    // A namespace with links into many others (a bridge's host, with a veth to each pod)
+    // says nothing of where most links point: only a few answers count.
+    if found.len() > 4 {
+        return;
+    }
     let Ok(mut p) = POPULAR.lock() else { return };
     for r in found.values() {
         match p.iter_mut().find(|(n, _)| n.id == r.id && n.name == r.name) {
             Some((_, n)) => *n += 1,
             None => {
                 if let Some(info) = asked.find(r) {
-                    p.push((info, 1));
+                    // First among equals: a new answer is not dropped for older ones.
+                    p.insert(0, (info, 1));
                 }
             }
         }
@@ -240,6 +248,22 @@ impl Resolver {
     /// that entered `ns`): no thread of its own.
     pub fn resolve_here(&mut self, ns: &NetnsInfo, links: Vec<&mut crate::model::Link>) {
         self.resolve_with(ns, links, |c, wanted| {
+            ask_here(&ns.name, Some(wanted), &c).map(|m| (m, c))
+        });
+    }
+
+    /// [`Resolver::resolve_here`], asking `hints` first (the namespaces a link's other end
+    /// is likely in: a veth whose own peer is that link).
+    pub fn resolve_here_hinted(
+        &mut self,
+        ns: &NetnsInfo,
+        links: Vec<&mut crate::model::Link>,
+        hints: &[NetnsInfo],
+    ) {
+        self.resolve_with(ns, links, |mut c, wanted| {
+            let mut first = hints.to_vec();
+            first.append(&mut c.popular);
+            c.popular = first;
             ask_here(&ns.name, Some(wanted), &c).map(|m| (m, c))
         });
     }
