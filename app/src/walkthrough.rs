@@ -339,7 +339,7 @@ pub fn run_check(lab: &str, c: &Check) -> Result<Outcome> {
         }
         CheckKind::Trace => {
             let to: IpAddr = c.to.parse()?;
-            let inv = crate::cli::diag::inventory_blocking()?;
+            let (inv, _) = crate::cli::diag::inventory_blocking()?;
             let t = diagnose::trace(
                 &inv,
                 &crate::cli::diag::HostKernel,

@@ -137,9 +137,17 @@ fn no_default_route_and_private_siblings() {
             .contains("no default route"),
         "{v:#}"
     );
+    // Nothing on the segment routes (the node has no default route itself): the gateway
+    // is left for the user to fill.
+    assert!(
+        fix_line(&v).contains("route --dst default --via GATEWAY --dev mv0"),
+        "{v:#}"
+    );
+    t.node.ipw("route add default via 10.0.0.1");
+    let (_, v) = trace(&t.pods[0], "192.0.2.7");
     assert!(
         fix_line(&v).contains("route --dst default --via 10.0.0.1 --dev mv0"),
-        "the gateway is the one the host uses: {v:#}"
+        "the gateway the node uses on the pod's segment: {v:#}"
     );
     let (code, v) = trace(&t.pods[0], "10.0.0.11");
     assert_eq!(code, 1, "{v:#}");

@@ -386,7 +386,7 @@ fn walkthrough_host_isolation_through_the_ui() {
     });
     t.keys(&["n"]);
     t.wait_secs("step 2's checks", 10, |s| {
-        s.contains("step 2/5") && s.contains("(2/2 as expected)")
+        s.contains("step 2/5") && s.contains("(3/3 as expected)")
     });
     t.keys(&["n"]);
     // The checks run once the pane's capture runs: the pane shows the ARP request of the
@@ -403,7 +403,7 @@ fn walkthrough_host_isolation_through_the_ui() {
     );
     t.keys(&["n"]);
     let s = t.wait_secs("step 4 before its plan", 10, |s| {
-        s.contains("step 4/5") && s.contains("(0/3 as expected)") && !s.contains("running")
+        s.contains("step 4/5") && s.contains("(0/4 as expected)") && !s.contains("running")
     });
     assert!(s.contains("fails for now"), "{s}");
     assert!(
@@ -415,7 +415,7 @@ fn walkthrough_host_isolation_through_the_ui() {
     t.keys(&["Enter"]);
     t.keys(&["y"]);
     t.wait_secs("the shim applied and the checks passing", 15, |s| {
-        s.contains("applied as plan") && s.contains("(3/3 as expected)")
+        s.contains("applied as plan") && s.contains("(4/4 as expected)")
     });
     t.keys(&["Escape"]);
     t.keys(&["n"]);

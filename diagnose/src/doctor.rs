@@ -24,7 +24,7 @@ pub(crate) struct Cx<'a> {
     pub k: &'a dyn Kernel,
     only: Option<&'a [NsId]>,
     /// The host's default gateways, and the namespaces that hold one.
-    pub gateways: Vec<IpAddr>,
+    pub gateways: Vec<(IpAddr, LinkAt)>,
     pub gateway_namespaces: std::collections::HashSet<NsId>,
     /// Every link's broadcast domain, and a device where each domain leaves the host (a
     /// NIC): found once, so checks per neighbour cost no walk of the segment.
@@ -103,7 +103,7 @@ pub fn examine(inv: &Inventory, k: &dyn Kernel, only: Option<&[NsId]>) -> Vec<Fi
     let gateways = crate::fill::default_gateways(&f);
     let gateway_namespaces = gateways
         .iter()
-        .flat_map(|g| f.holders(*g).iter().map(|h| h.ns))
+        .flat_map(|(g, _)| f.holders(*g).iter().map(|h| h.ns))
         .collect();
     let domains = f.domains();
     let mut exits = std::collections::HashMap::new();

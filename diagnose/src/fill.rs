@@ -80,31 +80,45 @@ pub fn free_ip(f: &Fabric<'_>, k: &dyn Kernel, parent: LinkAt) -> Option<IpAddr>
     None
 }
 
-/// The gateways of the host's default routes (every namespace's, once each).
-pub fn default_gateways(f: &Fabric<'_>) -> Vec<IpAddr> {
-    let mut v: Vec<IpAddr> = f
+/// The gateways of the host's default routes (every namespace's, once each), with the
+/// link each route leaves by.
+pub fn default_gateways(f: &Fabric<'_>) -> Vec<(IpAddr, LinkAt)> {
+    let mut v: Vec<(IpAddr, LinkAt)> = f
         .inv
         .namespaces
         .iter()
-        .flat_map(|e| e.state.routes.values())
-        .filter(|r| r.table == RT_TABLE_MAIN && r.dst_len == 0)
-        .filter_map(|r| r.gateway)
+        .flat_map(|e| {
+            e.state
+                .routes
+                .values()
+                .filter(|r| r.table == RT_TABLE_MAIN && r.dst_len == 0)
+                .filter_map(move |r| {
+                    Some((
+                        r.gateway?,
+                        LinkAt {
+                            ns: e.info.id,
+                            ifindex: r.oif?,
+                        },
+                    ))
+                })
+        })
         .collect();
     v.sort_unstable();
     v.dedup();
     v
 }
 
-/// The gateway for namespace `ns` (of family `fam`): one of the host's default gateways
-/// (`gateways`, see [`default_gateways`]) on one of `ns`'s subnets and not its own, else an
-/// address on such a subnet held by a namespace that forwards; with the link of `ns` on
-/// that subnet.
+/// The gateway for namespace `ns` (of family `fam`): a default route's gateway (see
+/// [`default_gateways`]) on one of `ns`'s subnets, used by a namespace on the same L2
+/// segment (a copy of the subnet elsewhere does not count), and not `ns`'s own address;
+/// else an address on such a subnet held, on the segment, by a namespace that forwards;
+/// with the link of `ns` on that subnet.
 pub fn gateway(
     f: &Fabric<'_>,
     k: &dyn Kernel,
     ns: NsId,
     fam: u8,
-    gateways: &[IpAddr],
+    gateways: &[(IpAddr, LinkAt)],
 ) -> Option<(IpAddr, LinkAt)> {
     let e = f.entry(ns)?;
     let subnets: Vec<(IpNet, LinkAt)> = e
@@ -126,7 +140,15 @@ pub fn gateway(
         .collect();
     for (net, at) in &subnets {
         let own = |g: &IpAddr| f.holders(*g).iter().any(|h| h.ns == ns);
-        if let Some(g) = gateways.iter().find(|g| net.contains(*g) && !own(g)) {
+        let near: Vec<&(IpAddr, LinkAt)> = gateways
+            .iter()
+            .filter(|(g, _)| net.contains(g) && !own(g))
+            .collect();
+        if near.is_empty() {
+            continue;
+        }
+        let domain = f.domain(*at);
+        if let Some((g, _)) = near.iter().find(|(_, via)| domain.contains(via)) {
             return Some((*g, *at));
         }
     }

@@ -65,21 +65,25 @@ pub fn select(inv: &Inventory, pattern: &str) -> Result<Vec<NsId>> {
 /// Reads every namespace once into an inventory (relations across namespaces resolved);
 /// what cannot be read is said on stderr and left out.
 pub async fn inventory_once() -> Result<Inventory> {
-    tokio::task::spawn_blocking(inventory_blocking).await?
+    tokio::task::spawn_blocking(|| {
+        let (inv, said) = inventory_blocking()?;
+        for p in said {
+            eprintln!("netlens: {p}");
+        }
+        Ok(inv)
+    })
+    .await?
 }
 
-/// [`inventory_once`], for callers off the async runtime.
-pub fn inventory_blocking() -> Result<Inventory> {
+/// [`inventory_once`] off the async runtime, silently: what could not be read comes back
+/// as messages, for the caller to show (the UI never writes to its terminal).
+pub fn inventory_blocking() -> Result<(Inventory, Vec<String>)> {
     let d = netns::discover();
-    for p in &d.problems {
-        eprintln!("netlens: {p}");
-    }
+    let mut said = d.problems.clone();
     let (inv, errors) = Inventory::read_blocking(d);
-    for e in &errors {
-        eprintln!("netlens: {e}");
-    }
+    said.extend(errors.iter().map(ToString::to_string));
     if inv.namespaces.is_empty() {
         bail!("no namespace could be read");
     }
-    Ok(inv)
+    Ok((inv, said))
 }

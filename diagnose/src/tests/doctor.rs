@@ -219,3 +219,39 @@ fn vxlan_entries_are_checked_and_their_fixes_filled() {
         "{pm:#?}"
     );
 }
+
+#[test]
+fn a_gateway_from_another_copy_of_the_subnet_is_not_proposed() {
+    // Copy A: a node with a default route via 10.0.0.1 and its pod. Copy B: the same
+    // addresses, the node without a default route. B's pod gets no gateway from A.
+    let mut h = Host::new();
+    let mut pods = Vec::new();
+    for (tag, gw) in [("a", true), ("b", false)] {
+        let lan = h.ns(&format!("{tag}lan"));
+        let node = h.ns(&format!("{tag}node"));
+        let pod = h.ns(&format!("{tag}pod"));
+        let (eth0, up0) = h.veth(node, "eth0", lan, "up0");
+        h.addr(eth0, "10.0.0.5/24");
+        h.addr(up0, "10.0.0.1/24");
+        if gw {
+            h.route(eth0, "default", Some("10.0.0.1"), None);
+        }
+        let mv = h.macvlan(eth0, pod, "mv0", MACVLAN_MODE_BRIDGE);
+        h.addr(mv, "10.0.0.10/24");
+        pods.push(pod);
+    }
+    let v = checks(&h);
+    let via = |pod: netstate::NsId| {
+        v.iter()
+            .find(|f| f.check == Check::NoDefaultRoute && f.ns == pod)
+            .and_then(|f| match &f.fix {
+                Some(Fix::Plan {
+                    input: ActionInput::Route(r),
+                    ..
+                }) => r.via.clone(),
+                _ => None,
+            })
+    };
+    assert_eq!(via(pods[0]).as_deref(), Some("10.0.0.1"));
+    assert_eq!(via(pods[1]).as_deref(), Some(crate::report::GATEWAY));
+}

@@ -199,7 +199,23 @@ fn no_route_at_all(w: &Walk<'_>, e: &NsEntry, dst: IpAddr, no: NoRoute, arriving
         input: ActionInput::Route(RouteInput {
             dst: "default".into(),
             via: Some(guess.map_or_else(|| GATEWAY.to_owned(), |(g, _)| g.to_string())),
-            dev: guess.and_then(|(_, d)| w.f.link(d)).map(|l| l.name.clone()),
+            // The device of the gateway's subnet; without one, the namespace's first link
+            // with a subnet of that family.
+            dev: guess
+                .map(|(_, d)| d.ifindex)
+                .or_else(|| {
+                    e.state
+                        .addrs
+                        .values()
+                        .find(|a| {
+                            a.family == fam
+                                && a.prefixlen < if fam == 2 { 32 } else { 128 }
+                                && a.scope == 0
+                        })
+                        .map(|a| a.ifindex)
+                })
+                .and_then(|i| e.state.link_name(i))
+                .map(str::to_owned),
             metric: None,
         }),
     };
