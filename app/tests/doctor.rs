@@ -255,3 +255,19 @@ fn strict_rp_filter_against_a_shims_host_routes() {
     sysctl("2");
     assert!(!has(&t.node, "rp-filter"));
 }
+
+#[test]
+fn a_doctor_that_cannot_run_says_so_with_its_own_status() {
+    if !testns::require_root() {
+        return;
+    }
+    for pattern in ["nlt-no-such-namespace", "nlt-no-such-*"] {
+        let o = Command::new(BIN)
+            .args(["doctor", "--netns", pattern])
+            .output()
+            .expect("run netlens doctor");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{err}");
+        assert!(err.contains(pattern), "{err}");
+    }
+}

@@ -1366,3 +1366,47 @@ fn a_form_plan_that_moves_an_address_runs_under_the_confirm_timer_in_any_namespa
     let s = draw(&a);
     assert!(s.contains("press y within"), "the countdown shows: {s}");
 }
+
+#[test]
+fn a_long_finding_wraps_at_80_columns_and_the_pane_scrolls() {
+    let mut a = app_sized(80, 24);
+    key(&mut a, KeyCode::Char('D'));
+    let long = "the neighbour entry for 10.1.0.3 on va says 02:00:00:00:00:03, but 10.1.0.3 is on eth0 in a pod on the same segment, whose MAC is 02:00:00:00:00:09: frames go to a MAC nobody has".to_owned();
+    let finding = |i: usize| diagnose::Finding {
+        severity: diagnose::Severity::Warning,
+        check: diagnose::Check::StaleNeighbour,
+        netns: "nlt-demo".into(),
+        ns: DEMO,
+        objects: Vec::new(),
+        message: format!("#{i} {long}"),
+        evidence: "neighbour 10.1.0.3 lladdr 02:00:00:00:00:03 REACHABLE".into(),
+        fix: None,
+    };
+    update(
+        &mut a,
+        AppEvent::Examined(Ok((0..12).map(finding).collect())),
+    );
+    let s = draw(&a);
+    assert!(
+        s.contains("frames go to a MAC") && s.contains("#0"),
+        "wrapped, whole: {s}"
+    );
+    assert!(
+        !s.contains("#11"),
+        "the last finding is below the fold: {s}"
+    );
+    for _ in 0..11 {
+        key(&mut a, KeyCode::Char('j'));
+    }
+    let s = draw(&a);
+    assert!(
+        s.contains("#11") && !s.contains("#0 "),
+        "scrolled to the last: {s}"
+    );
+    // `/` keeps what matches.
+    key(&mut a, KeyCode::Char('/'));
+    keys(&mut a, "#3 ");
+    key(&mut a, KeyCode::Enter);
+    let s = draw(&a);
+    assert!(s.contains("#3 ") && !s.contains("#4 "), "{s}");
+}

@@ -255,3 +255,43 @@ fn a_gateway_from_another_copy_of_the_subnet_is_not_proposed() {
     assert_eq!(via(pods[0]).as_deref(), Some("10.0.0.1"));
     assert_eq!(via(pods[1]).as_deref(), Some(crate::report::GATEWAY));
 }
+
+#[test]
+fn plans_refuse_an_address_held_on_the_segment_they_join() {
+    use actions::{AttachInput, ShimInput};
+    let m = super::macvlans(&[("10.0.0.10", MACVLAN_MODE_BRIDGE)]);
+    let shim = |ip: &str| {
+        ActionInput::Shim(ShimInput {
+            parent: "eth0".into(),
+            name: None,
+            ip: Some(ip.into()),
+            to: vec!["10.0.0.10".into()],
+            move_host_ip: false,
+        })
+    };
+    let err =
+        actions::validate::segment_free(&shim("10.0.0.10"), m.host, &m.h.sim.inv).unwrap_err();
+    assert!(
+        err.field == "--ip" && err.reason.contains("mv0 in pod0"),
+        "{err}"
+    );
+    // The lan's address, beyond the parent's wire.
+    let err = actions::validate::segment_free(&shim("10.0.0.1"), m.host, &m.h.sim.inv).unwrap_err();
+    assert!(err.reason.contains("up0 in lan"), "{err}");
+    assert!(actions::validate::segment_free(&shim("10.0.0.254"), m.host, &m.h.sim.inv).is_ok());
+    let attach = ActionInput::Attach(AttachInput {
+        parent: "eth0".into(),
+        target_ns: "new".into(),
+        ip: "10.0.0.10/24".into(),
+        gateway: "10.0.0.1".into(),
+        ..AttachInput::default()
+    });
+    assert!(actions::validate::segment_free(&attach, m.host, &m.h.sim.inv).is_err());
+    // A copy of the subnet on another segment is no conflict.
+    let mut h = m.h;
+    let other = h.ns("other");
+    let lone = h.nic(other, "eth9");
+    h.addr(lone, "10.0.0.77/24");
+    let (host, inv) = (m.host, &h.sim.inv);
+    assert!(actions::validate::segment_free(&shim("10.0.0.77"), host, inv).is_ok());
+}
