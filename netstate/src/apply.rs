@@ -55,8 +55,18 @@ pub struct Fresh {
     /// The FDB entries of these devices only (`bridge fdb show brport DEV`, for each):
     /// what one link's change can have changed, without reading a bridge's whole table.
     pub fdb_of: Option<(Vec<u32>, BTreeMap<crate::model::FdbKey, Fdb>)>,
+    /// The routes that use these devices only (a nexthop on one of them).
+    pub routes_of: Option<(Vec<u32>, BTreeMap<RouteKey, Route>)>,
+    /// The neighbours of these devices only.
+    pub neighs_of: Option<(Vec<u32>, BTreeMap<crate::model::NeighKey, Neigh>)>,
     /// Every link's VLANs (`bridge vlan show`); a link not listed has none.
     pub vlans: Option<BTreeMap<u32, Vec<crate::model::BridgeVlan>>>,
+}
+
+/// Whether a route has a nexthop on one of `devs` (as the kernel's `dev` filter of a route
+/// dump decides).
+fn route_uses(r: &Route, devs: &[u32]) -> bool {
+    r.oif.is_some_and(|o| devs.contains(&o)) || r.nexthops.iter().any(|h| devs.contains(&h.oif))
 }
 
 /// A table of the model, for the generic set / delete / sync below.
@@ -127,6 +137,25 @@ fn sync_sets<T: Table>(st: &mut NsState, fresh: BTreeMap<T::K, T::V>, cb: &mut S
             set::<T>(st, k, v, cb);
         }
     }
+}
+
+/// Puts `fresh` in place of the part of a table that `part` selects (what a filtered dump
+/// returned): the part's entries `fresh` lacks go, the others are set.
+fn sync_part<T: Table>(
+    st: &mut NsState,
+    fresh: BTreeMap<T::K, T::V>,
+    part: impl Fn(&T::V) -> bool,
+    cb: &mut Sink,
+) {
+    let gone: Vec<T::K> = T::map(st)
+        .iter()
+        .filter(|(k, v)| part(v) && !fresh.contains_key(k))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in &gone {
+        del::<T>(st, k, cb);
+    }
+    sync_sets::<T>(st, fresh, cb);
 }
 
 /// Re-announces entries whose data did not change but whose names did.
@@ -568,9 +597,18 @@ impl NsState {
             neighs,
             fdb,
             fdb_of,
+            routes_of,
+            neighs_of,
             vlans,
         } = fresh;
         let routes = routes.map(|r| self.with_hidden(r));
+        if let Some((devs, r)) = routes_of {
+            let r = self.with_hidden(r);
+            sync_part::<Routes>(self, r, |v| route_uses(v, &devs), cb);
+        }
+        if let Some((devs, n)) = neighs_of {
+            sync_part::<Neighs>(self, n, |v| devs.contains(&v.ifindex), cb);
+        }
         if let Some(r) = &routes {
             sync_dels::<Routes>(self, r, cb);
         }
@@ -614,16 +652,7 @@ impl NsState {
             sync_sets::<Fdbs>(self, f, cb);
         }
         if let Some((devs, f)) = fdb_of {
-            let gone: Vec<crate::model::FdbKey> = self
-                .fdb
-                .iter()
-                .filter(|(k, v)| devs.contains(&v.ifindex) && !f.contains_key(k))
-                .map(|(k, _)| k.clone())
-                .collect();
-            for k in &gone {
-                del::<Fdbs>(self, k, cb);
-            }
-            sync_sets::<Fdbs>(self, f, cb);
+            sync_part::<Fdbs>(self, f, |v| devs.contains(&v.ifindex), cb);
         }
     }
 }

@@ -11,8 +11,8 @@
 use netlink_packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_DUMP, NLM_F_REQUEST};
 use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
-use netlink_packet_route::neighbour::NeighbourMessage;
-use netlink_packet_route::route::RouteMessage;
+use netlink_packet_route::neighbour::{NeighbourAttribute, NeighbourMessage};
+use netlink_packet_route::route::{RouteAttribute, RouteMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
 
@@ -464,6 +464,7 @@ pub fn reread_blocking(
     tables: Tables,
     links: Vec<u32>,
     fdb_of: Vec<u32>,
+    routes_of: Vec<u32>,
 ) -> Result<Fresh> {
     // One job in the namespace, one part after the other: a re-read is a few small dumps,
     // and a thread per part would cost more than the parts.
@@ -494,6 +495,17 @@ pub fn reread_blocking(
             let m = fdb_of_here(name, &fdb_of)?;
             warn_unparsed(name, &m.bad);
             fresh.fdb_of = Some((fdb_of, m.st.fdb));
+        }
+        let whole = tables.routes && tables.neighs;
+        if !routes_of.is_empty() && !whole {
+            let m = of_devices_here(name, &routes_of, !tables.routes, !tables.neighs)?;
+            warn_unparsed(name, &m.bad);
+            if !tables.routes {
+                fresh.routes_of = Some((routes_of.clone(), m.st.routes));
+            }
+            if !tables.neighs {
+                fresh.neighs_of = Some((routes_of, m.st.neighs));
+            }
         }
         if tables.vlans {
             let v = dump_part::<Vlans>(name, Part::Vlans, false)?;
@@ -534,6 +546,48 @@ fn fdb_of_here(ns: &str, devs: &[u32]) -> Result<Model> {
             // The device is gone: nothing of it to read.
             Err(Error::Netlink { reason, .. }) if reason.contains("No such device") => {}
             r => r?,
+        }
+    }
+    Ok(m)
+}
+
+/// The routes that use each device of `devs` (`ip route show table all dev DEV`: a
+/// nexthop on it), and its neighbours (`ip neigh show dev DEV`), from the namespace the
+/// calling thread is in: what a device's state or carrier change can change unannounced,
+/// without reading a host's thousands of routes. The filters need strict checking; a
+/// device gone by now has none.
+fn of_devices_here(ns: &str, devs: &[u32], routes: bool, neighs: bool) -> Result<Model> {
+    let mut sock = Socket::new(NETLINK_ROUTE)
+        .map_err(|e| err(ns, format!("cannot open a netlink socket: {e}")))?;
+    sock.bind_auto()
+        .map_err(|e| err(ns, format!("cannot bind a netlink socket: {e}")))?;
+    sock.set_netlink_get_strict_chk(true)
+        .map_err(|e| err(ns, format!("cannot ask for strict netlink checking: {e}")))?;
+    let mut buf = Vec::with_capacity(1 << 16);
+    let mut m = Model::default();
+    let mut seq = 200u32;
+    for dev in devs {
+        let mut reqs: Vec<(&str, RouteNetlinkMessage)> = Vec::new();
+        if routes {
+            for fam in [AddressFamily::Inet, AddressFamily::Inet6] {
+                let mut r = RouteMessage::default();
+                r.header.address_family = fam;
+                r.attributes.push(RouteAttribute::Oif(*dev));
+                reqs.push(("route", RouteNetlinkMessage::GetRoute(r)));
+            }
+        }
+        if neighs {
+            let mut n = NeighbourMessage::default();
+            n.attributes.push(NeighbourAttribute::IfIndex(*dev));
+            reqs.push(("neighbour", RouteNetlinkMessage::GetNeighbour(n)));
+        }
+        for (what, req) in reqs {
+            seq = seq.wrapping_add(1);
+            match dump_one(&sock, ns, what, req, seq, &mut buf, &mut |x| m.add(x)) {
+                // The device is gone: nothing of it to read.
+                Err(Error::Netlink { reason, .. }) if reason.contains("No such device") => {}
+                r => r?,
+            }
         }
     }
     Ok(m)

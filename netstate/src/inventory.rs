@@ -291,6 +291,33 @@ impl Inventory {
                 },
             })
             .collect();
+        if !old.is_empty() {
+            // What the gone namespaces held is free; give it back to the system rather
+            // than keep it in the allocator's arenas (churn would otherwise ratchet up).
+            drop(old);
+            release_freed_memory();
+        }
+    }
+}
+
+/// Returns freed heap memory to the system (glibc keeps it in its arenas otherwise).
+/// Spaced: at most once a second, whatever the churn.
+#[allow(unsafe_code)] // one FFI call, no pointers: libc has no safe wrapper for it
+pub fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::sync::Mutex;
+        use std::time::{Duration, Instant};
+        static LAST: Mutex<Option<Instant>> = Mutex::new(None);
+        let Ok(mut last) = LAST.lock() else { return };
+        if last.is_some_and(|t| t.elapsed() < Duration::from_secs(1)) {
+            return;
+        }
+        *last = Some(Instant::now());
+        // SAFETY: malloc_trim only walks glibc's own arenas; it takes their locks itself.
+        unsafe {
+            libc::malloc_trim(0);
+        }
     }
 }
 

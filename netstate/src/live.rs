@@ -105,15 +105,18 @@ pub async fn reread(
     tables: Tables,
     links: Vec<u32>,
     fdb_of: Vec<u32>,
+    routes_of: Vec<u32>,
 ) -> Result<Fresh> {
     let ns = ns.clone();
     let name = ns.name.clone();
-    tokio::task::spawn_blocking(move || crate::dump::reread_blocking(&ns, tables, links, fdb_of))
-        .await
-        .map_err(|e| Error::Netns {
-            name,
-            reason: format!("dump thread failed: {e}"),
-        })?
+    tokio::task::spawn_blocking(move || {
+        crate::dump::reread_blocking(&ns, tables, links, fdb_of, routes_of)
+    })
+    .await
+    .map_err(|e| Error::Netns {
+        name,
+        reason: format!("dump thread failed: {e}"),
+    })?
 }
 
 /// Reads of namespaces under way at once, for every watcher together: a thousand watchers
@@ -333,9 +336,12 @@ struct Followup {
     /// Devices whose own FDB entries alone changed (multicast groups joined or left, a
     /// macvlan child's MAC on its parent): read by device, not the whole table.
     fdb_of: Vec<u32>,
-    /// A link's carrier or state changed: read the routes again once more after
-    /// [`LINKWATCH_LATE`] too.
-    late: bool,
+    /// Devices whose routes and neighbours alone changed (their state, carrier or MTU):
+    /// read by device, not a host's whole tables.
+    routes_of: Vec<u32>,
+    /// Devices whose carrier or state changed: their routes are read again once more
+    /// after [`LINKWATCH_LATE`] too.
+    late: Vec<u32>,
 }
 
 impl Followup {
@@ -353,13 +359,12 @@ impl Followup {
                         if was.up != now.up {
                             // Down or carrier lost: routes flushed or marked linkdown,
                             // neighbours flushed, the link's multicast groups left or joined.
-                            self.late = true;
-                            self.tables.routes = true;
-                            self.tables.neighs = true;
+                            self.late.push(l.ifindex);
+                            self.routes_of.push(l.ifindex);
                             self.own_and_lower(l.ifindex, seen);
                         }
                         if was.mtu != now.mtu {
-                            self.tables.routes = true;
+                            self.routes_of.push(l.ifindex);
                             self.own_and_lower(l.ifindex, seen);
                         }
                         if was.pvid != now.pvid {
@@ -508,7 +513,10 @@ impl Followup {
     }
 
     fn any(&self) -> bool {
-        self.tables.any() || !self.links.is_empty() || !self.fdb_of.is_empty()
+        self.tables.any()
+            || !self.links.is_empty()
+            || !self.fdb_of.is_empty()
+            || !self.routes_of.is_empty()
     }
 }
 
@@ -600,8 +608,8 @@ impl Watcher<'_> {
         match m.payload {
             NetlinkPayload::Overrun(_) => batch.overran = true,
             NetlinkPayload::InnerMessage(
-                RouteNetlinkMessage::NewNsId(_) | RouteNetlinkMessage::DelNsId(_),
-            ) => self.resolver.forget(),
+                RouteNetlinkMessage::NewNsId(m) | RouteNetlinkMessage::DelNsId(m),
+            ) => self.resolver.forget_ids(&m),
             NetlinkPayload::InnerMessage(inner) => {
                 if let Some(c) = parse::event(inner, flags) {
                     todo.note(&c, &mut self.seen);
@@ -662,8 +670,25 @@ impl Watcher<'_> {
         todo.links.dedup();
         todo.fdb_of.sort_unstable();
         todo.fdb_of.dedup();
-        tracing::debug!(netns = %self.ns.name, tables = ?todo.tables, links = ?todo.links, fdb_of = ?todo.fdb_of, "reading again");
-        let mut fresh = match reread(self.ns, todo.tables, todo.links, todo.fdb_of).await {
+        todo.routes_of.sort_unstable();
+        todo.routes_of.dedup();
+        // Each device's routes cost a walk of the whole tables (the kernel filters route
+        // by route): past a few devices, reading them whole is cheaper.
+        if todo.routes_of.len() > FDB_DEVS_MAX {
+            todo.tables.routes = true;
+            todo.tables.neighs = true;
+            todo.routes_of.clear();
+        }
+        tracing::debug!(netns = %self.ns.name, tables = ?todo.tables, links = ?todo.links, fdb_of = ?todo.fdb_of, routes_of = ?todo.routes_of, "reading again");
+        let mut fresh = match reread(
+            self.ns,
+            todo.tables,
+            todo.links,
+            todo.fdb_of,
+            todo.routes_of,
+        )
+        .await
+        {
             Ok(f) => f,
             Err(e) => {
                 // Tables that keep changing (or a thread that failed): the only truthful
@@ -724,9 +749,10 @@ async fn watch_inner(
         return Ok(());
     }
     let mut late: Option<tokio::time::Instant> = None;
+    let mut late_devs: Vec<u32> = Vec::new();
     // FDB re-reads are spaced: the kernel walks a bridge's whole table for any FDB dump
     // (even one filtered by port), so with a thousand ports every read costs as much as the
-    // bridge has ports. What comes within twenty times the last read's cost of it waits
+    // bridge has ports. What comes within a hundred times the last read's cost of it waits
     // for the next, gathered into one: a small host reads at once.
     let mut fdb = FdbPacer::default();
     loop {
@@ -740,7 +766,7 @@ async fn watch_inner(
                 }
             } => {
                 late = None;
-                todo.tables.routes = true;
+                todo.routes_of.append(&mut late_devs);
             }
             () = async {
                 match fdb.due {
@@ -808,7 +834,8 @@ async fn watch_inner(
         if !changes.is_empty() && !w.send(NetEventKind::Changes(changes)) {
             return Ok(());
         }
-        if todo.late {
+        if !todo.late.is_empty() {
+            late_devs.append(&mut todo.late);
             late = Some(tokio::time::Instant::now() + LINKWATCH_LATE);
         }
         fdb.pace(&mut todo);
@@ -824,8 +851,11 @@ async fn watch_inner(
 }
 
 /// How much longer than an FDB read lasted the next one waits at least: FDB reads then
-/// take at most a twentieth of the time, whatever the bridge's size.
-const FDB_SPACING_FACTOR: u32 = 20;
+/// take at most a hundredth of the time, whatever the bridge's size.
+const FDB_SPACING_FACTOR: u32 = 100;
+
+/// Past this many devices, their FDB entries are read as the whole table.
+const FDB_DEVS_MAX: usize = 8;
 
 /// The longest an FDB change waits for its read.
 const FDB_SPACING_MAX: std::time::Duration = std::time::Duration::from_secs(2);
@@ -859,11 +889,13 @@ impl FdbPacer {
             _ => {
                 self.last = Some(now);
                 self.due = None;
-                // Several devices' entries cost several walks of the table: one whole
-                // read is cheaper then.
+                // Each device's entries cost a walk of the whole table (the kernel
+                // filters entry by entry), and a whole read a walk per 32 KiB it returns
+                // (each part starts again from the top): past a few devices, one whole
+                // read is cheaper.
                 self.devs.sort_unstable();
                 self.devs.dedup();
-                todo.tables.fdb = std::mem::take(&mut self.whole) || self.devs.len() > 2;
+                todo.tables.fdb = std::mem::take(&mut self.whole) || self.devs.len() > FDB_DEVS_MAX;
                 todo.fdb_of = std::mem::take(&mut self.devs);
             }
         }

@@ -133,7 +133,7 @@ pub fn nsid_of(from: &NetnsInfo, target: &NetnsInfo) -> Option<i32> {
 }
 
 /// Discoveries made to find a namespace's id are this far apart at least.
-const NEW_ENOUGH: std::time::Duration = std::time::Duration::from_millis(50);
+const NEW_ENOUGH: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// The namespaces links most often point at (the host, for every pod), with how often:
 /// asked first, so a namespace's ids resolve with one question each, not one per namespace
@@ -173,15 +173,52 @@ struct Candidates {
     skip: NsId,
 }
 
+/// How many of the newest namespaces are asked with the likely ones.
+const NEWEST_FIRST: usize = 4;
+
+/// The first namespaces asked: hints, the popular ones, the newest few of the last
+/// discovery (`all_known`, kept to ask the rest later).
+struct Likely {
+    first: Vec<NetnsInfo>,
+    all_known: std::sync::Arc<Vec<NetnsInfo>>,
+    skip: NsId,
+}
+
+impl Likely {
+    fn iter(&self) -> impl Iterator<Item = &NetnsInfo> {
+        self.first.iter()
+    }
+
+    fn into_candidates(self) -> Candidates {
+        Candidates::only(self.first, self.skip)
+    }
+}
+
 impl Candidates {
-    fn for_(from: &NetnsInfo) -> Candidates {
-        Candidates {
-            popular: POPULAR
-                .lock()
-                .map(|p| p.iter().map(|(n, _)| n.clone()).collect())
-                .unwrap_or_default(),
-            all: netns::recent(),
+    fn likely(from: &NetnsInfo, hints: &[NetnsInfo]) -> Likely {
+        let all = netns::recent();
+        let mut first: Vec<NetnsInfo> = hints.to_vec();
+        if let Ok(p) = POPULAR.lock() {
+            first.extend(p.iter().map(|(n, _)| n.clone()));
+        }
+        first.extend(all.iter().rev().take(NEWEST_FIRST).cloned());
+        let mut seen = std::collections::HashSet::new();
+        first.retain(|n| n.id != from.id && seen.insert((n.id, n.path.clone())));
+        Likely {
+            first,
+            all_known: all,
             skip: from.id,
+        }
+    }
+
+    /// Exactly these, in this order.
+    fn only(mut list: Vec<NetnsInfo>, skip: NsId) -> Candidates {
+        // `iter` walks `all` from its end (the newest last in a discovery's list).
+        list.reverse();
+        Candidates {
+            popular: Vec::new(),
+            all: std::sync::Arc::new(list),
+            skip,
         }
     }
 
@@ -221,6 +258,22 @@ impl Resolver {
         self.unknown.clear();
     }
 
+    /// Forgets what an announcement of a new or deleted id changes: that id (the others
+    /// still stand for what they did), or everything if it names none.
+    pub fn forget_ids(&mut self, m: &NsidMessage) {
+        let mut named = false;
+        for a in &m.attributes {
+            if let NsidAttribute::Id(i) = a {
+                named = true;
+                self.known.remove(i);
+                self.unknown.remove(i);
+            }
+        }
+        if !named {
+            self.forget();
+        }
+    }
+
     /// Takes the ids a dumped state's links resolved.
     pub fn learn(&mut self, st: &NsState) {
         for l in st.links.values() {
@@ -231,9 +284,9 @@ impl Resolver {
     }
 
     /// Fills in `link_netns` of the links that carry an id, asking the kernel (and
-    /// discovering namespaces) at most once per call, only if an id is not known yet.
+    /// discovering namespaces) only if an id is not known yet.
     pub fn resolve(&mut self, ns: &NetnsInfo, links: Vec<&mut crate::model::Link>) {
-        self.resolve_with(ns, links, |c, wanted| {
+        self.resolve_with(ns, links, &[], |c, wanted| {
             let name = ns.name.clone();
             netns::spawn_in(ns, move || {
                 ask_here(&name, Some(wanted), &c).map(|m| (m, c))
@@ -247,7 +300,7 @@ impl Resolver {
     /// [`Resolver::resolve`] from the namespace the calling thread is in (a pool worker
     /// that entered `ns`): no thread of its own.
     pub fn resolve_here(&mut self, ns: &NetnsInfo, links: Vec<&mut crate::model::Link>) {
-        self.resolve_with(ns, links, |c, wanted| {
+        self.resolve_with(ns, links, &[], |c, wanted| {
             ask_here(&ns.name, Some(wanted), &c).map(|m| (m, c))
         });
     }
@@ -260,20 +313,22 @@ impl Resolver {
         links: Vec<&mut crate::model::Link>,
         hints: &[NetnsInfo],
     ) {
-        self.resolve_with(ns, links, |mut c, wanted| {
-            let mut first = hints.to_vec();
-            first.append(&mut c.popular);
-            c.popular = first;
+        self.resolve_with(ns, links, hints, |c, wanted| {
             ask_here(&ns.name, Some(wanted), &c).map(|m| (m, c))
         });
     }
 
     /// Asks (with `ask`, given the candidates and the ids wanted) only for the ids not known
-    /// yet, then fills in the links.
+    /// yet, then fills in the links. The questions go, in turn, to the likely namespaces
+    /// (`hints`, the popular ones and the newest few), to the namespaces made since the
+    /// last discovery (discovering again), and only then to the rest: an id in a busy
+    /// host most often names a namespace that has just appeared, and walking every
+    /// namespace for it would cost a question per namespace of the host.
     fn resolve_with(
         &mut self,
         ns: &NetnsInfo,
         links: Vec<&mut crate::model::Link>,
+        hints: &[NetnsInfo],
         ask: impl Fn(Candidates, Vec<i32>) -> Result<(BTreeMap<i32, NsRef>, Candidates)>,
     ) {
         let wanted: Vec<i32> = links
@@ -282,48 +337,55 @@ impl Resolver {
             .filter(|n| !self.known.contains_key(n) && !self.unknown.contains(n))
             .collect();
         if !wanted.is_empty() {
-            let mut c = Candidates::for_(ns);
             let mut left = wanted.clone();
-            for round in 0..2 {
+            let mut run = |c: Candidates, left: &mut Vec<i32>| -> bool {
                 match ask(c, left.clone()) {
                     Ok((m, asked)) => {
                         note_answers(&m, &asked);
                         self.known.extend(m);
-                        c = asked;
+                        left.retain(|n| !self.known.contains_key(n));
+                        true
                     }
                     Err(e) => {
                         tracing::warn!(netns = %ns.name, "cannot resolve namespace ids: {e}");
-                        break;
+                        false
                     }
                 }
-                left.retain(|n| !self.known.contains_key(n));
-                // An id of a namespace made since the last discovery: discover again (not
-                // more often than every NEW_ENOUGH, across watchers), and ask only the
-                // namespaces that are new.
-                if left.is_empty() || round == 1 {
-                    break;
-                }
+            };
+            let likely = Candidates::likely(ns, hints);
+            let all = std::sync::Arc::clone(&likely.all_known);
+            let asked: std::collections::HashSet<(NsId, std::path::PathBuf)> =
+                likely.iter().map(|n| (n.id, n.path.clone())).collect();
+            let mut ok = run(likely.into_candidates(), &mut left);
+            if ok && !left.is_empty() {
+                // Namespaces made since the last discovery: discover again (not more often
+                // than every NEW_ENOUGH, across watchers). New by identity and path: a
+                // namespace's inode is reused soon after it is deleted.
                 let wait = NEW_ENOUGH.saturating_sub(netns::recent_age());
                 if !wait.is_zero() {
                     std::thread::sleep(wait);
                 }
-                // New by name and identity: a namespace's inode is reused soon after
-                // it is deleted.
                 let old: std::collections::HashSet<(NsId, &std::path::Path)> =
-                    c.all.iter().map(|n| (n.id, n.path.as_path())).collect();
+                    all.iter().map(|n| (n.id, n.path.as_path())).collect();
                 let fresh: Vec<NetnsInfo> = netns::discover()
                     .namespaces
                     .into_iter()
+                    .rev()
                     .filter(|n| !old.contains(&(n.id, n.path.as_path())))
                     .collect();
-                if fresh.is_empty() {
-                    break;
+                if !fresh.is_empty() {
+                    ok = run(Candidates::only(fresh, ns.id), &mut left);
                 }
-                c = Candidates {
-                    popular: Vec::new(),
-                    all: std::sync::Arc::new(fresh),
-                    skip: ns.id,
-                };
+            }
+            if ok && !left.is_empty() {
+                // An older namespace given an id only now (a link moved into it).
+                let rest: Vec<NetnsInfo> = all
+                    .iter()
+                    .rev()
+                    .filter(|n| !asked.contains(&(n.id, n.path.clone())))
+                    .cloned()
+                    .collect();
+                run(Candidates::only(rest, ns.id), &mut left);
             }
             self.unknown
                 .extend(wanted.into_iter().filter(|n| !self.known.contains_key(n)));
