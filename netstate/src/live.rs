@@ -547,7 +547,7 @@ async fn resolve(
         (r, links)
     })
     .await
-    .unwrap_or_else(|_| (Resolver::default(), unresolved))
+    .unwrap_or_else(|_| (Resolver::patient(), unresolved))
 }
 
 /// The next request on the control channel; never, once it is closed.
@@ -739,7 +739,7 @@ async fn watch_inner(
     let mut w = Watcher {
         ns: &pinned.info,
         tx,
-        resolver: Resolver::default(),
+        resolver: Resolver::patient(),
         seen: HashMap::new(),
         overruns: 0,
     };

@@ -249,9 +249,20 @@ pub struct Resolver {
     /// Ids asked for and not found among the namespaces discovery finds: not asked again
     /// until the kernel announces a change of ids.
     unknown: std::collections::BTreeSet<i32>,
+    /// Waits for [`NEW_ENOUGH`] since the last discovery before discovering again (a
+    /// watcher under churn); a one-shot read discovers again at once.
+    patient: bool,
 }
 
 impl Resolver {
+    /// A resolver for a watcher: its discoveries are spaced across watchers.
+    pub fn patient() -> Resolver {
+        Resolver {
+            patient: true,
+            ..Resolver::default()
+        }
+    }
+
     /// Forgets what was found (the kernel assigned or dropped an id).
     pub fn forget(&mut self) {
         self.known.clear();
@@ -362,7 +373,7 @@ impl Resolver {
                 // than every NEW_ENOUGH, across watchers). New by identity and path: a
                 // namespace's inode is reused soon after it is deleted.
                 let wait = NEW_ENOUGH.saturating_sub(netns::recent_age());
-                if !wait.is_zero() {
+                if self.patient && !wait.is_zero() {
                     std::thread::sleep(wait);
                 }
                 let old: std::collections::HashSet<(NsId, &std::path::Path)> =
