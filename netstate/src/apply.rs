@@ -65,9 +65,16 @@ pub struct Fresh {
 
 /// Whether a route has a nexthop on one of `devs` (as the kernel's `dev` filter of a route
 /// dump decides).
+/// Cached routes (PMTU and redirect exceptions, `RTM_F_CLONED`) are left out: a filtered
+/// dump does not return them.
 fn route_uses(r: &Route, devs: &[u32]) -> bool {
-    r.oif.is_some_and(|o| devs.contains(&o)) || r.nexthops.iter().any(|h| devs.contains(&h.oif))
+    r.flags & RTM_F_CLONED == 0
+        && (r.oif.is_some_and(|o| devs.contains(&o))
+            || r.nexthops.iter().any(|h| devs.contains(&h.oif)))
 }
+
+/// `RTM_F_CLONED`: a cached route.
+const RTM_F_CLONED: u32 = 0x200;
 
 /// A table of the model, for the generic set / delete / sync below.
 trait Table {
@@ -522,7 +529,7 @@ impl NsState {
             neighs,
             fdb,
         } = fresh;
-        let routes = self.with_hidden(routes);
+        let routes = self.with_hidden(routes, false);
         // Entries go before the links they name, links come before the entries naming them.
         sync_dels::<Addrs>(self, &addrs, cb);
         sync_dels::<Routes>(self, &routes, cb);
@@ -571,17 +578,24 @@ impl NsState {
     /// of the same key added between the hops (one that cannot join them: no gateway) is
     /// missing from the dump, though it is there (`ip -6 route del` finds it). Its delete is
     /// announced like any other.
-    fn with_hidden(&self, mut fresh: BTreeMap<RouteKey, Route>) -> BTreeMap<RouteKey, Route> {
+    /// A dump filtered by device may leave out the multipath route itself: `partial` looks
+    /// it up in the model.
+    fn with_hidden(
+        &self,
+        mut fresh: BTreeMap<RouteKey, Route>,
+        partial: bool,
+    ) -> BTreeMap<RouteKey, Route> {
         for (k, r) in &self.routes {
+            let first = RouteKey {
+                alt: 0,
+                ..k.clone()
+            };
+            let multipath = |m: &Route| m.nexthops.len() > 1;
             let hidden = k.family == crate::model::AF_INET6
                 && k.alt != 0
                 && !fresh.contains_key(k)
-                && fresh
-                    .get(&RouteKey {
-                        alt: 0,
-                        ..k.clone()
-                    })
-                    .is_some_and(|m| m.nexthops.len() > 1);
+                && (fresh.get(&first).is_some_and(multipath)
+                    || partial && self.routes.get(&first).is_some_and(multipath));
             if hidden {
                 fresh.insert(k.clone(), r.clone());
             }
@@ -590,7 +604,10 @@ impl NsState {
     }
 
     /// Puts re-read tables in place of the model's, telling `cb` the exact difference.
-    pub fn refresh(&mut self, fresh: Fresh, cb: &mut Sink) {
+    /// Returns the tables to read whole after all (a device's routes that a filtered read
+    /// cannot settle).
+    pub fn refresh(&mut self, fresh: Fresh, cb: &mut Sink) -> Tables {
+        let mut again = Tables::default();
         let Fresh {
             links,
             routes,
@@ -601,14 +618,7 @@ impl NsState {
             neighs_of,
             vlans,
         } = fresh;
-        let routes = routes.map(|r| self.with_hidden(r));
-        if let Some((devs, r)) = routes_of {
-            let r = self.with_hidden(r);
-            sync_part::<Routes>(self, r, |v| route_uses(v, &devs), cb);
-        }
-        if let Some((devs, n)) = neighs_of {
-            sync_part::<Neighs>(self, n, |v| devs.contains(&v.ifindex), cb);
-        }
+        let routes = routes.map(|r| self.with_hidden(r, false));
         if let Some(r) = &routes {
             sync_dels::<Routes>(self, r, cb);
         }
@@ -645,6 +655,26 @@ impl NsState {
         if let Some(r) = routes {
             sync_sets::<Routes>(self, r, cb);
         }
+        if let Some((devs, r)) = routes_of {
+            // A multipath route through the device may have lost just that hop (a nexthop
+            // group does so unannounced), and a route through a nexthop object names no
+            // device here: the filtered read cannot tell, the whole table can.
+            let unsure = self.routes.values().any(|v| {
+                (route_uses(v, &devs) && v.nexthops.len() > 1)
+                    || (v.kind == crate::consts::RTN_UNICAST
+                        && v.oif.is_none()
+                        && v.nexthops.is_empty())
+            });
+            if unsure {
+                again.routes = true;
+            } else {
+                let r = self.with_hidden(r, true);
+                sync_part::<Routes>(self, r, |v| route_uses(v, &devs), cb);
+            }
+        }
+        if let Some((devs, n)) = neighs_of {
+            sync_part::<Neighs>(self, n, |v| devs.contains(&v.ifindex), cb);
+        }
         if let Some(n) = neighs {
             sync_sets::<Neighs>(self, n, cb);
         }
@@ -654,5 +684,6 @@ impl NsState {
         if let Some((devs, f)) = fdb_of {
             sync_part::<Fdbs>(self, f, |v| devs.contains(&v.ifindex), cb);
         }
+        again
     }
 }

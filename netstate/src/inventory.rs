@@ -92,6 +92,8 @@ impl Inventory {
             control,
         } = e;
         let mut each = |a: Applied<'_>, st: &NsState| f(info, a, st);
+        // Tables the watcher should read whole after all.
+        let mut again = Tables::default();
         match ev.kind {
             NetEventKind::Control(c) => *control = Some(c),
             NetEventKind::Snapshot {
@@ -107,28 +109,27 @@ impl Inventory {
                 *overruns = n;
             }
             NetEventKind::Changes(cs) => {
-                let mut again = Tables::default();
                 for c in cs {
                     elsewhere(&c, state, &mut asks);
                     again |= state.apply_with(c, &mut each);
                 }
-                if again.any() {
-                    asks.push(Request::To(
-                        ev.ns,
-                        Ask {
-                            tables: again,
-                            links: Vec::new(),
-                            fdb_of: Vec::new(),
-                        },
-                    ));
-                }
             }
-            NetEventKind::Reread(fresh) => state.refresh(*fresh, &mut each),
+            NetEventKind::Reread(fresh) => again = state.refresh(*fresh, &mut each),
             NetEventKind::Overrun { overruns: n } => {
                 *overruns = n;
                 *status = NsStatus::Resyncing;
             }
             NetEventKind::Failed(msg) => *status = NsStatus::Failed(msg),
+        }
+        if again.any() {
+            asks.push(Request::To(
+                ev.ns,
+                Ask {
+                    tables: again,
+                    links: Vec::new(),
+                    fdb_of: Vec::new(),
+                },
+            ));
         }
         self.ask(ev.ns, asks);
         Some(ev.ns)

@@ -103,13 +103,20 @@ const RECENT_FOR: std::time::Duration = std::time::Duration::from_secs(2);
 /// The namespaces of the last discovery if it is recent, else of a new one: one scan of
 /// `/proc` serves every namespace that asks meanwhile, not one scan each.
 pub fn recent() -> std::sync::Arc<Vec<NetnsInfo>> {
-    if let Ok(g) = RECENT.lock() {
-        if let Some((at, list)) = g.as_ref().filter(|(at, _)| at.elapsed() < RECENT_FOR) {
-            let _ = at;
-            return list.clone();
-        }
+    let kept = || {
+        RECENT.lock().ok().and_then(|g| {
+            g.as_ref()
+                .filter(|(at, _)| at.elapsed() < RECENT_FOR)
+                .map(|(_, list)| list.clone())
+        })
+    };
+    if let Some(list) = kept() {
+        return list;
     }
-    std::sync::Arc::new(discover().namespaces)
+    // The list in the order namespaces were first seen (the newest last), as kept by the
+    // discovery, not the scan's order.
+    let d = discover();
+    kept().unwrap_or_else(|| std::sync::Arc::new(d.namespaces))
 }
 
 /// Scans for every namespace: the host's, the named ones, then those only processes hold,

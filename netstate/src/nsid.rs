@@ -132,6 +132,9 @@ pub fn nsid_of(from: &NetnsInfo, target: &NetnsInfo) -> Option<i32> {
         .map(|(i, _)| i)
 }
 
+/// How long an id no namespace answered for is not asked for again.
+const UNKNOWN_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Discoveries made to find a namespace's id are this far apart at least.
 const NEW_ENOUGH: std::time::Duration = std::time::Duration::from_millis(250);
 
@@ -246,9 +249,10 @@ impl Candidates {
 #[derive(Debug, Default)]
 pub struct Resolver {
     known: BTreeMap<i32, NsRef>,
-    /// Ids asked for and not found among the namespaces discovery finds: not asked again
-    /// until the kernel announces a change of ids.
-    unknown: std::collections::BTreeSet<i32>,
+    /// Ids asked for and not found among the namespaces discovery finds, with when: not
+    /// asked again for [`UNKNOWN_FOR`], or until the kernel announces a change of the id
+    /// (a namespace held only by a process that starts later becomes findable).
+    unknown: BTreeMap<i32, std::time::Instant>,
     /// Waits for [`NEW_ENOUGH`] since the last discovery before discovering again (a
     /// watcher under churn); a one-shot read discovers again at once.
     patient: bool,
@@ -345,7 +349,13 @@ impl Resolver {
         let wanted: Vec<i32> = links
             .iter()
             .filter_map(|l| l.link_netnsid)
-            .filter(|n| !self.known.contains_key(n) && !self.unknown.contains(n))
+            .filter(|n| {
+                !self.known.contains_key(n)
+                    && self
+                        .unknown
+                        .get(n)
+                        .is_none_or(|t| t.elapsed() >= UNKNOWN_FOR)
+            })
             .collect();
         if !wanted.is_empty() {
             let mut left = wanted.clone();
@@ -396,10 +406,13 @@ impl Resolver {
                     .filter(|n| !asked.contains(&(n.id, n.path.clone())))
                     .cloned()
                     .collect();
-                run(Candidates::only(rest, ns.id), &mut left);
+                ok = run(Candidates::only(rest, ns.id), &mut left);
             }
-            self.unknown
-                .extend(wanted.into_iter().filter(|n| !self.known.contains_key(n)));
+            // An id left after a failure was not looked for everywhere: asked again next time.
+            if ok {
+                let now = std::time::Instant::now();
+                self.unknown.extend(left.into_iter().map(|n| (n, now)));
+            }
         }
         for l in links {
             l.link_netns = l.link_netnsid.and_then(|n| self.known.get(&n).cloned());
