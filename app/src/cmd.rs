@@ -56,6 +56,9 @@ pub async fn dump(netns_arg: Option<&str>, all: bool, json: bool, stats: bool) -
 /// `dump --json`: each namespace is dumped, then streamed out (routes, neighbours and FDB
 /// entries are never held as a model); `--all` prints a list and leaves out, with a message,
 /// the namespaces that cannot be read.
+/// Namespaces `dump --all --json` reads at once before printing them.
+const DUMP_CHUNK: usize = 64;
+
 fn dump_json(netns_arg: Option<&str>, all: bool, stats: bool) -> Result<()> {
     let out = std::io::stdout().lock();
     let mut out = BufWriter::with_capacity(1 << 16, out);
@@ -84,18 +87,40 @@ fn dump_json(netns_arg: Option<&str>, all: bool, stats: bool) -> Result<()> {
     }
     let mut read = 0;
     out.write_all(b"[")?;
-    for info in d.namespaces {
-        match netstate::dump::raw_dump(&info, stats) {
-            Ok(d) => {
-                if read > 0 {
-                    out.write_all(b",")?;
+    // The host (often the biggest) with its three parts read at once; the others a chunk at a
+    // time on a bounded pool of threads that enter them in turn (memory stays a chunk's).
+    let (host, rest): (Vec<_>, Vec<_>) = d
+        .namespaces
+        .into_iter()
+        .partition(|n| n.kind == netns::NsKind::Host);
+    let mut batch: Vec<(String, netstate::Result<netstate::dump::RawDump>)> = host
+        .iter()
+        .map(|info| (info.name.clone(), netstate::dump::raw_dump(info, stats)))
+        .collect();
+    let mut chunks = rest.chunks(DUMP_CHUNK);
+    loop {
+        for (name, r) in batch.drain(..) {
+            match r {
+                Ok(d) => {
+                    if read > 0 {
+                        out.write_all(b",")?;
+                    }
+                    read += 1;
+                    let bad = d.write_json(&mut out)?;
+                    warn(&name, &bad);
                 }
-                read += 1;
-                let bad = d.write_json(&mut out)?;
-                warn(&info.name, &bad);
+                Err(e) => eprintln!("netlens: {e}"),
             }
-            Err(e) => eprintln!("netlens: {e}"),
         }
+        let Some(chunk) = chunks.next() else { break };
+        let read_chunk = netns::for_each_in(chunk, netns::workers(), |_, info| {
+            netstate::dump::raw_dump_here(info, stats)
+        });
+        batch = chunk
+            .iter()
+            .map(|n| n.name.clone())
+            .zip(read_chunk)
+            .collect();
     }
     out.write_all(b"]\n")?;
     out.flush()?;

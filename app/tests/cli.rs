@@ -426,3 +426,49 @@ fn a_bad_settings_file_is_named_by_commands_without_the_ui() {
     assert!(err.contains("line 1") && err.contains("rnig"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `dump --all --json` (namespaces read on a pool, a chunk at a time) lists each namespace
+/// exactly as `dump --netns` does, veth peers named by the namespace they live in.
+#[test]
+fn dump_all_lists_each_namespace_as_dump_netns_does() {
+    if !testns::require_root() {
+        return;
+    }
+    let p = Pair::new("dall");
+    let out = testns::run(&[BIN, "dump", "--all", "--json"]);
+    let all: serde_json::Value = serde_json::from_str(&out).expect("dump --all --json is JSON");
+    let list = all.as_array().expect("a list of namespaces");
+    assert!(
+        list.first().is_some_and(|n| n["netns"] == "host"),
+        "the host's namespace comes first: {out:.300}"
+    );
+    for ns in [&p.a.name, &p.b.name] {
+        let mine: Vec<&serde_json::Value> =
+            list.iter().filter(|n| n["netns"] == ns.as_str()).collect();
+        assert_eq!(mine.len(), 1, "{ns} listed once");
+        let one = testns::run(&[BIN, "dump", "--json", "--netns", ns]);
+        let one: serde_json::Value = serde_json::from_str(&one).expect("dump --json is JSON");
+        for key in ["links", "addrs", "routes", "neigh", "fdb"] {
+            let strip = |v: &serde_json::Value| -> Vec<serde_json::Value> {
+                v[key]
+                    .as_array()
+                    .map(|a| a.iter().map(without_counters).collect())
+                    .unwrap_or_default()
+            };
+            assert_eq!(strip(mine[0]), strip(&one), "{key} of {ns}");
+        }
+        let peer = if ns == &p.a.name {
+            &p.b.name
+        } else {
+            &p.a.name
+        };
+        let veth = mine[0]["links"]
+            .as_array()
+            .and_then(|l| {
+                l.iter()
+                    .find(|l| l["ifname"] == "va" || l["ifname"] == "vb")
+            })
+            .expect("the veth end");
+        assert_eq!(veth["link_netns"], peer.as_str(), "{veth}");
+    }
+}

@@ -697,6 +697,24 @@ pub fn raw_dump(ns: &NetnsInfo, stats: bool) -> Result<RawDump> {
     })
 }
 
+/// [`raw_dump`] from the namespace the calling thread is in (a pool worker that entered
+/// `ns`): the three parts one after the other, no thread of its own (a pod's dumps are
+/// small; threads would cost more than they save).
+pub fn raw_dump_here(ns: &NetnsInfo, stats: bool) -> Result<RawDump> {
+    let name = ns.name.as_str();
+    let mut m = dump_part::<Model>(name, Part::LinksAddrs, stats)?;
+    let routes = dump_part::<Raw>(name, Part::Routes, stats)?;
+    let neigh = dump_part::<Raw>(name, Part::NeighFdb, stats)?;
+    crate::nsid::Resolver::default().resolve_here(ns, m.st.links.values_mut().collect());
+    Ok(RawDump {
+        name: ns.name.clone(),
+        st: m.st,
+        bad: m.bad,
+        routes,
+        neigh,
+    })
+}
+
 impl RawDump {
     /// Writes the one JSON object `netlens dump --json` prints (the fields of
     /// [`crate::json::NsJson`]), routes, neighbours and FDB entries in the kernel's order
