@@ -474,13 +474,7 @@ pub struct RawDump {
 pub fn raw_dump(ns: &NetnsInfo, stats: bool) -> Result<RawDump> {
     let (mut m, routes, neigh) = dump_parts::<Raw>(ns, stats)?;
     crate::nsid::resolve_state(ns, &mut m.st);
-    Ok(RawDump {
-        name: ns.name.clone(),
-        st: m.st,
-        bad: m.bad,
-        routes,
-        neigh,
-    })
+    Ok(RawDump::of(ns, m, routes, neigh))
 }
 
 /// [`raw_dump`] from the namespace the calling thread is in (a pool worker that entered
@@ -492,16 +486,20 @@ pub fn raw_dump_here(ns: &NetnsInfo, stats: bool) -> Result<RawDump> {
     let routes = dump_part::<Raw>(name, Part::Routes, stats)?;
     let neigh = dump_part::<Raw>(name, Part::NeighFdb, stats)?;
     crate::nsid::Resolver::default().resolve_here(ns, m.st.links.values_mut().collect());
-    Ok(RawDump {
-        name: ns.name.clone(),
-        st: m.st,
-        bad: m.bad,
-        routes,
-        neigh,
-    })
+    Ok(RawDump::of(ns, m, routes, neigh))
 }
 
 impl RawDump {
+    fn of(ns: &NetnsInfo, m: Model, routes: Raw, neigh: Raw) -> RawDump {
+        RawDump {
+            name: ns.name.clone(),
+            st: m.st,
+            bad: m.bad,
+            routes,
+            neigh,
+        }
+    }
+
     /// Writes the one JSON object `netlens dump --json` prints (the fields of
     /// [`crate::json::NsJson`]), routes, neighbours and FDB entries in the kernel's order
     /// (as `ip -j route` and `bridge -j fdb` print them). This thread prints the links,
