@@ -109,11 +109,12 @@ pub async fn reread(
     links: Vec<u32>,
     fdb_of: Vec<u32>,
     routes_of: Vec<u32>,
+    neighs_of: Vec<u32>,
 ) -> Result<Fresh> {
     let ns = ns.clone();
     let name = ns.name.clone();
     tokio::task::spawn_blocking(move || {
-        crate::dump::reread_blocking(&ns, tables, links, fdb_of, routes_of)
+        crate::dump::reread_blocking(&ns, tables, links, fdb_of, routes_of, neighs_of)
     })
     .await
     .map_err(|e| Error::Netns {
@@ -267,6 +268,15 @@ const IFF_LOWER_UP: u32 = 0x1_0000;
 /// matches it, so the first one reads as a change.
 const SEEDED: (u32, u8) = (u32::MAX, u8::MAX);
 
+/// `IF_OPER_UP`.
+const IF_OPER_UP: u8 = 6;
+
+/// Whether a link lost its up or carrier bit, or left the operational state up (unknown
+/// before counts as down: its neighbours are read).
+fn went_down(was: (u32, u8), now: (u32, u8)) -> bool {
+    was == SEEDED || was.0 & !now.0 != 0 || (was.1 == IF_OPER_UP && now.1 != IF_OPER_UP)
+}
+
 impl Seen {
     fn of(l: &Link) -> Seen {
         Seen {
@@ -342,6 +352,8 @@ struct Followup {
     /// Devices whose routes and neighbours alone changed (their state, carrier or MTU):
     /// read by device, not a host's whole tables.
     routes_of: Vec<u32>,
+    /// Devices whose neighbours alone changed (they went down: their entries flushed).
+    neighs_of: Vec<u32>,
     /// Devices whose carrier or state changed: their routes are read again once more
     /// after [`LINKWATCH_LATE`] too.
     late: Vec<u32>,
@@ -362,8 +374,12 @@ impl Followup {
                         if was.up != now.up {
                             // Down or carrier lost: routes flushed or marked linkdown,
                             // neighbours flushed, the link's multicast groups left or joined.
+                            // Coming up adds no neighbour unannounced.
                             self.late.push(l.ifindex);
                             self.routes_of.push(l.ifindex);
+                            if went_down(was.up, now.up) {
+                                self.neighs_of.push(l.ifindex);
+                            }
                             self.own_and_lower(l.ifindex, seen);
                         }
                         if was.mtu != now.mtu {
@@ -520,6 +536,7 @@ impl Followup {
             || !self.links.is_empty()
             || !self.fdb_of.is_empty()
             || !self.routes_of.is_empty()
+            || !self.neighs_of.is_empty()
     }
 }
 
@@ -675,20 +692,26 @@ impl Watcher<'_> {
         todo.fdb_of.dedup();
         todo.routes_of.sort_unstable();
         todo.routes_of.dedup();
-        // Each device's routes cost a walk of the whole tables (the kernel filters route
-        // by route): past a few devices, reading them whole is cheaper.
+        todo.neighs_of.sort_unstable();
+        todo.neighs_of.dedup();
+        // Each device's routes (neighbours) cost a walk of the whole tables (the kernel
+        // filters entry by entry): past a few devices, reading them whole is cheaper.
         if todo.routes_of.len() > FDB_DEVS_MAX {
             todo.tables.routes = true;
-            todo.tables.neighs = true;
             todo.routes_of.clear();
         }
-        tracing::debug!(netns = %self.ns.name, tables = ?todo.tables, links = ?todo.links, fdb_of = ?todo.fdb_of, routes_of = ?todo.routes_of, "reading again");
+        if todo.neighs_of.len() > FDB_DEVS_MAX {
+            todo.tables.neighs = true;
+            todo.neighs_of.clear();
+        }
+        tracing::debug!(netns = %self.ns.name, tables = ?todo.tables, links = ?todo.links, fdb_of = ?todo.fdb_of, routes_of = ?todo.routes_of, neighs_of = ?todo.neighs_of, "reading again");
         let mut fresh = match reread(
             self.ns,
             todo.tables,
             todo.links,
             todo.fdb_of,
             todo.routes_of,
+            todo.neighs_of,
         )
         .await
         {

@@ -23,6 +23,7 @@ pub fn reread_blocking(
     links: Vec<u32>,
     fdb_of: Vec<u32>,
     routes_of: Vec<u32>,
+    neighs_of: Vec<u32>,
 ) -> Result<Fresh> {
     // One job in the namespace, one part after the other: a re-read is a few small dumps,
     // and a thread per part would cost more than the parts.
@@ -31,24 +32,26 @@ pub fn reread_blocking(
         let name = name.as_str();
         let mut fresh = Fresh::default();
         let mut tables = tables;
-        let whole = tables.routes && tables.neighs;
-        if !routes_of.is_empty() && !whole {
-            match of_devices_here(name, &routes_of, !tables.routes, !tables.neighs) {
+        // What a whole read covers anyway is not read by device.
+        let routes_of = if tables.routes { Vec::new() } else { routes_of };
+        let neighs_of = if tables.neighs { Vec::new() } else { neighs_of };
+        if !routes_of.is_empty() || !neighs_of.is_empty() {
+            match of_devices_here(name, &routes_of, &neighs_of) {
                 Ok(m) => {
                     warn_unparsed(name, &m.bad);
-                    if !tables.routes {
-                        fresh.routes_of = Some((routes_of.clone(), m.st.routes));
+                    if !routes_of.is_empty() {
+                        fresh.routes_of = Some((routes_of, m.st.routes));
                     }
-                    if !tables.neighs {
-                        fresh.neighs_of = Some((routes_of, m.st.neighs));
+                    if !neighs_of.is_empty() {
+                        fresh.neighs_of = Some((neighs_of, m.st.neighs));
                     }
                 }
                 // A kernel without filtered dumps (strict checking came in 4.20), or a dump
                 // cut short: the whole tables.
                 Err(e) => {
                     tracing::debug!(netns = name, "cannot read by device ({e}): whole tables");
-                    tables.routes = true;
-                    tables.neighs = true;
+                    tables.routes |= !routes_of.is_empty();
+                    tables.neighs |= !neighs_of.is_empty();
                 }
             }
         }
@@ -132,33 +135,29 @@ fn fdb_of_here(ns: &str, devs: &[u32]) -> Result<Model> {
 /// calling thread is in: what a device's state or carrier change can change unannounced,
 /// without reading a host's thousands of routes. The filters need strict checking; a
 /// device gone by now has none.
-fn of_devices_here(ns: &str, devs: &[u32], routes: bool, neighs: bool) -> Result<Model> {
+fn of_devices_here(ns: &str, routes_of: &[u32], neighs_of: &[u32]) -> Result<Model> {
     let sock = strict_socket(ns)?;
     let mut buf = Vec::with_capacity(1 << 16);
     let mut m = Model::default();
-    let mut seq = 200u32;
-    for dev in devs {
-        let mut reqs: Vec<(&str, RouteNetlinkMessage)> = Vec::new();
-        if routes {
-            for fam in [AddressFamily::Inet, AddressFamily::Inet6] {
-                let mut r = RouteMessage::default();
-                r.header.address_family = fam;
-                r.attributes.push(RouteAttribute::Oif(*dev));
-                reqs.push(("route", RouteNetlinkMessage::GetRoute(r)));
-            }
+    let mut reqs: Vec<(&str, RouteNetlinkMessage)> = Vec::new();
+    for dev in routes_of {
+        for fam in [AddressFamily::Inet, AddressFamily::Inet6] {
+            let mut r = RouteMessage::default();
+            r.header.address_family = fam;
+            r.attributes.push(RouteAttribute::Oif(*dev));
+            reqs.push(("route", RouteNetlinkMessage::GetRoute(r)));
         }
-        if neighs {
-            let mut n = NeighbourMessage::default();
-            n.attributes.push(NeighbourAttribute::IfIndex(*dev));
-            reqs.push(("neighbour", RouteNetlinkMessage::GetNeighbour(n)));
-        }
-        for (what, req) in reqs {
-            seq = seq.wrapping_add(1);
-            match dump_one(&sock, ns, what, req, seq, &mut buf, &mut |x| m.add(x)) {
-                // The device is gone: nothing of it to read.
-                Err(Error::Netlink { reason, .. }) if reason.contains("No such device") => {}
-                r => r?,
-            }
+    }
+    for dev in neighs_of {
+        let mut n = NeighbourMessage::default();
+        n.attributes.push(NeighbourAttribute::IfIndex(*dev));
+        reqs.push(("neighbour", RouteNetlinkMessage::GetNeighbour(n)));
+    }
+    for (seq, (what, req)) in (200u32..).zip(reqs) {
+        match dump_one(&sock, ns, what, req, seq, &mut buf, &mut |x| m.add(x)) {
+            // The device is gone: nothing of it to read.
+            Err(Error::Netlink { reason, .. }) if reason.contains("No such device") => {}
+            r => r?,
         }
     }
     Ok(m)

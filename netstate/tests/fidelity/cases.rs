@@ -771,3 +771,76 @@ async fn bridge_vlans_follow_every_change() {
     bridge_vlans_agree(&w, a, "a port with VLANs leaving");
     assert!(link(w.state(), "va").bridge_vlans.is_empty());
 }
+
+/// The neighbours the model has on `dev` are those `ip -j neigh show dev DEV` lists.
+fn neighbours_agree(w: &Watched, ns: &Netns, dev: &str, what: &str) {
+    let i = link(w.state(), dev).ifindex;
+    let mut model: Vec<String> = w
+        .state()
+        .neighs
+        .values()
+        .filter(|n| n.ifindex == i)
+        .filter_map(|n| n.dst.map(|d| d.to_string()))
+        .collect();
+    model.sort();
+    let out = ns.ip(&["-j", "neigh", "show", "dev", dev]);
+    let v: Value = serde_json::from_str(&out).expect("ip -j neigh is JSON");
+    let mut kernel: Vec<String> = v
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|n| n["dst"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    kernel.sort();
+    assert_eq!(model, kernel, "after {what}: neighbours on {dev}");
+}
+
+/// A device going down and up, and losing and regaining its carrier, is read again by device
+/// (its routes, and its neighbours when it went down): routes through it flushed or marked,
+/// a multipath route through it and another device, neighbours flushed but the permanent
+/// one; after each step the model equals a fresh dump.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_going_down_and_up_is_read_again_by_device() {
+    if !testns::require_root() {
+        return;
+    }
+    let a = Netns::new("dvda");
+    a.ipw("link add v0 type veth peer name w0");
+    a.ipw("link add v1 type veth peer name w1");
+    for d in ["v0", "w0", "v1", "w1"] {
+        a.ip(&["link", "set", d, "up"]);
+    }
+    a.ipw("addr add 10.0.0.1/24 dev v0");
+    a.ipw("addr add 10.0.1.1/24 dev v1");
+    a.ipw("route add 10.8.0.0/16 via 10.0.0.2");
+    a.ipw("route add 10.9.0.0/16 nexthop via 10.0.0.2 nexthop via 10.0.1.2");
+    a.ipw("neigh add 10.0.0.7 lladdr 02:00:00:00:00:07 dev v0 nud reachable");
+    a.ipw("neigh add 10.0.0.8 lladdr 02:00:00:00:00:08 dev v0 nud permanent");
+    a.ipw("neigh add 10.0.1.7 lladdr 02:00:00:00:00:07 dev v1 nud stale");
+    let mut w = Watched::start(&a.name).await;
+    // Carrier lost (the peer down): what `ip neigh` keeps, the model keeps.
+    a.ipw("link set w0 down");
+    settled(&mut w, "v0's carrier lost").await;
+    neighbours_agree(&w, &a, "v0", "v0's carrier lost");
+    a.ipw("link set w0 up");
+    settled(&mut w, "v0's carrier back").await;
+    // Down: the kernel flushes v0's neighbours, the permanent one too, unannounced.
+    a.ipw("link set v0 down");
+    settled(&mut w, "v0 down").await;
+    neighbours_agree(&w, &a, "v0", "v0 down");
+    a.ipw("link set v0 up");
+    settled(&mut w, "v0 up").await;
+    a.ipw("link set w1 down");
+    settled(&mut w, "v1's carrier lost").await;
+    a.ipw("link set w1 up");
+    settled(&mut w, "v1's carrier back").await;
+    assert!(
+        w.state()
+            .routes
+            .values()
+            .all(|r| r.dst.is_none_or(|d| d.to_string() != "10.8.0.0")),
+        "the route through v0 went with v0"
+    );
+}
