@@ -127,28 +127,32 @@ pub fn discover() -> Discovery {
         // Kept in the order namespaces were first seen, the newest last: a new id in a
         // namespace most likely names the namespace that just appeared.
         // By identity and path: an inode is reused soon after its namespace is gone.
-        let now: HashSet<(NsId, &Path)> = d
+        // A discovery lists each namespace once: by id, with the path it was found at.
+        let now: HashMap<NsId, &Path> = d
             .namespaces
             .iter()
             .map(|n| (n.id, n.path.as_path()))
             .collect();
-        let mut list: Vec<NetnsInfo> = g
-            .as_ref()
-            .map(|(_, l)| {
-                l.iter()
-                    .filter(|n| now.contains(&(n.id, n.path.as_path())))
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
-        let had: HashSet<(NsId, PathBuf)> = list.iter().map(|n| (n.id, n.path.clone())).collect();
-        list.extend(
-            d.namespaces
-                .iter()
-                .filter(|n| !had.contains(&(n.id, n.path.clone())))
-                .cloned(),
-        );
-        *g = Some((std::time::Instant::now(), std::sync::Arc::new(list)));
+        let still = |n: &NetnsInfo| now.get(&n.id) == Some(&n.path.as_path());
+        let old = g.as_ref().map(|(_, l)| std::sync::Arc::clone(l));
+        let list = match old {
+            // Nothing came or went (the usual rescan): the list is kept as it is.
+            Some(l) if l.len() == now.len() && l.iter().all(still) => l,
+            old => {
+                let mut list: Vec<NetnsInfo> = old
+                    .map(|l| l.iter().filter(|n| still(n)).cloned().collect())
+                    .unwrap_or_default();
+                let had: HashSet<NsId> = list.iter().map(|n| n.id).collect();
+                list.extend(
+                    d.namespaces
+                        .iter()
+                        .filter(|n| !had.contains(&n.id))
+                        .cloned(),
+                );
+                std::sync::Arc::new(list)
+            }
+        };
+        *g = Some((std::time::Instant::now(), list));
     }
     d
 }
@@ -162,12 +166,13 @@ pub fn recent_age() -> std::time::Duration {
         .unwrap_or(std::time::Duration::MAX)
 }
 
-/// Named namespaces found by earlier scans, by name and the inode of their entry in
-/// [`NETNS_RUN_DIR`], with when they were last stat'ed.
+/// Named namespaces found by earlier scans, by the inode of their entry in
+/// [`NETNS_RUN_DIR`] (the tmpfs file under the mount: a new one whenever a name is made
+/// again), with when they were last stat'ed.
 static NAMED: std::sync::Mutex<Option<NamedCache>> = std::sync::Mutex::new(None);
 
-/// A named namespace's id by its name and entry inode, with when it was stat'ed.
-type NamedCache = HashMap<(String, u64), (NsId, std::time::Instant)>;
+/// A named namespace's id by its entry's inode, with when it was stat'ed.
+type NamedCache = HashMap<u64, (NsId, std::time::Instant)>;
 
 /// How long a named namespace found by a scan is trusted without a stat (an entry whose
 /// mount went while its file stayed is noticed within this time).
@@ -193,7 +198,7 @@ fn scan() -> Discovery {
                     // The entry's own inode (the file under the mount) is new whenever the
                     // name is made again: a name seen with the same one lately is the
                     // same namespace, and is not stat'ed again (a thousand stats a scan).
-                    let key = (name.clone(), std::os::unix::fs::DirEntryExt::ino(&e));
+                    let key = std::os::unix::fs::DirEntryExt::ino(&e);
                     let known = cache
                         .as_ref()
                         .and_then(|g| g.as_ref())
