@@ -166,18 +166,6 @@ pub fn recent_age() -> std::time::Duration {
         .unwrap_or(std::time::Duration::MAX)
 }
 
-/// Named namespaces found by earlier scans, by the inode of their entry in
-/// [`NETNS_RUN_DIR`] (the tmpfs file under the mount: a new one whenever a name is made
-/// again), with when they were last stat'ed.
-static NAMED: std::sync::Mutex<Option<NamedCache>> = std::sync::Mutex::new(None);
-
-/// A named namespace's id by its entry's inode, with when it was stat'ed.
-type NamedCache = HashMap<u64, (NsId, std::time::Instant)>;
-
-/// How long a named namespace found by a scan is trusted without a stat (an entry whose
-/// mount went while its file stayed is noticed within this time).
-const NAMED_FOR: std::time::Duration = std::time::Duration::from_secs(10);
-
 fn scan() -> Discovery {
     let mut d = Discovery::default();
     let mut seen = HashSet::new();
@@ -185,9 +173,6 @@ fn scan() -> Discovery {
     seen.insert(h.id);
     d.namespaces.push(h);
 
-    let host_dev = d.namespaces[0].id.dev;
-    let mut cache = NAMED.lock().ok();
-    let mut kept: NamedCache = HashMap::new();
     match fs::read_dir(NETNS_RUN_DIR) {
         Ok(entries) => {
             let mut named: Vec<NetnsInfo> = entries
@@ -195,28 +180,7 @@ fn scan() -> Discovery {
                 .filter_map(|e| {
                     let path = e.path();
                     let name = e.file_name().to_string_lossy().into_owned();
-                    // The entry's own inode (the file under the mount) is new whenever the
-                    // name is made again: a name seen with the same one lately is the
-                    // same namespace, and is not stat'ed again (a thousand stats a scan).
-                    let key = std::os::unix::fs::DirEntryExt::ino(&e);
-                    let known = cache
-                        .as_ref()
-                        .and_then(|g| g.as_ref())
-                        .and_then(|c| c.get(&key))
-                        .filter(|(_, at)| at.elapsed() < NAMED_FOR)
-                        .copied();
-                    let looked = match known {
-                        Some((id, at)) => {
-                            kept.insert(key, (id, at));
-                            Ok(id)
-                        }
-                        None => ns_id(&path).inspect(|id| {
-                            if id.dev == host_dev {
-                                kept.insert(key, (*id, std::time::Instant::now()));
-                            }
-                        }),
-                    };
-                    match looked {
+                    match ns_id(&path) {
                         // An unmounted leftover file has the tmpfs's device, not nsfs: skip it.
                         Ok(id) if id.ino > 0 => Some(NetnsInfo {
                             id,
@@ -248,10 +212,6 @@ fn scan() -> Discovery {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => d.problems.push(format!("cannot list {NETNS_RUN_DIR}: {e}")),
     }
-    if let Some(g) = cache.as_mut() {
-        **g = Some(kept);
-    }
-    drop(cache);
 
     let mut denied = 0usize;
     let mut procs: Vec<u32> = fs::read_dir("/proc")
