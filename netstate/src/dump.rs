@@ -253,6 +253,24 @@ enum Part {
     Neighs,
     /// The bridges' and ports' VLANs alone.
     Vlans,
+    /// The FDB alone (bridge-family neighbours).
+    Fdb,
+}
+
+/// What a one-shot read of a namespace needs beyond links, addresses and the FDB: a
+/// topology needs neither routes nor neighbours (each namespace's neighbour dump walks the
+/// host-wide ARP/ND table, so reading them in every namespace costs more than linear).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    pub routes: bool,
+    pub neighs: bool,
+}
+
+impl Needs {
+    pub const ALL: Needs = Needs {
+        routes: true,
+        neighs: true,
+    };
 }
 
 /// The bridge-family link dump with the VLANs (compressed into ranges, as `bridge vlan
@@ -340,6 +358,11 @@ fn requests(part: Part, stats: bool) -> Vec<(&'static str, RouteNetlinkMessage, 
             })
             .collect(),
         Part::Vlans => vec![vlan_request()],
+        Part::Fdb => {
+            let mut fdb = NeighbourMessage::default();
+            fdb.header.family = AddressFamily::Bridge;
+            vec![("fdb", RouteNetlinkMessage::GetNeighbour(fdb), 6)]
+        }
         Part::Neighs => vec![(
             "neighbour",
             RouteNetlinkMessage::GetNeighbour(NeighbourMessage::default()),
@@ -428,10 +451,15 @@ pub fn snapshot_blocking(ns: &NetnsInfo, stats: bool) -> Result<NsState> {
 /// KiB): what many small namespaces read in parallel want, no thread per namespace or part.
 /// `name` names the namespace in errors. Namespace ids are not resolved here.
 pub fn snapshot_here(name: &str, stats: bool) -> Result<NsState> {
+    snapshot_here_needs(name, stats, Needs::ALL)
+}
+
+/// [`snapshot_here`] of what `needs` asks (links, addresses and the FDB always).
+pub fn snapshot_here_needs(name: &str, stats: bool, needs: Needs) -> Result<NsState> {
     let start = std::time::Instant::now();
     let mut tries: u32 = 0;
     loop {
-        match snapshot_here_once(name, stats) {
+        match snapshot_here_once(name, stats, needs) {
             Err(Error::DumpOverrun { .. }) if start.elapsed() < RETRY_FOR => {
                 tries += 1;
                 std::thread::sleep(std::time::Duration::from_millis(
@@ -443,14 +471,23 @@ pub fn snapshot_here(name: &str, stats: bool) -> Result<NsState> {
     }
 }
 
-fn snapshot_here_once(name: &str, stats: bool) -> Result<NsState> {
+fn snapshot_here_once(name: &str, stats: bool, needs: Needs) -> Result<NsState> {
     let mut sock = Socket::new(NETLINK_ROUTE)
         .map_err(|e| err(name, format!("cannot open a netlink socket: {e}")))?;
     sock.bind_auto()
         .map_err(|e| err(name, format!("cannot bind a netlink socket: {e}")))?;
     let mut buf = Vec::with_capacity(1 << 16);
     let mut m = Model::default();
-    for part in [Part::LinksAddrs, Part::Routes, Part::NeighFdb] {
+    let parts = [
+        Some(Part::LinksAddrs),
+        needs.routes.then_some(Part::Routes),
+        Some(if needs.neighs {
+            Part::NeighFdb
+        } else {
+            Part::Fdb
+        }),
+    ];
+    for part in parts.into_iter().flatten() {
         for (what, msg, seq) in requests(part, stats) {
             dump_one(&sock, name, what, msg, seq, &mut buf, &mut |x| m.add(x))?;
         }

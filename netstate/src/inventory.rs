@@ -163,13 +163,21 @@ impl Inventory {
     /// what `doctor`, `trace` and `topo` look at. Those that cannot be read come back as
     /// errors, beside the inventory.
     pub fn read_blocking(d: Discovery) -> (Inventory, Vec<crate::Error>) {
+        Inventory::read_blocking_needs(d, crate::dump::Needs::ALL)
+    }
+
+    /// [`Inventory::read_blocking`] of what `needs` asks of each namespace.
+    pub fn read_blocking_needs(
+        d: Discovery,
+        needs: crate::dump::Needs,
+    ) -> (Inventory, Vec<crate::Error>) {
         let mut inv = Inventory::default();
         let mut errors = Vec::new();
         let infos = d.namespaces.clone();
         inv.set_namespaces(d);
         // A bounded pool of threads, each entering one namespace after the other.
         let mut states = crate::netns::for_each_in(&infos, crate::netns::workers(), |_, info| {
-            crate::dump::snapshot_here(&info.name, true)
+            crate::dump::snapshot_here_needs(&info.name, true, needs)
         });
         // Then the namespaces links name by id: a veth's other end is the namespace with a
         // veth whose own peer is it (matched by ifindex, confirmed with one question).

@@ -65,8 +65,13 @@ pub fn select(inv: &Inventory, pattern: &str) -> Result<Vec<NsId>> {
 /// Reads every namespace once into an inventory (relations across namespaces resolved);
 /// what cannot be read is said on stderr and left out.
 pub async fn inventory_once() -> Result<Inventory> {
-    tokio::task::spawn_blocking(|| {
-        let (inv, said) = inventory_blocking()?;
+    inventory_once_needs(netstate::dump::Needs::ALL).await
+}
+
+/// [`inventory_once`] of what `needs` asks of each namespace.
+pub async fn inventory_once_needs(needs: netstate::dump::Needs) -> Result<Inventory> {
+    tokio::task::spawn_blocking(move || {
+        let (inv, said) = inventory_blocking_needs(needs)?;
         for p in said {
             eprintln!("netlens: {p}");
         }
@@ -78,9 +83,13 @@ pub async fn inventory_once() -> Result<Inventory> {
 /// [`inventory_once`] off the async runtime, silently: what could not be read comes back
 /// as messages, for the caller to show (the UI never writes to its terminal).
 pub fn inventory_blocking() -> Result<(Inventory, Vec<String>)> {
+    inventory_blocking_needs(netstate::dump::Needs::ALL)
+}
+
+fn inventory_blocking_needs(needs: netstate::dump::Needs) -> Result<(Inventory, Vec<String>)> {
     let d = netns::discover();
     let mut said = d.problems.clone();
-    let (inv, errors) = Inventory::read_blocking(d);
+    let (inv, errors) = Inventory::read_blocking_needs(d, needs);
     said.extend(errors.iter().map(ToString::to_string));
     if inv.namespaces.is_empty() {
         bail!("no namespace could be read");

@@ -4,12 +4,17 @@ use std::io::Write as _;
 
 use anyhow::Result;
 
-use super::diag::{inventory_once, select};
+use super::diag::{inventory_once_needs, select};
 
 /// Prints the graph of `pattern`'s namespaces (all without one), with the links elsewhere
 /// theirs hang on: text, `--json` or `--dot`.
 pub async fn run(pattern: Option<&str>, a: &crate::cli::TopoArgs) -> Result<()> {
-    let inv = inventory_once().await?;
+    // A topology is links, addresses and FDB entries: no routes or neighbours read.
+    let inv = inventory_once_needs(netstate::dump::Needs {
+        routes: false,
+        neighs: false,
+    })
+    .await?;
     let only = match pattern {
         Some(p) if !a.all => Some(select(&inv, p)?),
         _ => None,
