@@ -321,6 +321,16 @@ fn a_failed_ping_first_still_names_the_macvlan_rule_and_the_shim_fixes_it() {
     assert!(!pings(&t.node, "10.0.0.10"));
     let v = agrees(&t.node, "10.0.0.10");
     assert!(reason(&v).contains("macvlan child of eth0"), "{v:#}");
+    // The neighbour cache is read where the trace goes: the failed entry is its evidence.
+    assert!(
+        v["hops"].as_array().is_some_and(|h| h.iter().any(|h| {
+            h["what"] == "neighbour"
+                && h["found"]
+                    .as_str()
+                    .is_some_and(|f| f.contains("the evidence"))
+        })),
+        "the failed neighbour is shown as evidence: {v:#}"
+    );
     let cmd = v["fix"]["commands"][0].as_str().unwrap_or_default();
     assert!(
         cmd.contains("shim --parent eth0") && !cmd.contains("FREE_IP"),

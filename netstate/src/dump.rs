@@ -454,6 +454,18 @@ pub fn snapshot_here(name: &str, stats: bool) -> Result<NsState> {
     snapshot_here_needs(name, stats, Needs::ALL)
 }
 
+/// The neighbours of `ns` alone (for a read that left them out).
+pub fn neighbours_of(
+    ns: &NetnsInfo,
+) -> Result<std::collections::BTreeMap<crate::model::NeighKey, crate::model::Neigh>> {
+    let name = ns.name.clone();
+    netns::run_in(ns, move || {
+        let m = dump_part::<Model>(&name, Part::Neighs, false)?;
+        warn_unparsed(&name, &m.bad);
+        Ok(m.st.neighs)
+    })
+}
+
 /// [`snapshot_here`] of what `needs` asks (links, addresses and the FDB always).
 pub fn snapshot_here_needs(name: &str, stats: bool, needs: Needs) -> Result<NsState> {
     let start = std::time::Instant::now();

@@ -56,6 +56,15 @@ impl Inventory {
         self.namespaces.iter().find(|n| n.info.id == id)
     }
 
+    /// Reads the neighbours of namespace `id`, which a read without them left out.
+    pub fn read_neighbours(&mut self, id: NsId) -> crate::Result<()> {
+        let Some(e) = self.get_mut(id) else {
+            return Ok(());
+        };
+        e.state.neighs = crate::dump::neighbours_of(&e.info)?;
+        Ok(())
+    }
+
     fn get_mut(&mut self, id: NsId) -> Option<&mut NsEntry> {
         self.namespaces.iter_mut().find(|n| n.info.id == id)
     }

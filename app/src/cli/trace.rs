@@ -11,7 +11,7 @@ use capture::decode::{Decoded, IcmpBody, Icmpv6Body, LayerInfo};
 use diagnose::trace::{Direction, Hop, HopKind, Status, Trace};
 use netstate::inventory::Inventory;
 
-use super::diag::{inventory_once, HostKernel};
+use super::diag::{inventory_once_needs, HostKernel};
 use crate::cmd::pick_netns;
 
 /// The trace could not run (a bad --from or --src, nothing readable).
@@ -31,7 +31,14 @@ pub async fn run(a: &crate::cli::TraceArgs) -> ExitCode {
 
 async fn trace(a: &crate::cli::TraceArgs) -> Result<u8> {
     let from = pick_netns(Some(&a.from))?;
-    let inv = inventory_once().await?;
+    // Neighbours are read only where the trace goes (below): each namespace's neighbour
+    // dump walks the host-wide ARP/ND table, so reading them everywhere costs more than
+    // linear on a host with thousands of namespaces.
+    let mut inv = inventory_once_needs(netstate::dump::Needs {
+        routes: true,
+        neighs: false,
+    })
+    .await?;
     let proto = a.proto.map(|p| match p {
         crate::cli::Proto::Icmp if a.to.is_ipv4() => 1,
         crate::cli::Proto::Icmp => 58,
@@ -49,6 +56,28 @@ async fn trace(a: &crate::cli::TraceArgs) -> Result<u8> {
     let probe = a.probe;
     let t = tokio::task::spawn_blocking(move || -> Result<Trace> {
         let mut t = diagnose::trace(&inv, &HostKernel, &q)?;
+        // The path is decided by links and routes; the neighbour cache is evidence along it.
+        // Read it in the namespaces the trace went through and trace again, until no new
+        // namespace comes in (a vxlan's next hop, known from a neighbour, may lead further).
+        let mut read = std::collections::HashSet::new();
+        for _ in 0..4 {
+            let mut want: Vec<netstate::NsId> = std::iter::once(q.from)
+                .chain(t.hops.iter().map(|h| h.ns))
+                .filter(|id| !read.contains(id))
+                .collect();
+            want.dedup();
+            if want.is_empty() {
+                break;
+            }
+            for id in want {
+                if read.insert(id) {
+                    if let Err(e) = inv.read_neighbours(id) {
+                        eprintln!("netlens: {e}: its neighbours are left out of the trace");
+                    }
+                }
+            }
+            t = diagnose::trace(&inv, &HostKernel, &q)?;
+        }
         if probe {
             run_probe(&inv, &from, &mut t)?;
         }
