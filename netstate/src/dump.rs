@@ -25,7 +25,7 @@ use crate::netns::{self, NetnsInfo};
 use crate::{parse, wire, Error, Result};
 
 mod reread;
-pub use reread::reread_blocking;
+pub use reread::{reread_blocking, Wanted};
 
 fn err(ns: &str, reason: String) -> Error {
     Error::Netlink {

@@ -103,24 +103,15 @@ pub async fn snapshot(ns: &NetnsInfo) -> Result<NsState> {
 
 /// Reads again the tables the kernel changed without an event per change, and some links
 /// one by one, on sockets of their own.
-pub async fn reread(
-    ns: &NetnsInfo,
-    tables: Tables,
-    links: Vec<u32>,
-    fdb_of: Vec<u32>,
-    routes_of: Vec<u32>,
-    neighs_of: Vec<u32>,
-) -> Result<Fresh> {
+pub async fn reread(ns: &NetnsInfo, w: crate::dump::Wanted) -> Result<Fresh> {
     let ns = ns.clone();
     let name = ns.name.clone();
-    tokio::task::spawn_blocking(move || {
-        crate::dump::reread_blocking(&ns, tables, links, fdb_of, routes_of, neighs_of)
-    })
-    .await
-    .map_err(|e| Error::Netns {
-        name,
-        reason: format!("dump thread failed: {e}"),
-    })?
+    tokio::task::spawn_blocking(move || crate::dump::reread_blocking(&ns, w))
+        .await
+        .map_err(|e| Error::Netns {
+            name,
+            reason: format!("dump thread failed: {e}"),
+        })?
 }
 
 /// Reads of namespaces under way at once, for every watcher together: a thousand watchers
@@ -705,16 +696,14 @@ impl Watcher<'_> {
             todo.neighs_of.clear();
         }
         tracing::debug!(netns = %self.ns.name, tables = ?todo.tables, links = ?todo.links, fdb_of = ?todo.fdb_of, routes_of = ?todo.routes_of, neighs_of = ?todo.neighs_of, "reading again");
-        let mut fresh = match reread(
-            self.ns,
-            todo.tables,
-            todo.links,
-            todo.fdb_of,
-            todo.routes_of,
-            todo.neighs_of,
-        )
-        .await
-        {
+        let w = crate::dump::Wanted {
+            tables: todo.tables,
+            links: todo.links,
+            fdb_of: todo.fdb_of,
+            routes_of: todo.routes_of,
+            neighs_of: todo.neighs_of,
+        };
+        let mut fresh = match reread(self.ns, w).await {
             Ok(f) => f,
             Err(e) => {
                 // Tables that keep changing (or a thread that failed): the only truthful

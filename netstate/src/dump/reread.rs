@@ -15,16 +15,26 @@ use crate::model::Tables;
 use crate::netns::{self, NetnsInfo};
 use crate::{parse, Error, Result};
 
-/// Reads again the tables the kernel changed without an event per change, and the links
-/// `links` one by one, on sockets of their own, at the same time.
-pub fn reread_blocking(
-    ns: &NetnsInfo,
-    tables: Tables,
-    links: Vec<u32>,
-    fdb_of: Vec<u32>,
-    routes_of: Vec<u32>,
-    neighs_of: Vec<u32>,
-) -> Result<Fresh> {
+/// What to read again: whole tables, links one by one, and some devices' FDB entries,
+/// routes or neighbours (filtered dumps).
+#[derive(Debug, Clone, Default)]
+pub struct Wanted {
+    pub tables: Tables,
+    pub links: Vec<u32>,
+    pub fdb_of: Vec<u32>,
+    pub routes_of: Vec<u32>,
+    pub neighs_of: Vec<u32>,
+}
+
+/// Reads again what `w` names, in the namespace, one part after the other.
+pub fn reread_blocking(ns: &NetnsInfo, w: Wanted) -> Result<Fresh> {
+    let Wanted {
+        tables,
+        links,
+        fdb_of,
+        routes_of,
+        neighs_of,
+    } = w;
     // One job in the namespace, one part after the other: a re-read is a few small dumps,
     // and a thread per part would cost more than the parts.
     let name = ns.name.clone();
